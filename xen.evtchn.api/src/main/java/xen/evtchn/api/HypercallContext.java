@@ -1,0 +1,28 @@
+package xen.evtchn.api;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One hypercall as a backend hands it over: who made it, its arguments, and access to the
+ * caller's memory at the addresses it passed.
+ */
+public interface HypercallContext {
+    int domid();
+
+    int vcpu();
+
+    /** True when the caller runs in 64-bit mode (arguments in rdi, rsi, rdx, r10, r8). */
+    boolean longMode();
+
+    /** The caller's privilege level; hypercalls from CPL &gt; 0 get -EPERM. */
+    int cpl();
+
+    /** Argument {@code index} (0..4), zero-extended from 32 bits for a 32-bit caller. */
+    long arg(int index);
+
+    /**
+     * The {@code length} bytes the caller sees at virtual address {@code address}, as a view of its
+     * memory, or null if any byte of them is not mapped (the hypercall then answers -EFAULT).
+     */
+    MemorySegment guest(long address, long length);
+}

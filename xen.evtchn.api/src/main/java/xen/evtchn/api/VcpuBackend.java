@@ -1,0 +1,30 @@
+package xen.evtchn.api;
+
+/**
+ * What event channels need from the vCPUs of one domain: which vCPUs exist, the guest's memory,
+ * and a way to deliver the upcall. Implemented by the KVM backend and by the software backend.
+ */
+public interface VcpuBackend {
+    /** vCPUs 0 .. count-1 exist. */
+    int vcpuCount();
+
+    /** True if vCPU {@code vcpu} exists ({@code vcpu} is the guest's u32, so negative is huge). */
+    default boolean vcpuExists(int vcpu) {
+        return vcpu >= 0 && vcpu < vcpuCount();
+    }
+
+    GuestMemory memory();
+
+    /**
+     * Delivers the event channel upcall to {@code vcpu} by {@code route}, waking the vCPU if it is
+     * halted or blocked. Called once per newly set upcall_pending; must not block.
+     */
+    void deliverUpcall(int vcpu, UpcallRoute route);
+
+    /**
+     * Wakes {@code vcpu} if it waits for events (SCHEDOP_block or SCHEDOP_poll) without an upcall:
+     * a masked port became pending. Must not block.
+     */
+    default void kick(int vcpu) {
+    }
+}

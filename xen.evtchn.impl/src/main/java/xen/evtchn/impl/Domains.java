@@ -1,0 +1,70 @@
+package xen.evtchn.impl;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import xen.evtchn.api.VcpuBackend;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.backend.EvtchnHost;
+
+/**
+ * The domains of one host by domid: guest domains, and the host's backends as domain
+ * {@link DomId#HOST}. Interdomain channels find their peers here; a domain can reach another's
+ * ports only through a channel both sides agreed to.
+ */
+public final class Domains {
+    /** Ports the host's backends may hold, across all guests. */
+    public static final int HOST_PORTS = 4096;
+
+    private final AtomicReferenceArray<EventDomain> byId = new AtomicReferenceArray<>(DomId.FIRST_RESERVED);
+    private final HostBackends host;
+
+    public Domains() {
+        host = new HostBackends(this, HOST_PORTS);
+        byId.set(DomId.HOST, host);
+    }
+
+    /** Creates guest domain {@code domid} (1 .. 0x7FEF) whose vCPUs and memory {@code vcpus} provides. */
+    public GuestDomain create(int domid, GuestWidth width, VcpuBackend vcpus) {
+        if (domid <= DomId.HOST || domid >= DomId.FIRST_RESERVED) {
+            throw new IllegalArgumentException("a guest domid must be between 1 and "
+                    + (DomId.FIRST_RESERVED - 1) + ", not " + domid);
+        }
+        if (vcpus.vcpuCount() < 1 || vcpus.vcpuCount() > 0xFFFF) {
+            throw new IllegalArgumentException("a domain needs 1 to 65535 vCPUs, not " + vcpus.vcpuCount());
+        }
+        GuestDomain d = new GuestDomain(domid, width, vcpus, this);
+        if (!byId.compareAndSet(domid, null, d)) {
+            throw new IllegalStateException("domain " + domid + " already exists");
+        }
+        return d;
+    }
+
+    /**
+     * Removes a guest domain: its ports are closed first, so its peers' ends return to unbound.
+     * Returns false if there was no such guest.
+     */
+    public boolean destroy(int domid) {
+        GuestDomain d = guest(domid);
+        if (d == null) {
+            return false;
+        }
+        d.closeAll();
+        byId.compareAndSet(domid, d, null);
+        return true;
+    }
+
+    /** The guest domain {@code domid}, or null. */
+    public GuestDomain guest(int domid) {
+        return get(domid) instanceof GuestDomain g ? g : null;
+    }
+
+    /** Event channels for backends that live in the host. */
+    public EvtchnHost host() {
+        return host;
+    }
+
+    /** Any domain by id, or null (also for reserved ids). */
+    EventDomain get(int domid) {
+        return DomId.isReal(domid) ? byId.get(domid) : null;
+    }
+}

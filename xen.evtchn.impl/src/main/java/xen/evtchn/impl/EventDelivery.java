@@ -1,0 +1,25 @@
+package xen.evtchn.impl;
+
+/**
+ * How events reach a guest in guest memory: Xen's port operations, implemented by the 2-level ABI
+ * and (later) the FIFO ABI. Every method is lock-free and safe against the guest changing the
+ * same words concurrently.
+ */
+interface EventDelivery {
+    /** Sets the port pending and, if that newly makes the vCPU's upcall pending, delivers it. */
+    void setPending(int port, int vcpu);
+
+    void clearPending(int port);
+
+    /** EVTCHNOP_unmask: clears the mask and delivers an event that was pending while masked. */
+    void unmask(int port, int vcpu);
+
+    boolean isPending(int port);
+
+    boolean isMasked(int port);
+
+    /** A free port that must not be reused yet. */
+    default boolean isBusy(int port) {
+        return false;
+    }
+}

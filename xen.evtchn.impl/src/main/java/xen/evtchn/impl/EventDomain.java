@@ -1,0 +1,89 @@
+package xen.evtchn.impl;
+
+import java.util.concurrent.locks.StampedLock;
+import java.util.function.IntPredicate;
+
+/**
+ * What every owner of ports shares, guest domains and the host's backends alike: a domid, a port
+ * table, the lock that serialises changes to it, and a way to make one of its ports pending.
+ * Interdomain channels ({@link Interdomain}) connect any two of them.
+ * <p>
+ * Binding and closing take the write lock; sending takes no lock: it reads the entry under an
+ * optimistic stamp and, only if a writer ran meanwhile, checks again under the read lock that it
+ * did not leave a pending bit on a port that was closed under it.
+ */
+abstract class EventDomain {
+    final int domid;
+    final PortTable ports;
+    final StampedLock lock = new StampedLock();
+
+    EventDomain(int domid, PortTable ports) {
+        this.domid = domid;
+        this.ports = ports;
+    }
+
+    /** Makes a bound port pending, notifying {@code target} (a vCPU, or a host handle). */
+    abstract void setPending(int port, int target);
+
+    /** Clears a port's pending state (on close). */
+    abstract void clearPending(int port);
+
+    /** Free ports that may not be allocated yet (FIFO: still linked in a queue), or null for none. */
+    IntPredicate busyPorts() {
+        return null;
+    }
+
+    /** Raises {@code port} if it is still connected to {@code fromDom}:{@code fromPort}. */
+    final void raiseFrom(int port, int fromDom, int fromPort) {
+        long stamp = lock.tryOptimisticRead();
+        long e = ports.get(port);
+        if (PortEntry.connectsTo(e, fromDom, fromPort)) {
+            raiseChecked(port, e, stamp);
+        }
+    }
+
+    /** Raises {@code port} if it is still bound as {@code type} with this VIRQ number (0 for an IPI). */
+    final boolean raiseOwn(int port, int type, int virq) {
+        long stamp = lock.tryOptimisticRead();
+        long e = ports.get(port);
+        if (!PortEntry.is(e, type, virq)) {
+            return false;
+        }
+        raiseChecked(port, e, stamp);
+        return true;
+    }
+
+    private void raiseChecked(int port, long e, long stamp) {
+        setPending(port, PortEntry.vcpu(e));
+        if (!lock.validate(stamp)) {
+            clearIfClosed(port);
+        }
+    }
+
+    /** A writer ran while we raised: if it closed the port, take back the bit we may have set after its clear. */
+    private void clearIfClosed(int port) {
+        long stamp = lock.readLock();
+        try {
+            if (!PortEntry.isBound(ports.get(port))) {
+                clearPending(port);
+            }
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Write lock held: {@code port}, bound as {@code entry}, is about to be freed (drop side tables). */
+    void unbinding(int port, long entry) {
+    }
+
+    /** Writer only: the lowest port that may be allocated, or -1 when full. */
+    final int freePort() {
+        return ports.lowestFree(busyPorts());
+    }
+
+    /** Writer only: frees a bound port; its pending state is cleared after it is marked free. */
+    final void freePort(int port) {
+        ports.free(port);
+        clearPending(port);
+    }
+}

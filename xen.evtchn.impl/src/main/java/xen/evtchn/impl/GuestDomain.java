@@ -1,0 +1,403 @@
+package xen.evtchn.impl;
+
+import static xen.evtchn.api.abi.Errno.EBUSY;
+import static xen.evtchn.api.abi.Errno.EEXIST;
+import static xen.evtchn.api.abi.Errno.EINVAL;
+import static xen.evtchn.api.abi.Errno.ENOENT;
+import static xen.evtchn.api.abi.Errno.ENOSPC;
+import static xen.evtchn.api.abi.Errno.ENOSYS;
+import static xen.evtchn.api.abi.Errno.EPERM;
+import static xen.evtchn.api.abi.Errno.ESRCH;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicBoolean;
+import xen.evtchn.api.EventChannels;
+import xen.evtchn.api.PortStatus;
+import xen.evtchn.api.UpcallRoute;
+import xen.evtchn.api.VcpuBackend;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.Virq;
+import xen.evtchn.api.abi.VirqKind;
+
+/**
+ * A guest domain's event channels on the 2-level ABI: every EVTCHNOP with Xen's semantics and
+ * error order, delivery into the guest's shared_info and vcpu_info, upcalls through the vCPU
+ * backend. Created by {@link Domains}.
+ */
+public final class GuestDomain extends EventDomain implements EventChannels {
+    private static final VarHandle INT = MethodHandles.arrayElementVarHandle(int[].class);
+
+    private final GuestWidth width;
+    private final VcpuBackend vcpus;
+    private final Domains domains;
+    private final VcpuInfos vcpuInfos;
+    private final EventDelivery delivery;
+    /** virq_to_evtchn of every vCPU: port of VIRQ v on vCPU c at [c * Virq.COUNT + v], 0 if unbound. */
+    private final int[] virqPorts;
+    private final AtomicBoolean resetting = new AtomicBoolean();
+    private volatile UpcallRoute callback = UpcallRoute.NONE;
+    private final UpcallRoute[] vcpuVectors;
+
+    GuestDomain(int domid, GuestWidth width, VcpuBackend vcpus, Domains domains) {
+        super(domid, new PortTable(width.twoLevelPorts()));
+        this.width = width;
+        this.vcpus = vcpus;
+        this.domains = domains;
+        int n = vcpus.vcpuCount();
+        this.vcpuInfos = new VcpuInfos(width, n);
+        this.virqPorts = new int[n * Virq.COUNT];
+        this.vcpuVectors = new UpcallRoute[n];
+        this.delivery = new TwoLevel(width, vcpuInfos, new TwoLevel.Upcalls() {
+            @Override
+            public void upcall(int vcpu) {
+                deliverUpcall(vcpu);
+            }
+
+            @Override
+            public void maskedPending(int port, int vcpu) {
+                vcpus.kick(vcpu);
+            }
+        });
+    }
+
+    @Override
+    public int domid() {
+        return domid;
+    }
+
+    @Override
+    public GuestWidth width() {
+        return width;
+    }
+
+    @Override
+    public int portLimit() {
+        return ports.limit();
+    }
+
+    public VcpuBackend vcpus() {
+        return vcpus;
+    }
+
+    // ---- EVTCHNOPs -------------------------------------------------------------------------
+
+    @Override
+    public int allocUnbound(int dom, int remoteDom) {
+        int rc = checkSelf(dom);
+        if (rc != 0) {
+            return rc;
+        }
+        int remote = remoteDom == DomId.SELF ? domid : remoteDom;
+        long stamp = lock.writeLock();
+        try {
+            int port = freePort();
+            if (port < 0) {
+                return -ENOSPC;
+            }
+            ports.allocate(port, PortEntry.unbound(0, remote));
+            return port;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    @Override
+    public int bindInterdomain(int remoteDom, int remotePort) {
+        int remote = remoteDom == DomId.SELF ? domid : remoteDom;
+        return Interdomain.bind(this, domains.get(remote), remotePort, 0);
+    }
+
+    @Override
+    public int bindVirq(int virq, int vcpu) {
+        if (virq < 0 || virq >= Virq.COUNT) {
+            return -EINVAL;
+        }
+        if (Virq.kindOf(virq).boundOnVcpu0Only() && vcpu != 0) {
+            return -EINVAL;
+        }
+        if (!vcpus.vcpuExists(vcpu)) {
+            return -ENOENT;
+        }
+        long stamp = lock.writeLock();
+        try {
+            int slot = vcpu * Virq.COUNT + virq;
+            if (virqPorts[slot] != 0) {
+                return -EEXIST;
+            }
+            int port = freePort();
+            if (port < 0) {
+                return -ENOSPC;
+            }
+            ports.allocate(port, PortEntry.virq(vcpu, virq));
+            INT.setRelease(virqPorts, slot, port);
+            return port;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** Physical IRQs are not emulated: there is no passthrough device to own one. */
+    @Override
+    public int bindPirq(int pirq, int flags) {
+        return -ENOSYS;
+    }
+
+    @Override
+    public int bindIpi(int vcpu) {
+        if (!vcpus.vcpuExists(vcpu)) {
+            return -ENOENT;
+        }
+        long stamp = lock.writeLock();
+        try {
+            int port = freePort();
+            if (port < 0) {
+                return -ENOSPC;
+            }
+            ports.allocate(port, PortEntry.ipi(vcpu));
+            return port;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    @Override
+    public int close(int port) {
+        if (!ports.isValid(port)) {
+            return -EINVAL;
+        }
+        return Interdomain.close(this, port, domains);
+    }
+
+    @Override
+    void unbinding(int port, long entry) {
+        if (PortEntry.type(entry) == PortEntry.VIRQ) {
+            int virq = PortEntry.virqNumber(entry);
+            for (int slot = virq; slot < virqPorts.length; slot += Virq.COUNT) {
+                if (virqPorts[slot] == port) {
+                    INT.setRelease(virqPorts, slot, 0);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int send(int port) {
+        if (!ports.isValid(port)) {
+            return -EINVAL;
+        }
+        long e = ports.get(port);
+        switch (PortEntry.type(e)) {
+            case PortEntry.INTERDOMAIN -> {
+                EventDomain peer = domains.get(PortEntry.remoteDom(e));
+                if (peer != null) {
+                    peer.raiseFrom(PortEntry.remotePort(e), domid, port);
+                }
+                return 0;
+            }
+            case PortEntry.IPI -> {
+                raiseOwn(port, PortEntry.IPI, 0);
+                return 0;
+            }
+            case PortEntry.UNBOUND -> {
+                return 0; // Xen drops it: nobody is connected yet
+            }
+            default -> {
+                return -EINVAL;
+            }
+        }
+    }
+
+    @Override
+    public PortStatus status(int dom, int port) {
+        int rc = checkSelf(dom);
+        if (rc != 0) {
+            return PortStatus.failed(rc);
+        }
+        if (!ports.isValid(port)) {
+            return PortStatus.failed(-EINVAL);
+        }
+        long stamp = lock.readLock();
+        try {
+            long e = ports.get(port);
+            int type = PortEntry.type(e);
+            return new PortStatus(0, PortEntry.status(e), PortEntry.vcpu(e),
+                    type == PortEntry.UNBOUND || type == PortEntry.INTERDOMAIN ? PortEntry.remoteDom(e) : 0,
+                    type == PortEntry.INTERDOMAIN ? PortEntry.remotePort(e) : 0,
+                    type == PortEntry.VIRQ ? PortEntry.virqNumber(e) : 0,
+                    type == PortEntry.PIRQ ? PortEntry.pirq(e) : 0);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public int bindVcpu(int port, int vcpu) {
+        if (!vcpus.vcpuExists(vcpu)) {
+            return -ENOENT;
+        }
+        long stamp = lock.writeLock();
+        try {
+            if (!ports.isValid(port)) {
+                return -EINVAL;
+            }
+            long e = ports.get(port);
+            boolean movable = switch (PortEntry.type(e)) {
+                case PortEntry.VIRQ -> Virq.kindOf(PortEntry.virqNumber(e)) != VirqKind.PER_VCPU;
+                case PortEntry.UNBOUND, PortEntry.INTERDOMAIN, PortEntry.PIRQ -> true;
+                default -> false;
+            };
+            if (!movable) {
+                return -EINVAL;
+            }
+            ports.set(port, PortEntry.withVcpu(e, vcpu));
+            return 0;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    @Override
+    public int unmask(int port) {
+        if (!ports.isValid(port)) {
+            return -EINVAL;
+        }
+        delivery.unmask(port, PortEntry.vcpu(ports.get(port)));
+        return 0;
+    }
+
+    @Override
+    public int reset(int dom) {
+        int rc = checkSelf(dom);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!resetting.compareAndSet(false, true)) {
+            return -EBUSY;
+        }
+        try {
+            closeAll();
+            return 0;
+        } finally {
+            resetting.set(false);
+        }
+    }
+
+    /** Closes every bound port, one at a time, as Xen's reset does. */
+    void closeAll() {
+        for (int port = 1; port < ports.validPorts(); port++) {
+            if (PortEntry.isBound(ports.get(port))) {
+                Interdomain.close(this, port, domains);
+            }
+        }
+    }
+
+    @Override
+    public int initControl(long controlGfn, int offset, int vcpu) {
+        return -ENOSYS;
+    }
+
+    @Override
+    public int expandArray(long arrayGfn) {
+        return -ENOSYS;
+    }
+
+    @Override
+    public int setPriority(int port, int priority) {
+        return -ENOSYS;
+    }
+
+    @Override
+    public boolean raiseVirq(int virq, int vcpu) {
+        if (virq < 0 || virq >= Virq.COUNT || !vcpus.vcpuExists(vcpu)) {
+            return false;
+        }
+        int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? vcpu : 0;
+        int port = (int) INT.getAcquire(virqPorts, owner * Virq.COUNT + virq);
+        return port != 0 && raiseOwn(port, PortEntry.VIRQ, virq);
+    }
+
+    /** 0 if {@code dom} names this domain, else Xen's answer: -EPERM for another domain, -ESRCH for none. */
+    private int checkSelf(int dom) {
+        if (dom == DomId.SELF || dom == domid) {
+            return 0;
+        }
+        return domains.get(dom) != null ? -EPERM : -ESRCH;
+    }
+
+    // ---- delivery ----------------------------------------------------------------------------
+
+    @Override
+    void setPending(int port, int vcpu) {
+        delivery.setPending(port, vcpu);
+    }
+
+    @Override
+    void clearPending(int port) {
+        delivery.clearPending(port);
+    }
+
+    private void deliverUpcall(int vcpu) {
+        UpcallRoute route = vcpuVectors[vcpu];
+        vcpus.deliverUpcall(vcpu, route != null ? route : callback);
+    }
+
+    /** HVM_PARAM_CALLBACK_IRQ: how upcalls reach vCPUs without a per-vCPU vector. */
+    public void setCallback(UpcallRoute route) {
+        callback = route;
+    }
+
+    public UpcallRoute callback() {
+        return callback;
+    }
+
+    /** HVMOP_set_evtchn_upcall_vector for one vCPU (null: back to the domain's callback). */
+    public void setVcpuVector(int vcpu, UpcallRoute.LapicVector vector) {
+        vcpuVectors[vcpu] = vector;
+    }
+
+    /**
+     * Makes shared_info appear at guest frame {@code gfn} (XENMEM_add_to_physmap); its contents
+     * move with it. Returns 0 or -EINVAL for a frame outside guest RAM.
+     */
+    public int mapSharedInfo(long gfn) {
+        MemorySegment page = vcpus.memory().page(gfn);
+        if (page == null) {
+            return -EINVAL;
+        }
+        long stamp = lock.writeLock();
+        try {
+            vcpuInfos.moveSharedInfo(page);
+            return 0;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** The shared_info page as it is now (host memory until the guest maps it). */
+    public MemorySegment sharedInfo() {
+        return vcpuInfos.sharedInfo();
+    }
+
+    /** vCPU {@code vcpu}'s vcpu_info as it is now. */
+    public MemorySegment vcpuInfo(int vcpu) {
+        return vcpuInfos.of(vcpu);
+    }
+
+    /** The port's pending bit as the guest sees it. */
+    public boolean isPending(int port) {
+        return ports.isValid(port) && delivery.isPending(port);
+    }
+
+    /** The port's mask bit as the guest sees it. */
+    public boolean isMasked(int port) {
+        return ports.isValid(port) && delivery.isMasked(port);
+    }
+
+    /** Ports valid so far (Xen's valid_evtchns). */
+    public int validPorts() {
+        return ports.validPorts();
+    }
+}

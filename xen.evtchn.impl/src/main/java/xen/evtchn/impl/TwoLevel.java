@@ -1,0 +1,126 @@
+package xen.evtchn.impl;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.SharedInfoLayout;
+
+/**
+ * The 2-level ABI: evtchn_pending and evtchn_mask bitmaps in shared_info, a pending_sel word and
+ * upcall_pending in each vCPU's vcpu_info. Every update is an atomic read-modify-write on the
+ * guest's own words (the guest clears and masks them concurrently), in Xen's order.
+ */
+final class TwoLevel implements EventDelivery {
+    private static final VarHandle U64 = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
+
+    private final boolean wide;
+    private final int wordShift;
+    private final int bitMask;
+    private final int wordBytes;
+    private final long pendingOffset;
+    private final long maskOffset;
+    private final long pendingSelOffset;
+    private final VcpuInfos vcpuInfos;
+    private final Upcalls upcalls;
+
+    /** What to do when a vCPU's upcall_pending is newly set, or a masked port becomes pending. */
+    interface Upcalls {
+        void upcall(int vcpu);
+
+        void maskedPending(int port, int vcpu);
+    }
+
+    TwoLevel(GuestWidth width, VcpuInfos vcpuInfos, Upcalls upcalls) {
+        SharedInfoLayout si = width.sharedInfo();
+        this.wide = width == GuestWidth.X86_64;
+        this.wordShift = Integer.numberOfTrailingZeros(width.wordBits());
+        this.bitMask = width.wordBits() - 1;
+        this.wordBytes = width.wordBytes();
+        this.pendingOffset = si.evtchnPending();
+        this.maskOffset = si.evtchnMask();
+        this.pendingSelOffset = width.vcpuInfo().pendingSel();
+        this.vcpuInfos = vcpuInfos;
+        this.upcalls = upcalls;
+    }
+
+    @Override
+    public void setPending(int port, int vcpu) {
+        MemorySegment shared = vcpuInfos.sharedInfo();
+        long word = (long) (port >>> wordShift) * wordBytes;
+        int bit = port & bitMask;
+        if (testAndSet(shared, pendingOffset + word, bit)) {
+            return;
+        }
+        if (test(shared, maskOffset + word, bit)) {
+            upcalls.maskedPending(port, vcpu);
+            return;
+        }
+        selectAndUpcall(port, vcpu);
+    }
+
+    @Override
+    public void unmask(int port, int vcpu) {
+        MemorySegment shared = vcpuInfos.sharedInfo();
+        long word = (long) (port >>> wordShift) * wordBytes;
+        int bit = port & bitMask;
+        if (testAndClear(shared, maskOffset + word, bit) && test(shared, pendingOffset + word, bit)) {
+            selectAndUpcall(port, vcpu);
+        }
+    }
+
+    private void selectAndUpcall(int port, int vcpu) {
+        MemorySegment info = vcpuInfos.of(vcpu);
+        if (!testAndSet(info, pendingSelOffset, port >>> wordShift)) {
+            markEventsPending(vcpu, info);
+        }
+    }
+
+    /** Sets upcall_pending (bit 0 of the first byte, as Xen's test_and_set_bit) and upcalls if it was clear. */
+    void markEventsPending(int vcpu, MemorySegment info) {
+        if (((int) U32.getAndBitwiseOr(info, 0L, 1) & 1) == 0) {
+            upcalls.upcall(vcpu);
+        }
+    }
+
+    @Override
+    public void clearPending(int port) {
+        testAndClear(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
+    }
+
+    @Override
+    public boolean isPending(int port) {
+        return test(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
+    }
+
+    @Override
+    public boolean isMasked(int port) {
+        return test(vcpuInfos.sharedInfo(), maskOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
+    }
+
+    private boolean testAndSet(MemorySegment s, long offset, int bit) {
+        if (wide) {
+            long m = 1L << bit;
+            return ((long) U64.getAndBitwiseOr(s, offset, m) & m) != 0;
+        }
+        int m = 1 << bit;
+        return ((int) U32.getAndBitwiseOr(s, offset, m) & m) != 0;
+    }
+
+    private boolean testAndClear(MemorySegment s, long offset, int bit) {
+        if (wide) {
+            long m = 1L << bit;
+            return ((long) U64.getAndBitwiseAnd(s, offset, ~m) & m) != 0;
+        }
+        int m = 1 << bit;
+        return ((int) U32.getAndBitwiseAnd(s, offset, ~m) & m) != 0;
+    }
+
+    private boolean test(MemorySegment s, long offset, int bit) {
+        if (wide) {
+            return ((long) U64.getVolatile(s, offset) & 1L << bit) != 0;
+        }
+        return ((int) U32.getVolatile(s, offset) & 1 << bit) != 0;
+    }
+}

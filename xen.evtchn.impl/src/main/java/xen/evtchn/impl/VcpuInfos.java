@@ -1,0 +1,70 @@
+package xen.evtchn.impl;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import xen.evtchn.api.GuestMemory;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.SharedInfoLayout;
+import xen.evtchn.api.abi.VcpuInfoLayout;
+
+/**
+ * Where a domain's shared_info and each vCPU's vcpu_info are. As on Xen, shared_info exists from
+ * the start in a page of the hypervisor's own (here: off-heap host memory), and the guest later
+ * asks for it to appear at a frame of its choosing; its contents move with it. A vCPU at or above
+ * {@link SharedInfoLayout#LEGACY_VCPUS} has no vcpu_info until it registers one, and its bits go
+ * to a dummy, as Xen's dummy_vcpu_info.
+ */
+final class VcpuInfos {
+    private final Arena arena = Arena.ofAuto();
+    private final GuestWidth width;
+    private final MemorySegment dummy;
+    private final MemorySegment[] registered;
+    private final AtomicReferenceArray<MemorySegment> current;
+    private volatile MemorySegment sharedInfo;
+
+    VcpuInfos(GuestWidth width, int vcpus) {
+        this.width = width;
+        this.dummy = arena.allocate(VcpuInfoLayout.SIZE, VcpuInfoLayout.SIZE);
+        this.registered = new MemorySegment[vcpus];
+        this.current = new AtomicReferenceArray<>(vcpus);
+        this.sharedInfo = arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
+        refresh();
+    }
+
+    MemorySegment sharedInfo() {
+        return sharedInfo;
+    }
+
+    /** vCPU {@code vcpu}'s vcpu_info (64 bytes). */
+    MemorySegment of(int vcpu) {
+        return current.get(vcpu);
+    }
+
+    /** Domain write lock held: shared_info now lives in {@code page}; what it held moves along. */
+    void moveSharedInfo(MemorySegment page) {
+        MemorySegment old = sharedInfo;
+        long size = width.sharedInfo().size();
+        page.asSlice(0, size).copyFrom(old.asSlice(0, size));
+        sharedInfo = page;
+        refresh();
+    }
+
+    /** Domain write lock held: vCPU {@code vcpu}'s vcpu_info now lives at {@code info}. */
+    void register(int vcpu, MemorySegment info) {
+        registered[vcpu] = info;
+        refresh();
+    }
+
+    private void refresh() {
+        for (int v = 0; v < registered.length; v++) {
+            MemorySegment info = registered[v];
+            if (info == null) {
+                info = v < SharedInfoLayout.LEGACY_VCPUS
+                        ? sharedInfo.asSlice(width.sharedInfo().vcpuInfo(v), VcpuInfoLayout.SIZE)
+                        : dummy;
+            }
+            current.set(v, info);
+        }
+    }
+}
