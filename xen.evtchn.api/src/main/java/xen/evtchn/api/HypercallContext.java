@@ -7,6 +7,9 @@ import java.lang.foreign.MemorySegment;
  * caller's memory at the addresses it passed.
  */
 public interface HypercallContext {
+    /** The hypercall number (rax at the call). */
+    int number();
+
     int domid();
 
     int vcpu();

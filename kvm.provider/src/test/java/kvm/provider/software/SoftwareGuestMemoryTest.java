@@ -1,0 +1,67 @@
+package kvm.provider.software;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+import xen.evtchn.api.GuestMemory;
+
+class SoftwareGuestMemoryTest {
+    private static final long SIZE = 16 * GuestMemory.PAGE_SIZE;
+
+    @Test
+    void ramIsNativeZeroedPageAlignedAndTheSizeAsked() {
+        try (SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE)) {
+            MemorySegment ram = mem.ram();
+            assertTrue(ram.isNative());
+            assertEquals(SIZE, ram.byteSize());
+            assertEquals(SIZE, mem.size());
+            assertEquals(0, ram.address() % GuestMemory.PAGE_SIZE);
+            assertEquals(-1L, ram.mismatch(MemorySegment.ofArray(new byte[(int) SIZE])));
+        }
+    }
+
+    @Test
+    void sliceInsideRamIsAViewAndOutsideIsNull() {
+        try (SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE)) {
+            MemorySegment last = mem.slice(SIZE - 8, 8);
+            assertNotNull(last);
+            last.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x1122334455667788L);
+            assertEquals(0x1122334455667788L, mem.ram().get(ValueLayout.JAVA_LONG_UNALIGNED, SIZE - 8));
+            assertEquals(0, mem.slice(SIZE, 0).byteSize());
+            assertNull(mem.slice(SIZE - 8, 9));
+            assertNull(mem.slice(SIZE, 1));
+            assertNull(mem.slice(-1, 1));
+            assertNull(mem.slice(8, -1));
+            assertNull(mem.slice(Long.MAX_VALUE, Long.MAX_VALUE));
+            assertNotNull(mem.page(15));
+            assertNull(mem.page(16));
+            assertNull(mem.page(Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void refusesBadSizesWithTheValueInTheMessage() {
+        for (long bad : new long[] {0, -4096, 4095, 4097, SoftwareGuestMemory.MAX_BYTES + 4096}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new SoftwareGuestMemory(bad));
+            assertTrue(e.getMessage().contains("got " + bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void closeFreesRamAndLaterAccessThrows() {
+        SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE);
+        MemorySegment page = mem.page(0);
+        mem.close();
+        mem.close();
+        assertFalse(mem.ram().scope().isAlive());
+        assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_BYTE, 0));
+    }
+}
