@@ -1,0 +1,71 @@
+package benchmarks;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.util.ArrayList;
+import java.util.List;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.Domains;
+import xen.evtchn.impl.GuestDomain;
+
+/**
+ * Host heap per port, measured: the used heap after full GCs, with many domains kept alive, empty
+ * and with every port bound, divided by the domains' ports. Prints a table. Everything a domain's
+ * event channels hold on the heap is counted (port table, summaries, VIRQ table, locks, the domain
+ * objects); guest memory is off-heap and not counted.
+ */
+public final class HeapPerPort {
+    private static final int DOMAINS = 500;
+
+    public static void main(String[] args) {
+        System.out.printf("%-8s %6s %16s %16s %14s%n", "guest", "ports", "B/domain empty", "B/domain full", "B/port full");
+        for (GuestWidth width : GuestWidth.values()) {
+            double empty = bytesPerDomain(width, false);
+            double full = bytesPerDomain(width, true);
+            int ports = width.twoLevelPorts();
+            System.out.printf("%-8s %6d %16.0f %16.0f %14.3f%n", width, ports, empty, full, full / ports);
+        }
+    }
+
+    private static double bytesPerDomain(GuestWidth width, boolean fill) {
+        List<GuestDomain> keep = new ArrayList<>();
+        Domains domains = new Domains();
+        long before = usedAfterGc();
+        for (int i = 1; i <= DOMAINS; i++) {
+            GuestDomain d = domains.create(i, width, new BenchVcpus(1, 4096));
+            if (fill) {
+                while (d.bindIpi(0) > 0) {
+                    // until -ENOSPC: every port but the reserved port 0 is bound
+                }
+            }
+            keep.add(d);
+        }
+        long after = usedAfterGc();
+        if (keep.size() != DOMAINS) {
+            throw new AssertionError();
+        }
+        // The BenchVcpus objects are the benchmark's, not the event channels': subtract theirs.
+        long backends = backendBytes();
+        return (after - before) / (double) DOMAINS - backends;
+    }
+
+    private static long backendBytes() {
+        List<BenchVcpus> keep = new ArrayList<>();
+        long before = usedAfterGc();
+        for (int i = 0; i < DOMAINS; i++) {
+            keep.add(new BenchVcpus(1, 4096));
+        }
+        long after = usedAfterGc();
+        return keep.isEmpty() ? 0 : (after - before) / DOMAINS;
+    }
+
+    private static long usedAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+}
