@@ -10,7 +10,8 @@ import xen.evtchn.impl.GuestDomain;
 
 /**
  * Host heap per port, measured: the used heap after full GCs, with many domains kept alive, empty
- * and with every port bound, divided by the domains' ports. Prints a table. Everything a domain's
+ * and with every port bound. Prints a table: the marginal cost of a bound port ((full - empty) /
+ * bound ports) and the overall cost (full / ports, so the fixed per-domain part included). Everything a domain's
  * event channels hold on the heap is counted (port table, summaries, VIRQ table, locks, the domain
  * objects); guest memory is off-heap and not counted.
  */
@@ -18,12 +19,14 @@ public final class HeapPerPort {
     private static final int DOMAINS = 500;
 
     public static void main(String[] args) {
-        System.out.printf("%-8s %6s %16s %16s %14s%n", "guest", "ports", "B/domain empty", "B/domain full", "B/port full");
+        System.out.printf("%-8s %6s %15s %15s %16s %15s%n", "guest", "ports", "B/domain empty",
+                "B/domain full", "B/port marginal", "B/port overall");
         for (GuestWidth width : GuestWidth.values()) {
             double empty = bytesPerDomain(width, false);
             double full = bytesPerDomain(width, true);
             int ports = width.twoLevelPorts();
-            System.out.printf("%-8s %6d %16.0f %16.0f %14.3f%n", width, ports, empty, full, full / ports);
+            System.out.printf("%-8s %6d %15.0f %15.0f %16.3f %15.3f%n", width, ports, empty, full,
+                    (full - empty) / (ports - 1), full / ports);
         }
     }
 

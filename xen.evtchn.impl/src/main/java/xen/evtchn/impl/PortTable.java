@@ -2,6 +2,7 @@ package xen.evtchn.impl;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.function.IntPredicate;
 
 /**
@@ -11,34 +12,41 @@ import java.util.function.IntPredicate;
  * fill: O(1), where Xen and QEMU scan every port.
  * <p>
  * Validity follows Xen's buckets: a port becomes valid when its group is first used and stays
- * valid for the life of the domain (XSA-338), even across reset.
+ * valid for the life of the domain (XSA-338), even across reset. The entry array grows with the
+ * valid ports (doubling, up to the limit), so a domain that uses few ports holds few entries, and
+ * a full one holds exactly one long per port.
  * <p>
  * Writers hold the owning domain's write lock; readers (send, unmask, upcall paths) read entries
- * with acquire semantics and no lock.
+ * with acquire semantics and no lock. A reader that still sees the array from before a growth
+ * reads the same entries: growth copies them under the write lock, which invalidates the
+ * readers' optimistic stamps ({@link EventDomain}).
  */
 final class PortTable {
     /** Ports per allocation group; also the unit in which ports become valid, like Xen's buckets. */
     static final int GROUP = 64;
     private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final long[] entries;
+    private final int limit;
     private final long[] groupsWithFree;
+    private volatile long[] entries;
     private volatile int validPorts;
 
     PortTable(int limit) {
-        if (limit < GROUP || limit % GROUP != 0) {
-            throw new IllegalArgumentException("port limit must be a positive multiple of " + GROUP + ": " + limit);
+        if (limit < GROUP || limit % GROUP != 0 || Integer.bitCount(limit) != 1) {
+            throw new IllegalArgumentException("port limit must be a power of two of at least " + GROUP + ": " + limit);
         }
-        entries = new long[limit];
+        this.limit = limit;
         groupsWithFree = new long[(limit / GROUP + 63) / 64];
         for (int g = 0; g < limit / GROUP; g++) {
             groupsWithFree[g >>> 6] |= 1L << g;
         }
-        entries[0] = PortEntry.RESERVED_ENTRY;
+        long[] first = new long[GROUP];
+        first[0] = PortEntry.RESERVED_ENTRY;
+        entries = first;
     }
 
     int limit() {
-        return entries.length;
+        return limit;
     }
 
     /** Ports below this are valid (Xen's port_is_valid). */
@@ -51,9 +59,10 @@ final class PortTable {
         return port >= 0 && port < validPorts;
     }
 
-    /** The entry of a port below {@link #limit()}. */
+    /** The entry of a port; FREE beyond the entries held so far. */
     long get(int port) {
-        return (long) ENTRY.getAcquire(entries, port);
+        long[] e = entries;
+        return port < e.length ? (long) ENTRY.getAcquire(e, port) : PortEntry.FREE_ENTRY;
     }
 
     /** Writer only: changes the entry of a bound port. */
@@ -63,7 +72,7 @@ final class PortTable {
 
     /**
      * Writer only: the lowest free port that {@code busy} does not hold back, or -1 if there is
-     * none below the limit. The port stays free until {@link #set}.
+     * none below the limit. The port stays free until {@link #allocate}.
      */
     int lowestFree(IntPredicate busy) {
         for (int w = 0; w < groupsWithFree.length; w++) {
@@ -81,8 +90,12 @@ final class PortTable {
     }
 
     private int freeIn(int group, IntPredicate busy) {
+        long[] e = entries;
+        if (group * GROUP >= e.length) {
+            return group * GROUP; // never valid, so neither bound nor busy
+        }
         for (int p = group * GROUP, end = p + GROUP; p < end; p++) {
-            if (entries[p] == PortEntry.FREE_ENTRY && (busy == null || !busy.test(p))) {
+            if (e[p] == PortEntry.FREE_ENTRY && (busy == null || !busy.test(p))) {
                 return p;
             }
         }
@@ -91,14 +104,19 @@ final class PortTable {
 
     /** Writer only: binds the free {@code port} found by {@link #lowestFree}, making its group valid. */
     void allocate(int port, long entry) {
-        ENTRY.setRelease(entries, port, entry);
+        long[] e = entries;
+        if (port >= e.length) {
+            e = Arrays.copyOf(e, Math.min(limit, Integer.highestOneBit(port) * 2));
+            entries = e;
+        }
+        ENTRY.setRelease(e, port, entry);
         int group = port / GROUP;
         int groupEnd = (group + 1) * GROUP;
         if (groupEnd > validPorts) {
             validPorts = groupEnd;
         }
-        for (int p = group * GROUP, end = p + GROUP; p < end; p++) {
-            if (entries[p] == PortEntry.FREE_ENTRY) {
+        for (int p = group * GROUP; p < groupEnd; p++) {
+            if (e[p] == PortEntry.FREE_ENTRY) {
                 return;
             }
         }
