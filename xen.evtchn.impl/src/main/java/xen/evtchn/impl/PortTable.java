@@ -11,10 +11,10 @@ import java.util.function.IntPredicate;
  * order) reads at most {@code limit/64/64} summary words plus one group, whatever the table's
  * fill: O(1), where Xen and QEMU scan every port.
  * <p>
- * Validity follows Xen's buckets: a port becomes valid when its group is first used and stays
- * valid for the life of the domain (XSA-338), even across reset. The entry array grows with the
- * valid ports (doubling, up to the limit), so a domain that uses few ports holds few entries, and
- * a full one holds exactly one long per port.
+ * Validity follows Xen's buckets: the first group is valid from the start, a later port becomes
+ * valid when its group is first used, and every port stays valid for the life of the domain
+ * (XSA-338), even across reset. The entry array grows with the valid ports (doubling, up to the
+ * limit), so a domain that uses few ports holds few entries, and a full one exactly one long a port.
  * <p>
  * Writers hold the owning domain's write lock; readers (send, unmask, upcall paths) read entries
  * with acquire semantics and no lock. A reader that still sees the array from before a growth
@@ -43,6 +43,8 @@ final class PortTable {
         long[] first = new long[GROUP];
         first[0] = PortEntry.RESERVED_ENTRY;
         entries = first;
+        validPorts = GROUP; // Xen's evtchn_init makes the first bucket valid at domain creation
+
     }
 
     int limit() {
