@@ -25,6 +25,11 @@ abstract class EventDomain {
     /** Makes a bound port pending, notifying {@code target} (a vCPU, or a host handle). */
     abstract void setPending(int port, int target);
 
+    /** Raises a port that was just bound (the write lock is held). */
+    void setPendingOnBind(int port, int target) {
+        setPending(port, target);
+    }
+
     /** Clears a port's pending state (on close). */
     abstract void clearPending(int port);
 
@@ -79,6 +84,15 @@ abstract class EventDomain {
     /** Writer only: the lowest port that may be allocated, or -1 when full. */
     final int freePort() {
         return ports.lowestFree(busyPorts());
+    }
+
+    /**
+     * Writer only: binds a free port. Its pending state starts clear: a send that raced the
+     * port's last close may have set it again after the close cleared it.
+     */
+    final void bindPort(int port, long entry) {
+        clearPending(port);
+        ports.allocate(port, entry);
     }
 
     /** Writer only: frees a bound port; its pending state is cleared after it is marked free. */

@@ -97,7 +97,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             if (port < 0) {
                 return -ENOSPC;
             }
-            ports.allocate(port, PortEntry.unbound(0, remote));
+            bindPort(port, PortEntry.unbound(0, remote));
             return port;
         } finally {
             lock.unlockWrite(stamp);
@@ -131,7 +131,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             if (port < 0) {
                 return -ENOSPC;
             }
-            ports.allocate(port, PortEntry.virq(vcpu, virq));
+            bindPort(port, PortEntry.virq(vcpu, virq));
             INT.setRelease(virqPorts, slot, port);
             return port;
         } finally {
@@ -156,7 +156,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             if (port < 0) {
                 return -ENOSPC;
             }
-            ports.allocate(port, PortEntry.ipi(vcpu));
+            bindPort(port, PortEntry.ipi(vcpu));
             return port;
         } finally {
             lock.unlockWrite(stamp);

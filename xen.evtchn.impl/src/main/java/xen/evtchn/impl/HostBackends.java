@@ -45,8 +45,14 @@ final class HostBackends extends EventDomain implements EvtchnHost {
         handles.compareAndSet(h.id, h, null);
     }
 
+    /**
+     * Queues the port on the handle that owns it once the state says so, not on the one the
+     * sender saw: a send that raced an unbind and a new bind of the same port number must reach
+     * the new owner. If the port is not bound at that moment, the state stays set until the next
+     * bind resets it ({@link #setPendingOnBind}).
+     */
     @Override
-    void setPending(int port, int handle) {
+    void setPending(int port, int staleHandle) {
         int s;
         do {
             s = delivery.get(port);
@@ -55,7 +61,21 @@ final class HostBackends extends EventDomain implements EvtchnHost {
             }
         } while (!delivery.compareAndSet(port, s, s == 0 ? QUEUED : QUEUED | AGAIN));
         if (s == 0) {
-            HostHandle h = handles.get(handle);
+            queueOnOwner(port);
+        }
+    }
+
+    /** A fresh binding's event always reaches its handle, whatever a racing late send left behind. */
+    @Override
+    void setPendingOnBind(int port, int handle) {
+        delivery.set(port, QUEUED);
+        queueOnOwner(port);
+    }
+
+    private void queueOnOwner(int port) {
+        long e = ports.get(port);
+        if (PortEntry.isBound(e)) {
+            HostHandle h = handles.get(PortEntry.vcpu(e));
             if (h != null) {
                 h.queue(port);
             }
@@ -70,6 +90,15 @@ final class HostBackends extends EventDomain implements EvtchnHost {
         } while (!delivery.compareAndSet(port, s, (s & AGAIN) != 0 ? QUEUED : 0));
         if ((s & AGAIN) != 0) {
             h.queue(port);
+        }
+    }
+
+    /** A port freed with an event still queued must not be reported again if it is bound anew. */
+    @Override
+    void unbinding(int port, long entry) {
+        HostHandle h = handles.get(PortEntry.vcpu(entry));
+        if (h != null) {
+            h.dequeue(port);
         }
     }
 

@@ -8,7 +8,11 @@ import java.util.concurrent.TimeUnit;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
 
-/** One backend's handle: the host ports whose entries name it, and its queue of ports with events. */
+/**
+ * One backend's handle: the host ports whose entries name it, and its queue of ports with events.
+ * Binding, unbinding and closing are serialised per handle, so a close cannot miss a port that a
+ * concurrent bind of the same handle is adding.
+ */
 final class HostHandle implements EvtchnHandle {
     final int id;
     private final HostBackends host;
@@ -24,8 +28,12 @@ final class HostHandle implements EvtchnHandle {
         events.add(port);
     }
 
+    void dequeue(int port) {
+        events.remove(port);
+    }
+
     @Override
-    public int bindInterdomain(int domid, int remotePort) throws EvtchnException {
+    public synchronized int bindInterdomain(int domid, int remotePort) throws EvtchnException {
         checkOpen();
         GuestDomain guest = host.domains.guest(domid);
         if (guest == null) {
@@ -40,7 +48,7 @@ final class HostHandle implements EvtchnHandle {
     }
 
     @Override
-    public void unbind(int port) throws EvtchnException {
+    public synchronized void unbind(int port) throws EvtchnException {
         owned(port);
         Interdomain.close(host, port, host.domains);
     }
@@ -93,7 +101,7 @@ final class HostHandle implements EvtchnHandle {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

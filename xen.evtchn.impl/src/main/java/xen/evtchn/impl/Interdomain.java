@@ -34,10 +34,10 @@ final class Interdomain {
             if (PortEntry.type(r) != PortEntry.UNBOUND || PortEntry.remoteDom(r) != local.domid) {
                 return -EINVAL;
             }
-            local.ports.allocate(port, PortEntry.interdomain(target, remote.domid, remotePort));
+            local.bindPort(port, PortEntry.interdomain(target, remote.domid, remotePort));
             remote.ports.set(remotePort, PortEntry.interdomain(PortEntry.vcpu(r), local.domid, port));
             // Xen marks the new end pending: sends to the unbound port were dropped, so the guest rechecks.
-            local.setPending(port, target);
+            local.setPendingOnBind(port, target);
             return port;
         } finally {
             unlock(local, remote, stamps);

@@ -4,6 +4,7 @@ import static xen.evtchn.api.abi.GuestField.u16;
 import static xen.evtchn.api.abi.GuestField.u32;
 
 import java.lang.foreign.MemorySegment;
+import xen.evtchn.api.abi.EvtchnStat;
 
 /**
  * evtchn_status: 0 dom u16, 4 port u32; out: 8 status u32, 12 vcpu u32, 16 a union whose meaning
@@ -24,21 +25,33 @@ public record Status(int dom, int port, int status, int vcpu, int unionA, int un
                 u32(s, UNION_B));
     }
 
+    /** Writes every field, the whole union included (as a guest fills the struct). */
     public void write(MemorySegment s) {
         u16(s, DOM, dom);
         u32(s, PORT, port);
-        writeOut(s, status, vcpu, unionA, unionB);
-    }
-
-    /**
-     * Writes the out fields. The whole 8-byte union is written, so a member that is shorter than
-     * the union leaves no stale bytes of an earlier status behind.
-     */
-    public static void writeOut(MemorySegment s, int status, int vcpu, int unionA, int unionB) {
         u32(s, STATUS, status);
         u32(s, VCPU, vcpu);
         u32(s, UNION_A, unionA);
         u32(s, UNION_B, unionB);
+    }
+
+    /**
+     * Writes the out fields as Xen does: status, vcpu and only the union member that the status
+     * selects; the union's other bytes keep what the guest put there.
+     */
+    public static void writeOut(MemorySegment s, int status, int vcpu, int unionA, int unionB) {
+        u32(s, STATUS, status);
+        u32(s, VCPU, vcpu);
+        switch (status) {
+            case EvtchnStat.UNBOUND -> u16(s, UNION_A, unionA);
+            case EvtchnStat.INTERDOMAIN -> {
+                u16(s, UNION_A, unionA);
+                u32(s, UNION_B, unionB);
+            }
+            case EvtchnStat.PIRQ, EvtchnStat.VIRQ -> u32(s, UNION_A, unionA);
+            default -> {
+            }
+        }
     }
 
     /** The domid member of the unbound and interdomain cases. */
