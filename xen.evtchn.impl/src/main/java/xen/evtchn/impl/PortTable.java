@@ -6,10 +6,11 @@ import java.util.Arrays;
 import java.util.function.IntPredicate;
 
 /**
- * A domain's ports: one packed {@link PortEntry} long per port, and a one-bit-per-{@value #GROUP}
- * -ports summary of the groups that still hold a free port, so finding the lowest free port (Xen's
- * order) reads at most {@code limit/64/64} summary words plus one group, whatever the table's
- * fill: O(1), where Xen and QEMU scan every port.
+ * A domain's ports: one packed {@link PortEntry} long per port, a one-bit-per-{@value #GROUP}
+ * -ports summary of the groups that still hold a free port, and per group the offset below which
+ * all its ports are bound. Finding the lowest free port (Xen's order) reads at most
+ * {@code limit/64/64} summary words and then starts at that offset, whatever the table's fill:
+ * O(1), where Xen and QEMU scan every port.
  * <p>
  * Validity follows Xen's buckets: the first group is valid from the start, a later port becomes
  * valid when its group is first used, and every port stays valid for the life of the domain
@@ -28,6 +29,8 @@ final class PortTable {
 
     private final int limit;
     private final long[] groupsWithFree;
+    /** Per group: every port below this offset in the group is bound (or held back as busy). */
+    private final byte[] firstMaybeFree;
     private volatile long[] entries;
     private volatile int validPorts;
 
@@ -40,6 +43,8 @@ final class PortTable {
         for (int g = 0; g < limit / GROUP; g++) {
             groupsWithFree[g >>> 6] |= 1L << g;
         }
+        firstMaybeFree = new byte[limit / GROUP];
+        firstMaybeFree[0] = 1; // port 0 is reserved
         long[] first = new long[GROUP];
         first[0] = PortEntry.RESERVED_ENTRY;
         entries = first;
@@ -96,7 +101,7 @@ final class PortTable {
         if (group * GROUP >= e.length) {
             return group * GROUP; // never valid, so neither bound nor busy
         }
-        for (int p = group * GROUP, end = p + GROUP; p < end; p++) {
+        for (int p = group * GROUP + firstMaybeFree[group], end = (group + 1) * GROUP; p < end; p++) {
             if (e[p] == PortEntry.FREE_ENTRY && (busy == null || !busy.test(p))) {
                 return p;
             }
@@ -117,7 +122,11 @@ final class PortTable {
         if (groupEnd > validPorts) {
             validPorts = groupEnd;
         }
-        for (int p = group * GROUP; p < groupEnd; p++) {
+        int offset = port - group * GROUP;
+        if (firstMaybeFree[group] == offset) {
+            firstMaybeFree[group] = (byte) (offset + 1); // busy ports below it keep it where it is
+        }
+        for (int p = group * GROUP + firstMaybeFree[group]; p < groupEnd; p++) {
             if (e[p] == PortEntry.FREE_ENTRY) {
                 return;
             }
@@ -130,5 +139,6 @@ final class PortTable {
         ENTRY.setRelease(entries, port, PortEntry.FREE_ENTRY);
         int group = port / GROUP;
         groupsWithFree[group >>> 6] |= 1L << group;
+        firstMaybeFree[group] = (byte) Math.min(firstMaybeFree[group], port - group * GROUP);
     }
 }
