@@ -9,7 +9,6 @@ import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.abi.EvtchnOp;
-import xen.evtchn.api.abi.GuestField;
 import xen.evtchn.api.abi.evtchnop.AllocUnbound;
 import xen.evtchn.api.abi.evtchnop.BindInterdomain;
 import xen.evtchn.api.abi.evtchnop.BindIpi;
@@ -55,15 +54,15 @@ public final class EventChannelOpHandler implements HypercallHandler {
         return switch (op) {
             case BIND_INTERDOMAIN -> {
                 BindInterdomain a = BindInterdomain.read(s);
-                yield out(d.bindInterdomain(a.remoteDom(), a.remotePort()), s, BindInterdomain.LOCAL_PORT);
+                yield out(d.bindInterdomain(a.remoteDom(), a.remotePort()), s, BindInterdomain::writeOut);
             }
             case BIND_VIRQ -> {
                 BindVirq a = BindVirq.read(s);
-                yield out(d.bindVirq(a.virq(), a.vcpu()), s, BindVirq.PORT);
+                yield out(d.bindVirq(a.virq(), a.vcpu()), s, BindVirq::writeOut);
             }
             case BIND_PIRQ -> {
                 BindPirq a = BindPirq.read(s);
-                yield out(d.bindPirq(a.pirq(), a.flags()), s, BindPirq.PORT);
+                yield out(d.bindPirq(a.pirq(), a.flags()), s, BindPirq::writeOut);
             }
             case CLOSE -> d.close(Close.read(s).port());
             case SEND -> d.send(Send.read(s).port());
@@ -77,9 +76,9 @@ public final class EventChannelOpHandler implements HypercallHandler {
             }
             case ALLOC_UNBOUND -> {
                 AllocUnbound a = AllocUnbound.read(s);
-                yield out(d.allocUnbound(a.dom(), a.remoteDom()), s, AllocUnbound.PORT);
+                yield out(d.allocUnbound(a.dom(), a.remoteDom()), s, AllocUnbound::writeOut);
             }
-            case BIND_IPI -> out(d.bindIpi(BindIpi.read(s).vcpu()), s, BindIpi.PORT);
+            case BIND_IPI -> out(d.bindIpi(BindIpi.read(s).vcpu()), s, BindIpi::writeOut);
             case BIND_VCPU -> {
                 BindVcpu a = BindVcpu.read(s);
                 yield d.bindVcpu(a.port(), a.vcpu());
@@ -99,11 +98,17 @@ public final class EventChannelOpHandler implements HypercallHandler {
     }
 
     /** A port result: on success the port goes to its out field and the hypercall returns 0. */
-    private static long out(int result, MemorySegment s, int portOffset) {
+    private static long out(int result, MemorySegment s, PortOut field) {
         if (result < 0) {
             return result;
         }
-        GuestField.u32(s, portOffset, result);
+        field.write(s, result);
         return 0;
+    }
+
+    /** A codec's writeOut for an op whose only out field is a port. */
+    @FunctionalInterface
+    private interface PortOut {
+        void write(MemorySegment s, int port);
     }
 }

@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.UpcallRoute;
@@ -39,7 +40,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     private final int[] virqPorts;
     private final AtomicBoolean resetting = new AtomicBoolean();
     private volatile UpcallRoute callback = UpcallRoute.NONE;
-    private final UpcallRoute[] vcpuVectors;
+    private final AtomicReferenceArray<UpcallRoute> vcpuVectors;
 
     GuestDomain(int domid, GuestWidth width, VcpuBackend vcpus, Domains domains) {
         super(domid, new PortTable(width.twoLevelPorts()));
@@ -49,7 +50,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         int n = vcpus.vcpuCount();
         this.vcpuInfos = new VcpuInfos(width, n);
         this.virqPorts = new int[n * Virq.COUNT];
-        this.vcpuVectors = new UpcallRoute[n];
+        this.vcpuVectors = new AtomicReferenceArray<>(n);
         this.delivery = new TwoLevel(width, vcpuInfos, new TwoLevel.Upcalls() {
             @Override
             public void upcall(int vcpu) {
@@ -340,7 +341,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     }
 
     private void deliverUpcall(int vcpu) {
-        UpcallRoute route = vcpuVectors[vcpu];
+        UpcallRoute route = vcpuVectors.get(vcpu);
         vcpus.deliverUpcall(vcpu, route != null ? route : callback);
     }
 
@@ -355,12 +356,13 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     /** HVMOP_set_evtchn_upcall_vector for one vCPU (null: back to the domain's callback). */
     public void setVcpuVector(int vcpu, UpcallRoute.LapicVector vector) {
-        vcpuVectors[vcpu] = vector;
+        vcpuVectors.set(vcpu, vector);
     }
 
     /**
      * Makes shared_info appear at guest frame {@code gfn} (XENMEM_add_to_physmap); its contents
-     * move with it. Returns 0 or -EINVAL for a frame outside guest RAM.
+     * move with it. Returns 0 or -EINVAL for a frame outside guest RAM. Guests map it once at boot,
+     * before they bind ports; a send racing the move may leave its bit in the old page.
      */
     public int mapSharedInfo(long gfn) {
         MemorySegment page = vcpus.memory().page(gfn);
