@@ -14,8 +14,6 @@ import static xen.evtchn.impl.EvtchnFixture.ESRCH;
 import static xen.evtchn.impl.EvtchnFixture.SELF;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,28 +23,12 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.EvtchnFixture.Guest;
 
 /** alloc_unbound, bind_interdomain, bind_virq, bind_ipi, bind_pirq: every case of xen-abi.md, both widths. */
-class AllocAndBindTest {
+class AllocAndBindTest extends EvtchnTestBase {
     private static final int TIMER = 0;
     private static final int CONSOLE = 2;
     private static final int UNASSIGNED_5 = 5;
     private static final int ARGO = 11;
     private static final int ARCH_0 = 16;
-
-    private EvtchnFixture fx;
-
-    @BeforeEach
-    void setUp() {
-        fx = new EvtchnFixture();
-    }
-
-    @AfterEach
-    void tearDown() {
-        fx.close();
-    }
-
-    private Guest guest(GuestWidth w) {
-        return fx.guest(1, w, 2);
-    }
 
     // ---- alloc_unbound ----------------------------------------------------------------------
 

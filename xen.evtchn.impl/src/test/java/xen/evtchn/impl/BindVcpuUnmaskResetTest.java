@@ -13,8 +13,6 @@ import static xen.evtchn.impl.EvtchnFixture.ESRCH;
 import static xen.evtchn.impl.EvtchnFixture.SELF;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.PortStatus;
@@ -25,26 +23,10 @@ import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.impl.EvtchnFixture.Guest;
 
 /** bind_vcpu, unmask, reset and the FIFO-only ops: every case of xen-abi.md, both widths. */
-class BindVcpuUnmaskResetTest {
+class BindVcpuUnmaskResetTest extends EvtchnTestBase {
     private static final int TIMER = 0;
     private static final int DEBUG = 1;
     private static final int CONSOLE = 2;
-
-    private EvtchnFixture fx;
-
-    @BeforeEach
-    void setUp() {
-        fx = new EvtchnFixture();
-    }
-
-    @AfterEach
-    void tearDown() {
-        fx.close();
-    }
-
-    private Guest guest(GuestWidth w) {
-        return fx.guest(1, w, 2);
-    }
 
     // ---- bind_vcpu ----------------------------------------------------------------------------
 

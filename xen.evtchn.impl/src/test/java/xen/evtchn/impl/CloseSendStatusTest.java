@@ -9,8 +9,6 @@ import static xen.evtchn.impl.EvtchnFixture.EPERM;
 import static xen.evtchn.impl.EvtchnFixture.ESRCH;
 import static xen.evtchn.impl.EvtchnFixture.SELF;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.PortStatus;
@@ -19,25 +17,9 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.EvtchnFixture.Guest;
 
 /** close, send, status: every case of xen-abi.md, both widths. */
-class CloseSendStatusTest {
+class CloseSendStatusTest extends EvtchnTestBase {
     private static final int TIMER = 0;
     private static final int CONSOLE = 2;
-
-    private EvtchnFixture fx;
-
-    @BeforeEach
-    void setUp() {
-        fx = new EvtchnFixture();
-    }
-
-    @AfterEach
-    void tearDown() {
-        fx.close();
-    }
-
-    private Guest guest(GuestWidth w) {
-        return fx.guest(1, w, 2);
-    }
 
     // ---- close ---------------------------------------------------------------------------------
 

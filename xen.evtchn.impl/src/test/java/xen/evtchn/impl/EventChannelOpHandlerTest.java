@@ -18,8 +18,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -49,7 +47,7 @@ import xen.evtchn.impl.EvtchnFixture.Guest;
  * HYPERVISOR_event_channel_op through {@link EventChannelOpHandler}: the op struct in guest memory,
  * out fields written back on success only, -EFAULT and -ENOSYS, both widths.
  */
-class EventChannelOpHandlerTest {
+class EventChannelOpHandlerTest extends EvtchnTestBase {
     private static final int SENTINEL = 0xDEADBEEF;
     /** Where the tests put op structs: below shared_info (gfn 0x10), well inside RAM. */
     private static final long ARG = 0x3000;
@@ -67,22 +65,6 @@ class EventChannelOpHandlerTest {
     private static final int INIT_CONTROL = 11;
     private static final int EXPAND_ARRAY = 12;
     private static final int SET_PRIORITY = 13;
-
-    private EvtchnFixture fx;
-
-    @BeforeEach
-    void setUp() {
-        fx = new EvtchnFixture();
-    }
-
-    @AfterEach
-    void tearDown() {
-        fx.close();
-    }
-
-    private Guest guest(GuestWidth w) {
-        return fx.guest(1, w, 2);
-    }
 
     private static MemorySegment at(Guest g, long address, long size) {
         return g.memory().ram().asSlice(address, size);

@@ -8,8 +8,6 @@ import static xen.evtchn.impl.EvtchnFixture.SELF;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,25 +19,9 @@ import xen.evtchn.impl.EvtchnFixture.Guest;
  * 2-level delivery exactly as xen-abi.md "2-level ABI in guest memory": the bits in the guest's
  * own shared_info/vcpu_info at the reference offsets, and the upcalls the software backend counts.
  */
-class TwoLevelDeliveryTest {
+class TwoLevelDeliveryTest extends EvtchnTestBase {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    private EvtchnFixture fx;
-
-    @BeforeEach
-    void setUp() {
-        fx = new EvtchnFixture();
-    }
-
-    @AfterEach
-    void tearDown() {
-        fx.close();
-    }
-
-    private Guest guest(GuestWidth w) {
-        return fx.guest(1, w, 2);
-    }
 
     /** Binds IPIs on vCPU {@code vcpu} until one gets port {@code port} (lower ports stay unbound). */
     private static int ipiAt(Guest g, int port, int vcpu) {
