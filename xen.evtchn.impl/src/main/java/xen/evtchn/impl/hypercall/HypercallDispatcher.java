@@ -1,0 +1,57 @@
+package xen.evtchn.impl.hypercall;
+
+import static xen.evtchn.api.abi.Errno.ENOSYS;
+import static xen.evtchn.api.abi.Errno.EPERM;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import xen.evtchn.api.HypercallContext;
+import xen.evtchn.api.HypercallHandler;
+
+/**
+ * The entry point of every hypercall: a table of handlers by hypercall number (a whiteboard, so
+ * a bundle can add one at run time and take it away). A call from CPL &gt; 0 answers -EPERM before
+ * any handler sees it; a number with no handler -ENOSYS. The lookup is one array read.
+ */
+public final class HypercallDispatcher implements HypercallHandler {
+    /** Hypercall numbers are below this on x86 (NR_hypercalls). */
+    public static final int MAX_HYPERCALLS = 64;
+
+    private final AtomicReferenceArray<HypercallHandler> handlers = new AtomicReferenceArray<>(MAX_HYPERCALLS);
+
+    /**
+     * Installs {@code handler} for {@code number}. Throws IllegalArgumentException for a number
+     * out of range and IllegalStateException if another handler holds it.
+     */
+    public void register(int number, HypercallHandler handler) {
+        checkNumber(number);
+        if (!handlers.compareAndSet(number, null, handler)) {
+            throw new IllegalStateException("hypercall " + number + " already has a handler: " + handlers.get(number));
+        }
+    }
+
+    /** Removes {@code handler} if it is the one for {@code number}; true if it was. */
+    public boolean unregister(int number, HypercallHandler handler) {
+        checkNumber(number);
+        return handlers.compareAndSet(number, handler, null);
+    }
+
+    /** The handler for {@code number}, or null. */
+    public HypercallHandler handler(int number) {
+        return number >= 0 && number < MAX_HYPERCALLS ? handlers.get(number) : null;
+    }
+
+    @Override
+    public long hypercall(HypercallContext call) {
+        if (call.cpl() > 0) {
+            return -EPERM;
+        }
+        HypercallHandler h = handler(call.number());
+        return h == null ? -ENOSYS : h.hypercall(call);
+    }
+
+    private static void checkNumber(int number) {
+        if (number < 0 || number >= MAX_HYPERCALLS) {
+            throw new IllegalArgumentException("hypercall numbers are 0.." + (MAX_HYPERCALLS - 1) + ", not " + number);
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** The hypercall dispatcher and the hypercall families a Xen HVM guest needs. */
+package xen.evtchn.impl.hypercall;
