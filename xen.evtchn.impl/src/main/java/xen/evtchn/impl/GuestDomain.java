@@ -10,6 +10,7 @@ import static xen.evtchn.api.abi.Errno.EPERM;
 import static xen.evtchn.api.abi.Errno.ESRCH;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,12 +31,14 @@ import xen.evtchn.api.abi.VirqKind;
  */
 public final class GuestDomain extends EventDomain implements EventChannels {
     private static final VarHandle INT = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle UPCALL_PENDING = ValueLayout.JAVA_BYTE.varHandle();
 
     private final GuestWidth width;
     private final VcpuBackend vcpus;
     private final Domains domains;
     private final VcpuInfos vcpuInfos;
     private final EventDelivery delivery;
+    private final EventWaits waits;
     /** virq_to_evtchn of every vCPU: port of VIRQ v on vCPU c at [c * Virq.COUNT + v], 0 if unbound. */
     private final int[] virqPorts;
     private final AtomicBoolean resetting = new AtomicBoolean();
@@ -51,15 +54,17 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         this.vcpuInfos = new VcpuInfos(width, n);
         this.virqPorts = new int[n * Virq.COUNT];
         this.vcpuVectors = new AtomicReferenceArray<>(n);
+        this.waits = new EventWaits(n);
         this.delivery = new TwoLevel(width, vcpuInfos, new TwoLevel.Upcalls() {
             @Override
-            public void upcall(int vcpu) {
-                deliverUpcall(vcpu);
+            public void portPending(int port) {
+                waits.portPending(port);
             }
 
             @Override
-            public void maskedPending(int port, int vcpu) {
-                vcpus.kick(vcpu);
+            public void upcall(int vcpu) {
+                waits.upcallPending(vcpu);
+                deliverUpcall(vcpu);
             }
         });
     }
@@ -326,6 +331,50 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             return 0;
         }
         return domains.get(dom) != null ? -EPERM : -ESRCH;
+    }
+
+    // ---- waiting for events (SCHEDOP_block, SCHEDOP_poll) -------------------------------------
+
+    /**
+     * SCHEDOP_block: the calling thread, as vCPU {@code vcpu}, waits until that vCPU has an upcall
+     * pending, {@code deadline} (System.nanoTime; Long.MAX_VALUE for none) passes, or the thread
+     * is interrupted.
+     */
+    public void block(int vcpu, long deadline) {
+        waits.await(vcpu, null, deadline, () -> upcallPending(vcpu));
+    }
+
+    /**
+     * SCHEDOP_poll: waits as {@link #block} does, and also until one of {@code polled} is pending,
+     * masked or not. Returns 0, or -EINVAL without waiting if a port is not valid (including one
+     * never allocated: XSA-221).
+     */
+    public int poll(int vcpu, int[] polled, long deadline) {
+        for (int port : polled) {
+            if (!ports.isValid(port)) {
+                return -EINVAL;
+            }
+        }
+        waits.await(vcpu, polled, deadline, () -> upcallPending(vcpu) || anyPending(polled));
+        return 0;
+    }
+
+    /** Ends every block and poll at once (the domain shuts down or resets). */
+    public void wakeWaiters() {
+        waits.wakeAll();
+    }
+
+    private boolean upcallPending(int vcpu) {
+        return ((byte) UPCALL_PENDING.getVolatile(vcpuInfos.of(vcpu), 0L) & 1) != 0;
+    }
+
+    private boolean anyPending(int[] polled) {
+        for (int port : polled) {
+            if (delivery.isPending(port)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- delivery ----------------------------------------------------------------------------

@@ -25,11 +25,12 @@ final class TwoLevel implements EventDelivery {
     private final VcpuInfos vcpuInfos;
     private final Upcalls upcalls;
 
-    /** What to do when a vCPU's upcall_pending is newly set, or a masked port becomes pending. */
+    /** What to do when a port newly becomes pending, and when a vCPU's upcall_pending is newly set. */
     interface Upcalls {
-        void upcall(int vcpu);
+        /** Called for every newly pending port, masked or not, before any upcall (Xen's evtchn_check_pollers). */
+        void portPending(int port);
 
-        void maskedPending(int port, int vcpu);
+        void upcall(int vcpu);
     }
 
     TwoLevel(GuestWidth width, VcpuInfos vcpuInfos, Upcalls upcalls) {
@@ -53,11 +54,10 @@ final class TwoLevel implements EventDelivery {
         if (testAndSet(shared, pendingOffset + word, bit)) {
             return;
         }
-        if (test(shared, maskOffset + word, bit)) {
-            upcalls.maskedPending(port, vcpu);
-            return;
+        upcalls.portPending(port);
+        if (!test(shared, maskOffset + word, bit)) {
+            selectAndUpcall(port, vcpu);
         }
-        selectAndUpcall(port, vcpu);
     }
 
     @Override

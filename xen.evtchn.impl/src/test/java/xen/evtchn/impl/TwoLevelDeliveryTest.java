@@ -95,14 +95,12 @@ class TwoLevelDeliveryTest extends EvtchnTestBase {
         Guest g = guest(w);
         int p = g.d.bindIpi(0);
         g.mask(p);
-        long kicks = g.b.vcpu(0).kicks();
         assertEquals(0, g.d.send(p));
         assertTrue(g.pending(p), "pending bit set");
         assertTrue(g.masked(p), "mask untouched");
         assertEquals(0, g.pendingSel(0));
         assertEquals(0, g.upcallPending(0));
-        assertEquals(0, g.upcalls(0));
-        assertEquals(kicks + 1, g.b.vcpu(0).kicks(), "pollers are still woken");
+        assertEquals(0, g.upcalls(0)); // pollers are still woken: EventWaitsTest
     }
 
     @ParameterizedTest
