@@ -18,6 +18,12 @@ interface EventDelivery {
 
     boolean isMasked(int port);
 
+    /**
+     * vCPU {@code vcpu}'s vcpu_info just moved (VCPUOP_register_vcpu_info): make sure no event
+     * is lost in the move, as Xen does by marking everything pending on the new one.
+     */
+    void vcpuInfoMoved(int vcpu);
+
     /** A free port that must not be reused yet. */
     default boolean isBusy(int port) {
         return false;

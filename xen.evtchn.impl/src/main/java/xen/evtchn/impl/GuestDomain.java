@@ -16,11 +16,13 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.EventChannels;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.VirqKind;
 
@@ -333,6 +335,27 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         return domains.get(dom) != null ? -EPERM : -ESRCH;
     }
 
+    /**
+     * Soft reset (SCHEDOP_shutdown(soft_reset) or a system reset): every port is closed, the
+     * callback and the per-vCPU upcall vectors are forgotten, every vCPU forgets its registered
+     * vcpu_info, shared_info leaves the guest's memory, and waiting vCPUs are woken. Ports stay
+     * valid (XSA-338). Timers are the caller's to stop.
+     */
+    public void softReset() {
+        closeAll();
+        callback = UpcallRoute.NONE;
+        for (int v = 0; v < vcpuVectors.length(); v++) {
+            vcpuVectors.set(v, null);
+        }
+        long stamp = lock.writeLock();
+        try {
+            vcpuInfos.reset();
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+        waits.wakeAll();
+    }
+
     // ---- waiting for events (SCHEDOP_block, SCHEDOP_poll) -------------------------------------
 
     /**
@@ -425,6 +448,36 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         } finally {
             lock.unlockWrite(stamp);
         }
+    }
+
+    /**
+     * VCPUOP_register_vcpu_info: vCPU {@code vcpu}'s vcpu_info moves to {@code offset} in guest
+     * frame {@code gfn}, with what it held; everything is then marked pending on it so that no
+     * event is lost. Answers -ENOENT for no such vCPU; -EINVAL for an offset that leaves no room
+     * for the 64 bytes or is not 8-byte aligned (the words are updated atomically), a frame
+     * outside guest RAM, or a vCPU that registered one already.
+     */
+    public int registerVcpuInfo(int vcpu, long gfn, int offset) {
+        if (!vcpus.vcpuExists(vcpu)) {
+            return -ENOENT;
+        }
+        if (offset < 0 || offset > GuestMemory.PAGE_SIZE - VcpuInfoLayout.SIZE || (offset & 7) != 0) {
+            return -EINVAL;
+        }
+        MemorySegment page = vcpus.memory().page(gfn);
+        if (page == null) {
+            return -EINVAL;
+        }
+        long stamp = lock.writeLock();
+        try {
+            if (!vcpuInfos.register(vcpu, page.asSlice(offset, VcpuInfoLayout.SIZE))) {
+                return -EINVAL;
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+        delivery.vcpuInfoMoved(vcpu);
+        return 0;
     }
 
     /** The shared_info page as it is now (host memory until the guest maps it). */

@@ -77,6 +77,17 @@ final class TwoLevel implements EventDelivery {
         }
     }
 
+    @Override
+    public void vcpuInfoMoved(int vcpu) {
+        MemorySegment info = vcpuInfos.of(vcpu);
+        if (wide) {
+            U64.getAndBitwiseOr(info, pendingSelOffset, -1L);
+        } else {
+            U32.getAndBitwiseOr(info, pendingSelOffset, -1);
+        }
+        markEventsPending(vcpu, info);
+    }
+
     /** Sets upcall_pending (bit 0 of the first byte, as Xen's test_and_set_bit) and upcalls if it was clear. */
     void markEventsPending(int vcpu, MemorySegment info) {
         if (((int) U32.getAndBitwiseOr(info, 0L, 1) & 1) == 0) {

@@ -2,6 +2,7 @@ package xen.evtchn.impl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.abi.GuestWidth;
@@ -50,10 +51,27 @@ final class VcpuInfos {
         refresh();
     }
 
-    /** Domain write lock held: vCPU {@code vcpu}'s vcpu_info now lives at {@code info}. */
-    void register(int vcpu, MemorySegment info) {
+    /**
+     * Domain write lock held: soft reset. shared_info leaves the guest's memory for a page of the
+     * hypervisor's own again (with what it held), and every vCPU forgets its registered vcpu_info.
+     */
+    void reset() {
+        Arrays.fill(registered, null);
+        moveSharedInfo(arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE));
+    }
+
+    /**
+     * Domain write lock held: vCPU {@code vcpu}'s vcpu_info now lives at {@code info}, with what
+     * the old one held. False if the vCPU registered one already.
+     */
+    boolean register(int vcpu, MemorySegment info) {
+        if (registered[vcpu] != null) {
+            return false;
+        }
+        info.copyFrom(current.get(vcpu));
         registered[vcpu] = info;
         refresh();
+        return true;
     }
 
     private void refresh() {
