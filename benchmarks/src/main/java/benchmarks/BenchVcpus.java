@@ -26,6 +26,11 @@ final class BenchVcpus implements VcpuBackend, GuestMemory {
     }
 
     @Override
+    public long tscHz() {
+        return 1_000_000_000L;
+    }
+
+    @Override
     public GuestMemory memory() {
         return this;
     }

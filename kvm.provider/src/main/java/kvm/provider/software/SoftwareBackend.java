@@ -14,6 +14,9 @@ import xen.evtchn.api.abi.DomId;
  * per vCPU running Java {@link GuestCode}, upcalls latched as interrupts on the target vCPU.
  */
 public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
+    /** The software TSC's frequency: it counts nanoseconds ({@link SoftwareVcpu#rdtsc()}). */
+    public static final long TSC_HZ = 1_000_000_000L;
+
     public static final int MAX_VCPUS = 4096;
     /** How long close() waits for guest code to notice the stop request before interrupting it. */
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
@@ -48,6 +51,11 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
 
     public int domid() {
         return domid;
+    }
+
+    @Override
+    public long tscHz() {
+        return TSC_HZ;
     }
 
     @Override

@@ -128,6 +128,15 @@ public final class SoftwareVcpu {
                 new VcpuHypercall(nr, backend.domid(), id, regs, backend.memory()));
     }
 
+    /**
+     * rdtsc: the software vCPU's time stamp counter counts nanoseconds on CLOCK_MONOTONIC
+     * (System.nanoTime), so {@link SoftwareBackend#TSC_HZ} is 1 GHz. Guests turn it into Xen system
+     * time with the vcpu_time_info the hypervisor writes, as on hardware.
+     */
+    public long rdtsc() {
+        return System.nanoTime();
+    }
+
     /** True once the backend is closing or another vCPU crashed; guest loops then return. */
     public boolean stopRequested() {
         return stop;

@@ -16,6 +16,12 @@ public interface VcpuBackend {
     GuestMemory memory();
 
     /**
+     * The frequency of the vCPUs' time stamp counter, from which the hypervisor writes each
+     * vcpu_time_info (pvclock) so that guests can turn rdtsc into Xen system time.
+     */
+    long tscHz();
+
+    /**
      * Delivers the event channel upcall to {@code vcpu} by {@code route}, waking the vCPU if it is
      * halted or blocked. Called once per newly set upcall_pending; must not block.
      */
