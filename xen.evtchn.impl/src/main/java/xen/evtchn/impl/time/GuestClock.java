@@ -34,8 +34,10 @@ public final class GuestClock {
         return boot + systemTime;
     }
 
-    /** {@code systemTime} on {@code provider}'s clock. */
+    /** {@code systemTime} on {@code provider}'s clock; a time too far ahead to express stays far ahead. */
     public long toProvider(long systemTime, TimerProvider provider) {
-        return provider.now() + (systemTime - now());
+        long ahead = systemTime - now();
+        long base = provider.now();
+        return ahead > 0 && base > Long.MAX_VALUE - ahead ? Long.MAX_VALUE : base + ahead;
     }
 }

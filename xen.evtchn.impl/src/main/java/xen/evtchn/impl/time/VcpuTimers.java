@@ -33,9 +33,12 @@ public final class VcpuTimers {
         return clock;
     }
 
-    /** VCPUOP_set_singleshot_timer: fires once at {@code deadline} (system time), at once if it has passed. */
+    /**
+     * VCPUOP_set_singleshot_timer: fires once at {@code deadline} (system time), at once if it has
+     * passed. Xen's s_time_t is signed, so a deadline past 2^63 is in the past.
+     */
     public void setSingleshot(int vcpu, long deadline) {
-        timers[vcpu].armSingleshot(deadline);
+        timers[vcpu].armSingleshot(deadline < 0 ? clock.now() : deadline);
     }
 
     public void stopSingleshot(int vcpu) {

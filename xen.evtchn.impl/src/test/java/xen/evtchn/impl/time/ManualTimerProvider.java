@@ -5,7 +5,7 @@ import java.util.List;
 import xen.evtchn.api.TimerProvider;
 
 /** A timer provider whose clock the test moves: timers fire, in deadline order, when it advances past them. */
-final class ManualTimerProvider implements TimerProvider {
+public final class ManualTimerProvider implements TimerProvider {
     private long now;
     private final List<Armed> armed = new ArrayList<>();
 
@@ -34,7 +34,7 @@ final class ManualTimerProvider implements TimerProvider {
         }
     }
 
-    ManualTimerProvider(long start) {
+    public ManualTimerProvider(long start) {
         this.now = start;
     }
 
@@ -51,17 +51,17 @@ final class ManualTimerProvider implements TimerProvider {
     }
 
     /** Armed timers not yet fired or cancelled. */
-    synchronized int armed() {
+    public synchronized int armed() {
         return (int) armed.stream().filter(a -> !a.done).count();
     }
 
     /** Moves the clock to {@code time}, firing what falls due, earliest first (also timers armed by the actions). */
-    void advanceTo(long time) {
+    public void advanceTo(long time) {
         advance(time, false);
     }
 
     /** As {@link #advanceTo}, but the clock is at {@code time} before anything fires: every fire is late. */
-    void advanceLateTo(long time) {
+    public void advanceLateTo(long time) {
         advance(time, true);
     }
 
