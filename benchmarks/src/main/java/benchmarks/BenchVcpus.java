@@ -31,6 +31,11 @@ final class BenchVcpus implements VcpuBackend, GuestMemory {
     }
 
     @Override
+    public long tsc() {
+        return System.nanoTime();
+    }
+
+    @Override
     public GuestMemory memory() {
         return this;
     }

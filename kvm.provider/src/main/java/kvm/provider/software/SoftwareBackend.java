@@ -58,6 +58,12 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
         return TSC_HZ;
     }
 
+    /** The software TSC: nanoseconds on CLOCK_MONOTONIC, what {@link SoftwareVcpu#rdtsc()} reads. */
+    @Override
+    public long tsc() {
+        return System.nanoTime();
+    }
+
     @Override
     public int vcpuCount() {
         return vcpus.length;

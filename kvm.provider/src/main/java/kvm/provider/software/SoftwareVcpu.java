@@ -134,7 +134,7 @@ public final class SoftwareVcpu {
      * time with the vcpu_time_info the hypervisor writes, as on hardware.
      */
     public long rdtsc() {
-        return System.nanoTime();
+        return backend.tsc();
     }
 
     /** True once the backend is closing or another vCPU crashed; guest loops then return. */

@@ -21,6 +21,9 @@ public interface VcpuBackend {
      */
     long tscHz();
 
+    /** The vCPUs' time stamp counter now (the same on every vCPU: a stable TSC). */
+    long tsc();
+
     /**
      * Delivers the event channel upcall to {@code vcpu} by {@code route}, waking the vCPU if it is
      * halted or blocked. Called once per newly set upcall_pending; must not block.

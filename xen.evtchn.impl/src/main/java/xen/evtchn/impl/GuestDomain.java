@@ -504,4 +504,27 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     public int validPorts() {
         return ports.validPorts();
     }
+
+    /**
+     * Xen's check of a domid argument that must name the caller (e.g. in XENMEM_add_to_physmap,
+     * HVMOP_set_param): 0 for DOMID_SELF or this domain's id, -EPERM for another existing domain
+     * (the host's included), -ESRCH for none.
+     */
+    public int checkTarget(int dom) {
+        return checkSelf(dom);
+    }
+
+    /**
+     * Delivers vCPU {@code vcpu}'s upcall again by the route it has now, if its upcall_pending is
+     * set: after the guest changes how upcalls reach it (HVM_PARAM_CALLBACK_IRQ,
+     * HVMOP_set_evtchn_upcall_vector), an event already pending is not left behind, as Xen's
+     * hvm_assert_evtchn_irq. Returns true if it delivered.
+     */
+    public boolean reassertUpcall(int vcpu) {
+        if (!vcpus.vcpuExists(vcpu) || !upcallPending(vcpu)) {
+            return false;
+        }
+        deliverUpcall(vcpu);
+        return true;
+    }
 }

@@ -25,7 +25,10 @@ import xen.evtchn.api.abi.hypercall.SchedPoll;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
 import xen.evtchn.api.abi.hypercall.SingleshotTimer;
 import xen.evtchn.impl.EvtchnFixture.Guest;
+import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
+import xen.evtchn.impl.hypercall.Platforms;
+import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.hypercall.SchedOpHandler;
 import xen.evtchn.impl.hypercall.SetTimerOpHandler;
 import xen.evtchn.impl.hypercall.VcpuOpHandler;
@@ -51,10 +54,12 @@ class VcpuAndSchedOpTest extends EvtchnTestBase {
         g = guest(GuestWidth.X86_64);
         time = new DomainTime(new GuestClock(provider::now, provider.now()), 2, provider, 1_000_000_000L,
                 provider.now(), vcpu -> g.d.raiseVirq(Virq.TIMER.number(), vcpu));
-        dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(domid -> fx.domains.guest(domid), domid -> domid == 1 ? time : null));
-        dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(domid -> domid == 1 ? time : null));
-        dispatcher.register(Hypercall.SCHED_OP, new SchedOpHandler(domid -> fx.domains.guest(domid),
-                domid -> domid == 1 ? time : null, (domid, reason) -> shutdowns.add(new int[] {domid, reason})));
+        Platforms platforms = new Platforms();
+        platforms.create(g.d, XenVersionInfo.DEFAULT, DomainConsole.inMemory(), time);
+        dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(platforms));
+        dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(platforms));
+        dispatcher.register(Hypercall.SCHED_OP, new SchedOpHandler(platforms,
+                (domid, reason) -> shutdowns.add(new int[] {domid, reason})));
     }
 
     private record Call(int number, int vcpu, boolean longMode, long[] args, GuestMemory memory) implements HypercallContext {

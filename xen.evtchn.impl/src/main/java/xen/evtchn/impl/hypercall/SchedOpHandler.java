@@ -6,7 +6,6 @@ import static xen.evtchn.api.abi.Errno.ENOSYS;
 import static xen.evtchn.api.abi.Errno.ESRCH;
 
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntFunction;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.GuestField;
@@ -24,23 +23,21 @@ import xen.evtchn.impl.time.DomainTime;
  * thread inside the hypercall.
  */
 public final class SchedOpHandler implements HypercallHandler {
-    private final IntFunction<GuestDomain> domains;
-    private final IntFunction<DomainTime> times;
+    private final Platforms platforms;
     private final ShutdownListener shutdowns;
 
-    public SchedOpHandler(IntFunction<GuestDomain> domains, IntFunction<DomainTime> times, ShutdownListener shutdowns) {
-        this.domains = domains;
-        this.times = times;
+    public SchedOpHandler(Platforms platforms, ShutdownListener shutdowns) {
+        this.platforms = platforms;
         this.shutdowns = shutdowns;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        GuestDomain d = domains.apply(call.domid());
-        DomainTime time = times.apply(call.domid());
-        if (d == null || time == null) {
+        DomainPlatform p = platforms.get(call.domid());
+        if (p == null) {
             return -ESRCH;
         }
+        GuestDomain d = p.domain();
         return switch ((int) call.arg(0)) {
             case SchedOp.YIELD -> {
                 Thread.yield();
@@ -52,23 +49,21 @@ public final class SchedOpHandler implements HypercallHandler {
             }
             case SchedOp.SHUTDOWN -> {
                 MemorySegment s = call.guest(call.arg(1), SchedShutdown.SIZE);
-                yield s == null ? -EFAULT : shutdown(d, time, SchedShutdown.read(s).reason());
+                yield s == null ? -EFAULT : shutdown(p, SchedShutdown.read(s).reason());
             }
-            case SchedOp.POLL -> poll(call, d, time);
+            case SchedOp.POLL -> poll(call, d, p.time());
             default -> -ENOSYS;
         };
     }
 
-    private long shutdown(GuestDomain d, DomainTime time, int reason) {
+    private long shutdown(DomainPlatform p, int reason) {
         if (reason == SchedOp.SHUTDOWN_SOFT_RESET) {
-            d.softReset();
-            for (int v = 0; v < d.vcpus().vcpuCount(); v++) {
-                time.timers().stopSingleshot(v);
-            }
+            p.softReset();
             return 0;
         }
-        d.wakeWaiters();
-        shutdowns.shutdown(d.domid(), reason);
+        p.shutDown(reason);
+        p.domain().wakeWaiters();
+        shutdowns.shutdown(p.domid(), reason);
         return 0;
     }
 

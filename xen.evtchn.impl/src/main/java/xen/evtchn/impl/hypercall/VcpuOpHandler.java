@@ -7,7 +7,6 @@ import static xen.evtchn.api.abi.Errno.ENOSYS;
 import static xen.evtchn.api.abi.Errno.ESRCH;
 
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntFunction;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.VcpuOp;
@@ -24,21 +23,20 @@ import xen.evtchn.impl.time.VcpuTimers;
  * singleshot timer may only be set or stopped by the vCPU itself (-EINVAL otherwise).
  */
 public final class VcpuOpHandler implements HypercallHandler {
-    private final IntFunction<GuestDomain> domains;
-    private final IntFunction<DomainTime> times;
+    private final Platforms platforms;
 
-    public VcpuOpHandler(IntFunction<GuestDomain> domains, IntFunction<DomainTime> times) {
-        this.domains = domains;
-        this.times = times;
+    public VcpuOpHandler(Platforms platforms) {
+        this.platforms = platforms;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        GuestDomain d = domains.apply(call.domid());
-        DomainTime time = times.apply(call.domid());
-        if (d == null || time == null) {
+        DomainPlatform p = platforms.get(call.domid());
+        if (p == null) {
             return -ESRCH;
         }
+        GuestDomain d = p.domain();
+        DomainTime time = p.time();
         VcpuTimers t = time.timers();
         int cmd = (int) call.arg(0);
         int vcpu = (int) call.arg(1);
