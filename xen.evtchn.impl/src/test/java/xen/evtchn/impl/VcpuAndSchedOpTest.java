@@ -18,6 +18,7 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuOp;
+import xen.evtchn.api.abi.VcpuTimeInfo;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.hypercall.PeriodicTimer;
 import xen.evtchn.api.abi.hypercall.RegisterVcpuInfo;
@@ -35,7 +36,6 @@ import xen.evtchn.impl.hypercall.VcpuOpHandler;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
 import xen.evtchn.impl.time.ManualTimerProvider;
-import xen.evtchn.impl.time.PvClock;
 
 /** vcpu_op, set_timer_op and sched_op through the dispatcher, on a clock the test moves. */
 class VcpuAndSchedOpTest extends EvtchnTestBase {
@@ -114,10 +114,10 @@ class VcpuAndSchedOpTest extends EvtchnTestBase {
         new RegisterVcpuInfo(0x20, 64).write(arg(RegisterVcpuInfo.SIZE));
         assertEquals(0, call(Hypercall.VCPU_OP, 1, VcpuOp.REGISTER_VCPU_INFO, 1, ARG));
         MemorySegment info = g.memory().slice(0x20 * 4096L + 64, 64);
-        assertEquals(0x8000_0000, GuestField.u32(info, 32 + PvClock.TSC_TO_SYSTEM_MUL), "1 GHz TSC: mul 2^31");
-        assertEquals(1, GuestField.u8(info, 32 + PvClock.TSC_SHIFT), "shift 1");
-        assertEquals(provider.now(), GuestField.u64(info, 32 + PvClock.TSC_TIMESTAMP));
-        assertEquals(0, GuestField.u32(info, 32 + PvClock.VERSION) & 1, "version even: record complete");
+        assertEquals(0x8000_0000, GuestField.u32(info, 32 + VcpuTimeInfo.TSC_TO_SYSTEM_MUL), "1 GHz TSC: mul 2^31");
+        assertEquals(1, GuestField.u8(info, 32 + VcpuTimeInfo.TSC_SHIFT), "shift 1");
+        assertEquals(provider.now(), GuestField.u64(info, 32 + VcpuTimeInfo.TSC_TIMESTAMP));
+        assertEquals(0, GuestField.u32(info, 32 + VcpuTimeInfo.VERSION) & 1, "version even: record complete");
 
         assertEquals(-14, call(Hypercall.VCPU_OP, 0, VcpuOp.REGISTER_VCPU_INFO, 0, 1L << 40), "struct outside RAM");
         new RegisterVcpuInfo(0x20, 4090).write(arg(RegisterVcpuInfo.SIZE));

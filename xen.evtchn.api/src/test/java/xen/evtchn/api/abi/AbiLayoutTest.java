@@ -351,10 +351,10 @@ class AbiLayoutTest {
     @Test
     void vcpuInfoSizesAndTimeInfo() {
         assertEquals(64, VcpuInfoLayout.SIZE);
-        assertEquals(32, VcpuInfoLayout.TIME_INFO_SIZE);
+        assertEquals(32, VcpuTimeInfo.SIZE);
         for (GuestWidth w : GuestWidth.values()) {
             VcpuInfoLayout v = w.vcpuInfo();
-            assertEquals(v.size(), v.time() + VcpuInfoLayout.TIME_INFO_SIZE, w + ": time info ends the struct");
+            assertEquals(v.size(), v.time() + VcpuTimeInfo.SIZE, w + ": time info ends the struct");
             assertTrue(v.pendingSel() + w.wordBytes() <= v.arch(), w + ": pending_sel before arch");
             assertEquals(0, v.pendingSel() % w.wordBytes(), w + ": pending_sel aligned to its word");
             // one pending_sel bit per word of evtchn_pending

@@ -2,6 +2,7 @@ package xen.evtchn.impl.time;
 
 import static xen.evtchn.api.abi.Errno.EINVAL;
 
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntConsumer;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.abi.VcpuOp;
@@ -17,6 +18,7 @@ public final class VcpuTimers {
     private final GuestClock clock;
     private final IntConsumer fire;
     private final VcpuTimer[] timers;
+    private final AtomicLongArray fired;
     private volatile TimerProvider provider;
 
     public VcpuTimers(int vcpus, GuestClock clock, TimerProvider provider, IntConsumer fire) {
@@ -24,6 +26,7 @@ public final class VcpuTimers {
         this.fire = fire;
         this.provider = provider;
         this.timers = new VcpuTimer[vcpus];
+        this.fired = new AtomicLongArray(vcpus);
         for (int v = 0; v < vcpus; v++) {
             timers[v] = new VcpuTimer(v);
         }
@@ -72,6 +75,11 @@ public final class VcpuTimers {
 
     public void stopPeriodic(int vcpu) {
         timers[vcpu].armPeriodic(0, 0);
+    }
+
+    /** Timer events delivered to {@code vcpu} so far, singleshot and periodic: the host's side of a tick count. */
+    public long fired(int vcpu) {
+        return fired.get(vcpu);
     }
 
     /** The vCPU's timers as values (for a provider swap or a save). */
@@ -157,6 +165,7 @@ public final class VcpuTimers {
                 singleshot = TimerState.NONE;
                 singleshotTimer = null;
             }
+            fired.incrementAndGet(vcpu);
             fire.accept(vcpu);
         }
 
@@ -169,6 +178,7 @@ public final class VcpuTimers {
                 long next = ++periodicGeneration;
                 periodicTimer = provider.schedule(clock.toProvider(periodicNext, provider), () -> periodicFired(next));
             }
+            fired.incrementAndGet(vcpu);
             fire.accept(vcpu);
         }
 

@@ -24,6 +24,8 @@ class VcpuTimersTest {
         provider.advanceTo(provider.now() + 100 * MS);
         assertEquals(1, fired.get(1), "once");
         assertEquals(TimerState.STOPPED, timers.state(1), "nothing armed after it fired");
+        assertEquals(1, timers.fired(1), "the host counts the tick it delivered");
+        assertEquals(0, timers.fired(0));
     }
 
     @Test

@@ -1,0 +1,82 @@
+package reference.guest;
+
+import java.time.Duration;
+import java.util.Objects;
+import xen.evtchn.api.abi.HvmOp;
+
+/**
+ * What the reference guest does: how many vCPUs it brings up, its tick rate, how long it ticks,
+ * whether each vCPU sends an IPI to the next one every {@code ipiEveryTicks} ticks, and the vector
+ * it asks upcalls to arrive on (HVM_PARAM_CALLBACK_IRQ, vector type).
+ *
+ * @param vcpus          vCPUs 0 .. vcpus-1, 1 to {@link GuestMemoryMap#MAX_VCPUS}
+ * @param hz             ticks per second, 1 to {@link #MAX_HZ}
+ * @param runFor         how long each vCPU ticks (guest system time), at least one tick period,
+ *                       at most {@link #MAX_RUN_FOR}
+ * @param ipis           whether vCPU n sends an IPI to vCPU (n+1) mod vcpus (itself if alone)
+ * @param ipiEveryTicks  one IPI every so many ticks, at least 1 (checked even when IPIs are off)
+ * @param callbackVector the upcall vector, {@link HvmOp#MIN_UPCALL_VECTOR} to 255
+ */
+public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector) {
+    /** Linux's HYPERVISOR_CALLBACK_VECTOR. */
+    public static final int DEFAULT_CALLBACK_VECTOR = 0xF3;
+    /** A tick period of 100 µs: more would measure the host's timers, not the guest. */
+    public static final int MAX_HZ = 10_000;
+    public static final Duration MAX_RUN_FOR = Duration.ofDays(365);
+
+    public GuestConfig {
+        Objects.requireNonNull(runFor, "runFor");
+        if (vcpus < 1 || vcpus > GuestMemoryMap.MAX_VCPUS) {
+            throw new IllegalArgumentException("vcpus must be 1.." + GuestMemoryMap.MAX_VCPUS
+                    + " (one vcpu_info page holds that many): got " + vcpus);
+        }
+        if (hz < 1 || hz > MAX_HZ) {
+            throw new IllegalArgumentException("hz must be 1.." + MAX_HZ + ": got " + hz);
+        }
+        if (runFor.isNegative() || runFor.isZero() || runFor.compareTo(MAX_RUN_FOR) > 0) {
+            throw new IllegalArgumentException("runFor must be positive and at most " + MAX_RUN_FOR + ": got " + runFor);
+        }
+        if (runFor.toNanos() < 1_000_000_000L / hz) {
+            throw new IllegalArgumentException("runFor " + runFor + " is shorter than one tick at " + hz
+                    + " Hz (" + Duration.ofNanos(1_000_000_000L / hz) + ")");
+        }
+        if (ipiEveryTicks < 1) {
+            throw new IllegalArgumentException("ipiEveryTicks must be at least 1: got " + ipiEveryTicks);
+        }
+        if (callbackVector < HvmOp.MIN_UPCALL_VECTOR || callbackVector > 0xFF) {
+            throw new IllegalArgumentException(String.format(
+                    "callbackVector must be 0x%x..0xff (lower vectors are exceptions): got 0x%x",
+                    HvmOp.MIN_UPCALL_VECTOR, callbackVector));
+        }
+    }
+
+    /** The configuration with Linux's callback vector. */
+    public GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks) {
+        this(vcpus, hz, runFor, ipis, ipiEveryTicks, DEFAULT_CALLBACK_VECTOR);
+    }
+
+    /** {@code vcpus} ticking at {@code hz} for {@code runFor}, without IPIs. */
+    public static GuestConfig ticking(int vcpus, int hz, Duration runFor) {
+        return new GuestConfig(vcpus, hz, runFor, false, 1);
+    }
+
+    /** This configuration with an IPI to the next vCPU every {@code everyTicks} ticks. */
+    public GuestConfig withIpis(int everyTicks) {
+        return new GuestConfig(vcpus, hz, runFor, true, everyTicks, callbackVector);
+    }
+
+    /** The tick period in nanoseconds (1e9 / hz, rounded down). */
+    public long periodNanos() {
+        return 1_000_000_000L / hz;
+    }
+
+    /** Ticks each vCPU handles when every tick arrives: deadlines at start + k·period within runFor. */
+    public long expectedTicks() {
+        return runFor.toNanos() / periodNanos();
+    }
+
+    /** The guest RAM this configuration needs at least ({@link GuestMemoryMap#ramBytes}). */
+    public long ramBytes() {
+        return GuestMemoryMap.ramBytes(vcpus);
+    }
+}

@@ -1,0 +1,374 @@
+package reference.guest;
+
+import static reference.guest.GuestMemoryMap.BOOT_DONE;
+import static reference.guest.GuestMemoryMap.FINISHED;
+import static reference.guest.GuestMemoryMap.IPI_MAILBOX;
+import static reference.guest.GuestMemoryMap.IPI_PORTS;
+import static reference.guest.GuestMemoryMap.STOPPED;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import kvm.provider.software.GuestCode;
+import kvm.provider.software.SoftwareBackend;
+import kvm.provider.software.SoftwareVcpu;
+import xen.evtchn.api.GuestMemory;
+import xen.evtchn.api.UpcallRoute;
+import xen.evtchn.api.abi.HvmParam;
+import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.api.abi.SharedInfoLayout;
+import xen.evtchn.api.abi.VcpuInfoLayout;
+import xen.evtchn.api.abi.VcpuTimeInfo;
+import xen.evtchn.api.abi.Virq;
+import xen.evtchn.api.abi.XenFeat;
+import xen.evtchn.api.abi.hypercall.CallbackVia;
+
+/**
+ * The reference guest kernel. It reaches the hypervisor only through hypercalls whose arguments
+ * are structs in its own memory ({@link GuestMemoryMap}), in the order Linux's Xen HVM support
+ * uses them:
+ * <ol>
+ * <li>vCPU 0 boots the platform: XENVER_version, XENVER_get_features (it needs the vector
+ * callback and pvclock), XENMEM_add_to_physmap(shared_info), masks every port,
+ * HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ, vector), a banner with CONSOLEIO_write; the other vCPUs
+ * wait for it (a flag in guest memory).
+ * <li>Every vCPU: VCPUOP_register_vcpu_info for itself, VCPUOP_stop_periodic_timer,
+ * EVTCHNOP_bind_virq(VIRQ_TIMER) and EVTCHNOP_bind_ipi, each port unmasked with EVTCHNOP_unmask;
+ * the IPI port is published in guest memory.
+ * <li>Ticks: VCPUOP_set_singleshot_timer at now + 1/HZ, "now" read from pvclock; the vCPU idles in
+ * sti;hlt. Each timer VIRQ re-arms the next tick at previous deadline + period (a tick-based
+ * kernel: late ticks are caught up) and, every N ticks, sends an IPI (EVTCHNOP_send) to the next
+ * vCPU, after queueing a message in that vCPU's mailbox.
+ * <li>Upcalls run Linux's round-robin 2-level scan ({@link EventScanner}).
+ * <li>After {@code runFor} each vCPU stops its timer (VCPUOP_stop_singleshot_timer), waits for
+ * the others to stop (still taking IPIs), drains its mailbox; vCPU 0 then writes a summary with
+ * CONSOLEIO_write and calls SCHEDOP_shutdown(SHUTDOWN_poweroff). The others return from run().
+ * </ol>
+ * A failed hypercall panics the guest: {@link GuestPanic} ends run(), the backend's join reports
+ * it and the other vCPUs stop. If the backend asks the vCPUs to stop, run() returns quietly
+ * wherever it is ({@link #finished()} stays false).
+ *
+ * <p>Start it with {@link #start(SoftwareBackend, GuestConfig)} on a backend whose domain is a
+ * 64-bit guest domain with a hypercall handler for event_channel_op, memory_op, hvm_op,
+ * vcpu_op, sched_op and console_io. One guest object runs once.
+ */
+public final class ReferenceGuest implements GuestCode {
+    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle U64 = ValueLayout.JAVA_LONG.varHandle();
+    private static final SharedInfoLayout SHARED = SharedInfoLayout.X86_64;
+
+    private final GuestConfig config;
+    private final MemorySegment ram;
+    private final MemorySegment control;
+    private final VcpuCounters[] counters;
+    /** Each vCPU's kernel state, set by the vCPU itself and used only on its thread. */
+    private final Vcpu[] vcpus;
+    private final AtomicReference<HypercallError> lastError = new AtomicReference<>();
+    private volatile boolean finished;
+
+    /**
+     * A guest that will run in {@code memory}: at least {@link GuestConfig#ramBytes()}. Zeroes the
+     * guest's control page, as a loader clears a kernel's BSS.
+     */
+    public ReferenceGuest(GuestConfig config, GuestMemory memory) {
+        this.config = Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(memory, "memory");
+        if (memory.size() < config.ramBytes()) {
+            throw new IllegalArgumentException("the reference guest with " + config.vcpus() + " vCPUs needs "
+                    + config.ramBytes() + " bytes of guest RAM: got " + memory.size());
+        }
+        this.ram = memory.ram();
+        this.control = ram.asSlice(GuestMemoryMap.controlAddress(), GuestMemoryMap.PAGE);
+        control.fill((byte) 0);
+        this.counters = new VcpuCounters[config.vcpus()];
+        for (int v = 0; v < counters.length; v++) {
+            counters[v] = new VcpuCounters();
+        }
+        this.vcpus = new Vcpu[config.vcpus()];
+    }
+
+    /**
+     * Starts a guest with {@code config} on every vCPU of {@code backend}, which must have exactly
+     * {@code config.vcpus()} vCPUs and enough RAM. Wait with {@link SoftwareBackend#join}.
+     */
+    public static ReferenceGuest start(SoftwareBackend backend, GuestConfig config) {
+        if (backend.vcpuCount() != config.vcpus()) {
+            throw new IllegalArgumentException("dom" + backend.domid() + " has " + backend.vcpuCount()
+                    + " vCPUs; the guest configuration asks for " + config.vcpus());
+        }
+        ReferenceGuest guest = new ReferenceGuest(config, backend.memory());
+        backend.start(guest);
+        return guest;
+    }
+
+    public GuestConfig config() {
+        return config;
+    }
+
+    /** vCPU {@code vcpu}'s counters now. */
+    public VcpuStats stats(int vcpu) {
+        return counters[Objects.checkIndex(vcpu, counters.length)].snapshot(vcpu);
+    }
+
+    /** Every vCPU's counters now, by vCPU. */
+    public List<VcpuStats> stats() {
+        List<VcpuStats> all = new ArrayList<>(counters.length);
+        for (int v = 0; v < counters.length; v++) {
+            all.add(stats(v));
+        }
+        return all;
+    }
+
+    /** Failed hypercalls on all vCPUs (the guest panics at the first, so at most one per vCPU). */
+    public long hypercallErrors() {
+        long n = 0;
+        for (VcpuCounters c : counters) {
+            n += c.hypercallErrors.get();
+        }
+        return n;
+    }
+
+    /** The last hypercall that failed, if any. */
+    public Optional<HypercallError> lastHypercallError() {
+        return Optional.ofNullable(lastError.get());
+    }
+
+    /** True once vCPU 0's SCHEDOP_shutdown(poweroff) returned: the guest ran to its end. */
+    public boolean finished() {
+        return finished;
+    }
+
+    // ---- GuestCode ----
+
+    @Override
+    public void run(SoftwareVcpu cpu) {
+        if (cpu.id() >= config.vcpus()) {
+            throw new IllegalStateException("vCPU " + cpu.id() + " runs a guest configured for "
+                    + config.vcpus() + " vCPUs");
+        }
+        cpu.cli();
+        Vcpu k = new Vcpu(cpu);
+        vcpus[cpu.id()] = k;
+        if (cpu.id() == 0) {
+            k.bootPlatform();
+        } else if (!spinUntil(cpu, false, () -> (int) U32.getAcquire(control, BOOT_DONE) != 0)) {
+            return;
+        }
+        k.bringUp();
+        k.startTicking();
+        while (k.ticking && !cpu.stopRequested()) {
+            cpu.halt();
+        }
+        if (cpu.stopRequested()) {
+            return;
+        }
+        k.normal.stopSingleshotTimer();
+        U32.getAndAdd(control, STOPPED, 1);
+        // No vCPU sends an IPI once every vCPU has stopped ticking; until then keep taking them.
+        if (!spinUntil(cpu, true, () -> (int) U32.getAcquire(control, STOPPED) == config.vcpus())) {
+            return;
+        }
+        cpu.cli();
+        k.drainMailbox();
+        U32.getAndAdd(control, FINISHED, 1);
+        if (cpu.id() != 0) {
+            return;
+        }
+        if (!spinUntil(cpu, false, () -> (int) U32.getAcquire(control, FINISHED) == config.vcpus())) {
+            return;
+        }
+        k.normal.consoleWrite(summary());
+        k.normal.shutdown(SchedOp.SHUTDOWN_POWEROFF);
+        finished = true;
+    }
+
+    @Override
+    public void upcall(SoftwareVcpu cpu, UpcallRoute route) {
+        int id = cpu.id();
+        counters[id].upcalls.incrementAndGet();
+        Vcpu k = vcpus[id];
+        int handled = k == null || k.scanner == null ? 0 : k.scanner.handleUpcall();
+        if (handled == 0) {
+            counters[id].spuriousUpcalls.incrementAndGet();
+        }
+    }
+
+    // ---- helpers ----
+
+    /**
+     * Spins (pause, now and then a yield) until {@code condition} holds, taking interrupts if
+     * {@code interrupts}; false if the backend asked the vCPU to stop first.
+     */
+    private static boolean spinUntil(SoftwareVcpu cpu, boolean interrupts, BooleanSupplier condition) {
+        if (interrupts) {
+            cpu.sti();
+        }
+        for (int spins = 1; !condition.getAsBoolean(); spins++) {
+            if (cpu.stopRequested()) {
+                return false;
+            }
+            if (interrupts) {
+                cpu.checkInterrupts();
+            }
+            if ((spins & 63) == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        return true;
+    }
+
+    private String banner(int xenVersion) {
+        return "reference guest on Xen " + (xenVersion >>> 16) + "." + (xenVersion & 0xFFFF) + ": " + config.vcpus() + " vCPUs, " + config.hz() + " Hz for " + config.runFor()
+                + (config.ipis() ? ", an IPI to the next vCPU every " + config.ipiEveryTicks() + " ticks" : ", no IPIs")
+                + "\n";
+    }
+
+    private String summary() {
+        StringBuilder b = new StringBuilder();
+        long ticks = 0;
+        long sent = 0;
+        long received = 0;
+        for (VcpuStats s : stats()) {
+            b.append("reference guest: ").append(s).append('\n');
+            ticks += s.ticks();
+            sent += s.ipisSent();
+            received += s.ipisReceived();
+        }
+        b.append("reference guest: ").append(ticks).append(" ticks, ").append(sent).append(" IPIs sent, ")
+                .append(received).append(" received; powering off\n");
+        return b.toString();
+    }
+
+    /** One vCPU's kernel: its hypercall contexts, port table, clock and tick state. */
+    private final class Vcpu {
+        final SoftwareVcpu cpu;
+        final int id;
+        final VcpuCounters count;
+        /** Hypercalls from run() ... */
+        final Hypervisor normal;
+        /** ... and from the upcall handler, each with its own argument area. */
+        final Hypervisor irq;
+        EventScanner scanner;
+        XenClock clock;
+        boolean ticking;
+        long period;
+        long deadline;
+        long end;
+
+        Vcpu(SoftwareVcpu cpu) {
+            this.cpu = cpu;
+            this.id = cpu.id();
+            this.count = counters[id];
+            long scratch = GuestMemoryMap.scratchAddress(id);
+            long text = scratch + GuestMemoryMap.TEXT;
+            this.normal = new Hypervisor(cpu, ram, scratch + GuestMemoryMap.ARGS, text, count, lastError::set);
+            this.irq = new Hypervisor(cpu, ram, scratch + GuestMemoryMap.IRQ_ARGS, text, count, lastError::set);
+        }
+
+        /** vCPU 0, once: shared_info, every port masked, the callback, the banner; then releases the others. */
+        void bootPlatform() {
+            int version = normal.xenVersion();
+            int features = normal.features(0);
+            requireFeature(features, XenFeat.HVM_CALLBACK_VECTOR, "XENFEAT_hvm_callback_vector",
+                    "upcalls by vector, the only callback this guest uses");
+            requireFeature(features, XenFeat.HVM_SAFE_PVCLOCK, "XENFEAT_hvm_safe_pvclock",
+                    "the pvclock the guest ticks by");
+            normal.mapSharedInfo(GuestMemoryMap.SHARED_INFO_GFN);
+            MemorySegment shared = sharedInfo();
+            for (int w = 0; w < EventScanner.WORD_BITS; w++) {
+                // Linux masks every port at boot and unmasks each as it binds it.
+                U64.getAndBitwiseOr(shared, SHARED.evtchnMask() + (long) w * Long.BYTES, -1L);
+            }
+            normal.setHvmParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(config.callbackVector()));
+            normal.consoleWrite(banner(version));
+            U32.setRelease(control, BOOT_DONE, 1);
+        }
+
+        private void requireFeature(int features, int feature, String name, String why) {
+            if ((features & XenFeat.bit(feature)) == 0) {
+                throw new GuestPanic("vCPU " + id + ": the hypervisor does not offer " + name + " (" + why + ")");
+            }
+        }
+
+        /** Every vCPU: its vcpu_info, its clock, VIRQ_TIMER and its IPI port. */
+        void bringUp() {
+            normal.registerVcpuInfo(GuestMemoryMap.VCPU_INFO_GFN, GuestMemoryMap.vcpuInfoOffset(id));
+            MemorySegment info = ram.asSlice(GuestMemoryMap.vcpuInfoAddress(id), VcpuInfoLayout.SIZE);
+            clock = new XenClock(info.asSlice(VcpuInfoLayout.X86_64.time(), VcpuTimeInfo.SIZE), cpu::rdtsc);
+            if (!clock.isValid()) {
+                throw new GuestPanic("vCPU " + id + ": vcpu_time_info is empty after VCPUOP_register_vcpu_info"
+                        + " (tsc_to_system_mul 0): no clock to tick by");
+            }
+            scanner = new EventScanner(sharedInfo(), info);
+            normal.stopPeriodicTimer();
+            int timerPort = normal.bindVirq(Virq.TIMER.number());
+            scanner.bind(timerPort, this::onTimer);
+            normal.unmask(timerPort);
+            int ipiPort = normal.bindIpi();
+            scanner.bind(ipiPort, this::onIpi);
+            normal.unmask(ipiPort);
+            U32.setRelease(control, IPI_PORTS + 4L * id, ipiPort);
+        }
+
+        void startTicking() {
+            period = config.periodNanos();
+            long now = clock.now();
+            end = now + config.runFor().toNanos();
+            deadline = now + period;
+            ticking = true;
+            normal.setSingleshotTimer(deadline);
+        }
+
+        /** The timer VIRQ: a tick; re-arms the next one, and now and then sends an IPI. */
+        void onTimer(int port) {
+            if (!ticking) {
+                return; // a stale event after the last tick
+            }
+            long ticks = count.ticks.incrementAndGet();
+            if (config.ipis() && ticks % config.ipiEveryTicks() == 0) {
+                sendIpi();
+            }
+            long next = deadline + period;
+            if (next - end > 0) {
+                ticking = false;
+                return;
+            }
+            deadline = next;
+            irq.setSingleshotTimer(next);
+        }
+
+        /** Queues a message for the next vCPU and kicks it with EVTCHNOP_send on its IPI port. */
+        void sendIpi() {
+            int target = (id + 1) % config.vcpus();
+            int port = (int) U32.getAcquire(control, IPI_PORTS + 4L * target);
+            if (port == 0) {
+                return; // the target has not bound its IPI port yet
+            }
+            U64.getAndAdd(control, IPI_MAILBOX + 8L * target, 1L);
+            irq.send(port);
+            count.ipisSent.incrementAndGet();
+        }
+
+        void onIpi(int port) {
+            count.ipiEvents.incrementAndGet();
+            drainMailbox();
+        }
+
+        void drainMailbox() {
+            long messages = (long) U64.getAndSet(control, IPI_MAILBOX + 8L * id, 0L);
+            count.ipisReceived.addAndGet(messages);
+        }
+
+        private MemorySegment sharedInfo() {
+            return ram.asSlice(GuestMemoryMap.sharedInfoAddress(), GuestMemoryMap.PAGE);
+        }
+    }
+}
