@@ -414,7 +414,13 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     private void deliverUpcall(int vcpu) {
         UpcallRoute route = vcpuVectors.get(vcpu);
-        vcpus.deliverUpcall(vcpu, route != null ? route : callback);
+        if (route == null) {
+            route = callback;
+            if (vcpu != 0 && (route instanceof UpcallRoute.Gsi || route instanceof UpcallRoute.PciIntx)) {
+                return; // a GSI or INTx callback is vCPU 0's line only, as on Xen
+            }
+        }
+        vcpus.deliverUpcall(vcpu, route);
     }
 
     /** HVM_PARAM_CALLBACK_IRQ: how upcalls reach vCPUs without a per-vCPU vector. */
