@@ -33,24 +33,77 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * Embeds an OSGi framework (Apache Felix), installs and starts every bundle jar in a directory,
- * and prints the state of each bundle and Declarative Services component.
+ * and, by default, boots the reference guest as domain 1 and follows it to its shutdown.
  * <p>
- * Without {@code --stay} it then stops the framework; the exit status is 0 if every bundle is
- * ACTIVE (fragments: RESOLVED) and no component failed to activate, 1 otherwise, 2 for bad usage.
- * With {@code --stay} it runs until the framework is stopped; Ctrl-C stops it cleanly.
+ * The guest is booted inside the framework by the reference.guest bundle's DS component, which
+ * reads the framework properties this launcher sets ({@code xen.guest}=reference,
+ * {@code xen.guest.vcpus}, {@code .hz}, {@code .seconds}, {@code .ipis}); the guest's console and
+ * the live event summary are printed by the bundles. The launcher shares no classes with them: it
+ * follows the domain's service, registered with {@code xen.domain} and {@code xen.guest}=reference,
+ * until it carries {@code xen.shutdown} (the reason's name) and {@code xen.shutdown.code}, then
+ * stops the framework and exits with {@link #exitStatus(int, boolean)}.
+ * <p>
+ * With {@code --no-guest} it only starts the bundles: exit status 0 if every bundle is ACTIVE
+ * (fragments: RESOLVED) and no component failed to activate, 1 otherwise. The bundle and component
+ * tables are printed with {@code --verbose} or when something failed. Bad usage: 2. With
+ * {@code --stay} the framework keeps running (after the guest ended, if there is one) until it is
+ * stopped; Ctrl-C stops it cleanly.
  */
 public final class Main {
     /** System property naming the bundle directory (the {@code --bundles} option wins). */
     public static final String BUNDLES_PROPERTY = "launcher.bundles";
 
+    /** Framework properties read by the reference guest's launcher component. */
+    static final String GUEST = "xen.guest";
+    static final String GUEST_VCPUS = "xen.guest.vcpus";
+    static final String GUEST_HZ = "xen.guest.hz";
+    static final String GUEST_SECONDS = "xen.guest.seconds";
+    static final String GUEST_IPIS = "xen.guest.ipis";
+    /** The service properties of the guest's domain. */
+    static final String DOMAIN_PROPERTY = "xen.domain";
+    static final String SHUTDOWN_PROPERTY = "xen.shutdown";
+    static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
+    static final String FAILURE_PROPERTY = "xen.failure";
+    /** The reference guest's domain, as its component registers it. */
+    static final String GUEST_FILTER = "(&(" + DOMAIN_PROPERTY + "=*)(" + GUEST + "=reference))";
+
+    /** The guest's limits (the reference guest checks them too; the launcher cannot load its classes). */
+    static final int MAX_VCPUS = 64;
+    static final int MAX_HZ = 10_000;
+    static final int MAX_SECONDS = 86_400;
+    /** How much longer than the guest's run time the launcher waits for its shutdown. */
+    static final Duration SHUTDOWN_SLACK = Duration.ofSeconds(60);
+
+    /** SchedOp.SHUTDOWN_* (xen/include/public/sched.h). */
+    static final int SHUTDOWN_POWEROFF = 0;
+    static final int SHUTDOWN_REBOOT = 1;
+    static final int SHUTDOWN_SUSPEND = 2;
+    static final int SHUTDOWN_CRASH = 3;
+    static final int SHUTDOWN_WATCHDOG = 4;
+
     private static final String USAGE = """
-            usage: java -jar launcher/target/launcher.jar [--bundles DIR] [--stay] [--timeout SECONDS]
+            usage: java -jar launcher/target/launcher.jar [OPTIONS]
+            Starts every bundle in Felix, boots the reference guest as dom1 on the software
+            backend, prints its console ("[dom1] ...") and an event summary once a second:
+              dom1  t=3s  vcpu0 ticks=300 timer=300 ipi-in=30 ipi-out=30 upcalls=331  vcpu1 ...
+            (ticks the guest handled, timer events the host delivered, IPI messages received and
+            sent, upcalls taken), then its shutdown reason, and exits.
+              --vcpus N          the guest's vCPUs, 1..%d (default 2)
+              --hz N             its timer ticks per second, 1..%d (default 100)
+              --seconds N        how long it ticks, 1..%d (default 5)
+              --no-ipis          no IPIs (default: each vCPU sends one to the next every 10 ticks)
+              --no-guest         boot no guest: start the bundles, say whether all are ACTIVE, exit
+              --stay             keep the framework running after the guest ended (or, with
+                                 --no-guest, after the bundles started); Ctrl-C stops it
+              --verbose          also print the bundle and component tables
               --bundles DIR      start every *.jar in DIR (default: -D%s, else the bundles/
                                  directory next to launcher.jar, else launcher/target/bundles)
-              --stay             keep running until the framework stops (Ctrl-C stops it)
               --timeout SECONDS  how long to wait for bundles and components (default 30)
-            Exit status: 0 all bundles ACTIVE, 1 a bundle or component failed, 2 bad usage.
-            """.formatted(BUNDLES_PROPERTY);
+            Exit status: the guest's shutdown reason: 0 poweroff; 1 crash or watchdog (also: the
+            guest failed, e.g. a vCPU panicked on a failed hypercall, or did not shut down within
+            its run time + 60 s); 2 reboot or suspend. With --no-guest: 0 all bundles ACTIVE.
+            Either way 1 if a bundle or component failed, 2 for bad usage.
+            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, BUNDLES_PROPERTY);
 
     private static final String SCR_RUNTIME = "org.osgi.service.component.runtime.ServiceComponentRuntime";
 
@@ -61,7 +114,30 @@ public final class Main {
         System.exit(run(args, System.out, System.err));
     }
 
-    record Options(Path bundles, boolean stay, Duration timeout, boolean help) {
+    /**
+     * The command line.
+     *
+     * @param guest   boot the reference guest (false with --no-guest)
+     * @param vcpus   its vCPUs
+     * @param hz      its tick rate
+     * @param seconds how long it ticks
+     * @param ipis    whether its vCPUs send IPIs
+     */
+    record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
+            int vcpus, int hz, int seconds, boolean ipis) {
+        /** The framework properties that tell the reference guest's component what to boot. */
+        Map<String, String> guestProperties() {
+            if (!guest) {
+                return Map.of();
+            }
+            return Map.of(GUEST, "reference", GUEST_VCPUS, Integer.toString(vcpus), GUEST_HZ, Integer.toString(hz),
+                    GUEST_SECONDS, Integer.toString(seconds), GUEST_IPIS, Boolean.toString(ipis));
+        }
+
+        /** How long to wait for the guest's shutdown: its run time and {@link #SHUTDOWN_SLACK}. */
+        Duration guestDeadline() {
+            return Duration.ofSeconds(seconds).plus(SHUTDOWN_SLACK);
+        }
     }
 
     static final class UsageException extends Exception {
@@ -76,7 +152,14 @@ public final class Main {
         Path bundles = null;
         boolean stay = false;
         boolean help = false;
-        Duration timeout = Duration.ofSeconds(30);
+        boolean verbose = false;
+        boolean guest = true;
+        boolean ipis = true;
+        long timeout = 30;
+        int vcpus = 2;
+        int hz = 100;
+        int seconds = 5;
+        List<String> guestOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -86,32 +169,87 @@ public final class Main {
                 arg = arg.substring(0, eq);
             }
             switch (arg) {
-                case "--stay" -> stay = true;
-                case "-h", "--help" -> help = true;
-                case "--bundles", "--timeout" -> {
+                case "--stay", "-h", "--help", "-v", "--verbose", "--no-guest", "--no-ipis" -> {
+                    if (value != null) {
+                        throw new UsageException(arg + " takes no value");
+                    }
+                    switch (arg) {
+                        case "--stay" -> stay = true;
+                        case "-v", "--verbose" -> verbose = true;
+                        case "--no-guest" -> guest = false;
+                        case "--no-ipis" -> {
+                            ipis = false;
+                            guestOptions.add(arg);
+                        }
+                        default -> help = true;
+                    }
+                }
+                case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
                         }
                         value = args[++i];
                     }
-                    if (arg.equals("--bundles")) {
-                        bundles = Paths.get(value);
-                    } else {
-                        try {
-                            timeout = Duration.ofSeconds(Long.parseLong(value));
-                        } catch (NumberFormatException e) {
-                            throw new UsageException("--timeout needs a number of seconds, not " + value);
+                    switch (arg) {
+                        case "--bundles" -> {
+                            if (value.isBlank()) {
+                                throw new UsageException("--bundles needs a directory");
+                            }
+                            bundles = Paths.get(value);
                         }
+                        case "--timeout" -> timeout = number(arg, value, 1, 86_400);
+                        case "--vcpus" -> vcpus = (int) number(arg, value, 1, MAX_VCPUS);
+                        case "--hz" -> hz = (int) number(arg, value, 1, MAX_HZ);
+                        default -> seconds = (int) number(arg, value, 1, MAX_SECONDS);
+                    }
+                    if (!arg.equals("--bundles") && !arg.equals("--timeout")) {
+                        guestOptions.add(arg);
                     }
                 }
                 default -> throw new UsageException("unknown argument: " + args[i]);
             }
         }
+        if (!guest && !guestOptions.isEmpty()) {
+            throw new UsageException(String.join(", ", guestOptions) + (guestOptions.size() == 1 ? " is" : " are")
+                    + " for the guest, and --no-guest boots none");
+        }
         if (bundles == null) {
             bundles = defaultBundles();
         }
-        return new Options(bundles.toAbsolutePath().normalize(), stay, timeout, help);
+        return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
+                guest, vcpus, hz, seconds, ipis);
+    }
+
+    /** {@code value} as a whole number from {@code min} to {@code max}, or a message naming {@code option}. */
+    static long number(String option, String value, long min, long max) throws UsageException {
+        long n;
+        try {
+            n = Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + " needs a whole number, not \"" + value + "\"");
+        }
+        if (n < min || n > max) {
+            throw new UsageException(option + " must be " + min + ".." + max + ": got " + n);
+        }
+        return n;
+    }
+
+    /**
+     * The exit status for a guest that ended with shutdown reason {@code code} (SchedOp.SHUTDOWN_*):
+     * 0 poweroff, 1 crash or watchdog, 2 reboot or suspend; 1 for anything else, and whenever the
+     * guest {@code failed} rather than shut down by itself.
+     */
+    static int exitStatus(int code, boolean failed) {
+        if (failed) {
+            return 1;
+        }
+        return switch (code) {
+            case SHUTDOWN_POWEROFF -> 0;
+            case SHUTDOWN_CRASH, SHUTDOWN_WATCHDOG -> 1;
+            case SHUTDOWN_REBOOT, SHUTDOWN_SUSPEND -> 2;
+            default -> 1;
+        };
     }
 
     /** -Dlauncher.bundles, else bundles/ beside launcher.jar, else launcher/target/bundles. */
@@ -143,8 +281,7 @@ public final class Main {
         try {
             options = parse(args);
         } catch (UsageException e) {
-            err.println("launcher: " + e.getMessage());
-            err.print(USAGE);
+            err.println("launcher: " + e.getMessage() + " (--help lists the options)");
             return 2;
         }
         if (options.help()) {
@@ -194,6 +331,7 @@ public final class Main {
         private Path storage;
         private Framework framework;
         private boolean cleaned;
+        private volatile boolean stopping;
 
         Session(Options options, PrintStream out, PrintStream err) {
             this.options = options;
@@ -217,6 +355,8 @@ public final class Main {
                                 + (event.getThrowable() == null ? "" : ": " + describe(event.getThrowable())));
                     }
                 });
+                // Before any bundle starts, so that no event of the guest's domain is missed.
+                GuestWatch guest = options.guest() ? new GuestWatch(context) : null;
                 framework.start();
 
                 Map<String, String> failures = new LinkedHashMap<>();
@@ -240,7 +380,8 @@ public final class Main {
                 }
                 awaitActive(installed, failures);
 
-                printBundles(context);
+                StringBuilder tables = new StringBuilder();
+                bundleTable(context, tables);
                 for (Bundle bundle : installed) {
                     String expected = isFragment(bundle) ? "RESOLVED" : "ACTIVE";
                     if (!state(bundle).equals(expected) && !failures.containsKey(name(bundle))) {
@@ -248,22 +389,33 @@ public final class Main {
                                 + " after " + options.timeout().toSeconds() + " s");
                     }
                 }
-                failures.putAll(components(context));
+                failures.putAll(components(context, tables));
 
-                for (var failure : failures.entrySet()) {
-                    err.println("FAILED: " + failure.getKey() + " " + failure.getValue());
-                }
-                if (failures.isEmpty()) {
-                    out.println("All " + installed.size() + " bundles are ACTIVE.");
-                } else {
+                if (!failures.isEmpty()) {
+                    out.print(tables);
+                    for (var failure : failures.entrySet()) {
+                        err.println("FAILED: " + failure.getKey() + " " + failure.getValue());
+                    }
                     err.println(failures.size() + " problem(s): see FAILED lines above.");
+                    if (guest != null) {
+                        return 1;
+                    }
+                } else if (options.verbose() || guest == null) {
+                    if (options.verbose()) {
+                        out.print(tables);
+                    }
+                    out.println("All " + installed.size() + " bundles are ACTIVE.");
                 }
 
+                int status = failures.isEmpty() ? 0 : 1;
+                if (guest != null) {
+                    status = followGuest(guest, tables);
+                }
                 if (options.stay()) {
                     out.println("Framework running; press Ctrl-C to stop.");
                     framework.waitForStop(0);
                 }
-                return failures.isEmpty() ? 0 : 1;
+                return status;
             } finally {
                 cleanup();
                 try {
@@ -274,6 +426,38 @@ public final class Main {
             }
         }
 
+        /**
+         * Waits for the guest's domain to appear, then for its end; prints the reason. Returns
+         * the exit status.
+         */
+        private int followGuest(GuestWatch guest, CharSequence tables) throws InterruptedException {
+            if (!guest.awaitStarted(options.timeout())) {
+                if (!options.verbose()) {
+                    out.print(tables);
+                }
+                err.println("launcher: no reference guest started within " + options.timeout().toSeconds()
+                        + " s: is reference.guest in " + options.bundles() + " and its component ACTIVE?");
+                return 1;
+            }
+            Duration deadline = options.guestDeadline();
+            GuestWatch.End end = guest.awaitEnd(deadline);
+            if (end == null) {
+                err.println("launcher: dom1 did not shut down within " + deadline.toSeconds() + " s ("
+                        + options.seconds() + " s of run time and " + SHUTDOWN_SLACK.toSeconds() + " s more)");
+                return 1;
+            }
+            if (end.reason() == null) {
+                err.println(stopping()
+                        ? "launcher: stopping; dom" + end.domid() + " had not shut down"
+                        : "launcher: dom" + end.domid() + " went away before it shut down"
+                                + " (its bundle or the host stopped)");
+                return 1;
+            }
+            int status = exitStatus(end.code(), end.failure() != null);
+            out.println("dom" + end.domid() + " shut down: " + end.reason() + " (exit status " + status + ")");
+            return status;
+        }
+
         private Framework newFramework(Path storage) {
             Map<String, String> config = new HashMap<>();
             // Pass framework settings given as -D through (felix.*, org.osgi.framework.*).
@@ -282,6 +466,7 @@ public final class Main {
                     config.put(key, System.getProperty(key));
                 }
             }
+            config.putAll(options.guestProperties());
             config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
             config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
             Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();
@@ -308,25 +493,26 @@ public final class Main {
             }
         }
 
-        private void printBundles(BundleContext context) {
+        private static void bundleTable(BundleContext context, StringBuilder table) {
             Bundle[] all = context.getBundles();
             int width = "symbolic-name".length();
             for (Bundle b : all) {
                 width = Math.max(width, String.valueOf(b.getSymbolicName()).length());
             }
             String format = "%3s  %-11s  %-" + width + "s  %s%n";
-            out.printf(format, "id", "state", "symbolic-name", "version");
+            table.append(format.formatted("id", "state", "symbolic-name", "version"));
             for (Bundle b : all) {
-                out.printf(format, b.getBundleId(), state(b), b.getSymbolicName(), b.getVersion());
+                table.append(format.formatted(b.getBundleId(), state(b), b.getSymbolicName(), b.getVersion()));
             }
         }
 
         /**
-         * Prints Declarative Services components, read through the ServiceComponentRuntime by
-         * reflection (its API lives in the SCR bundle, not on the launcher's class path). Returns
-         * the components that failed to activate.
+         * Appends the table of Declarative Services components to {@code table}, read through the
+         * ServiceComponentRuntime by reflection (its API lives in the SCR bundle, not on the
+         * launcher's class path). Returns the components that failed to activate.
          */
-        private Map<String, String> components(BundleContext context) throws InterruptedException {
+        private Map<String, String> components(BundleContext context, StringBuilder table)
+                throws InterruptedException {
             Map<String, String> failed = new LinkedHashMap<>();
             // getAll...: no class-space check; the launcher does not import the DS API.
             ServiceReference<?>[] refs;
@@ -398,15 +584,15 @@ public final class Main {
                 if (rows.isEmpty()) {
                     return failed;
                 }
-                out.println();
+                table.append(System.lineSeparator());
                 int width = "component".length();
                 for (String[] r : rows) {
                     width = Math.max(width, r[1].length());
                 }
                 String format = "%-" + width + "s  %-21s  %s%n";
-                out.printf(format, "component", "state", "bundle");
+                table.append(format.formatted("component", "state", "bundle"));
                 for (String[] r : rows) {
-                    out.printf(format, r[1], r[2], r[0] + (r[3].isEmpty() ? "" : "  (" + r[3] + ")"));
+                    table.append(format.formatted(r[1], r[2], r[0] + (r[3].isEmpty() ? "" : "  (" + r[3] + ")")));
                     if (r[2].equals("FAILED_ACTIVATION")) {
                         failed.put(r[0], "component " + r[1] + " failed to activate: " + r[3]);
                     }
@@ -419,12 +605,18 @@ public final class Main {
             return failed;
         }
 
+        /** True once {@link #cleanup()} has begun (e.g. in the shutdown hook, on Ctrl-C). */
+        private boolean stopping() {
+            return stopping;
+        }
+
         /** Stops the framework and deletes its storage; runs once, from run() or the shutdown hook. */
         private synchronized void cleanup() {
             if (cleaned) {
                 return;
             }
             cleaned = true;
+            stopping = true;
             if (framework != null) {
                 try {
                     framework.stop();

@@ -5,18 +5,28 @@ import static launcher.MainTest.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 import launcher.MainTest.Result;
 
 /**
- * Runs the launcher in-process against target/bundles, which the build fills in phase package
- * (so this runs under Failsafe, in phase integration-test).
+ * Runs the launcher against target/bundles, which the build fills in phase package (so this runs
+ * under Failsafe, in phase integration-test): in-process for the bundles alone, and as
+ * {@code java -jar target/launcher.jar} in a JVM of its own to boot the guest, as
+ * {@code ./xen-evtchn run} does (the guest prints to the process's standard output, and the exit
+ * status is the process's).
  */
 class MainIT {
     /** Every bundle the build copies into target/bundles, and the system bundle. */
@@ -29,7 +39,13 @@ class MainIT {
             "org.osgi.util.function",
             "xen.evtchn.api",
             "xen.evtchn.impl",
-            "kvm.provider");
+            "kvm.provider",
+            "reference.guest");
+
+    private static final List<String> COMPONENTS = List.of(
+            "kvm.provider.timer.TimerProviderComponent",
+            "xen.evtchn.impl.host.HostComponent",
+            "reference.guest.ReferenceGuestLauncher");
 
     private static Path builtBundles() {
         String dir = System.getProperty(Main.BUNDLES_PROPERTY);
@@ -40,14 +56,90 @@ class MainIT {
     @Test
     void startsEveryBuiltBundle() {
         Path bundles = builtBundles();
-        Result result = launch("--bundles", bundles.toString(), "--timeout", "20");
+        Result result = launch("--bundles", bundles.toString(), "--timeout", "20", "--no-guest", "--verbose");
 
         Map<String, String> states = table(result.out());
         for (String bsn : EXPECTED) {
             assertEquals("ACTIVE", states.get(bsn), bsn + " in\n" + result.out() + result.err());
         }
         assertEquals(EXPECTED.size(), states.size(), "one row per bundle:\n" + result.out());
+        for (String component : COMPONENTS) {
+            assertTrue(result.out().lines().anyMatch(l -> l.startsWith(component + " ") && l.contains(" ACTIVE ")),
+                    component + " ACTIVE in\n" + result.out());
+        }
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("All " + (EXPECTED.size() - 1) + " bundles are ACTIVE."), result.out());
+    }
+
+    @Test
+    void withoutVerboseOnlyTheVerdictIsPrinted() {
+        Result result = launch("--bundles", builtBundles().toString(), "--timeout", "20", "--no-guest");
+        assertEquals(0, result.status(), result.err());
+        assertEquals("All " + (EXPECTED.size() - 1) + " bundles are ACTIVE." + System.lineSeparator(), result.out());
+    }
+
+    /** What a launcher process printed, and when its first guest console line came. */
+    private record Process(int status, List<String> out, String err, long firstConsoleMillis) {
+    }
+
+    /** Runs {@code java -jar target/launcher.jar ARGS} with the built bundles. */
+    private static Process launcher(String... args) throws IOException, InterruptedException {
+        String jar = System.getProperty("launcher.jar");
+        assertTrue(jar != null && Files.isRegularFile(Paths.get(jar)), "Failsafe sets -Dlauncher.jar: " + jar);
+        List<String> command = new ArrayList<>(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-jar", jar, "--bundles", builtBundles().toString()));
+        command.addAll(List.of(args));
+        Path errFile = Files.createTempFile("launcher-", ".err");
+        try {
+            long start = System.nanoTime();
+            java.lang.Process p = new ProcessBuilder(command).redirectErrorStream(false)
+                    .redirectError(errFile.toFile()).start();
+            p.getOutputStream().close();
+            List<String> out = new ArrayList<>();
+            long first = -1;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (first < 0 && line.startsWith("[dom1] ")) {
+                        first = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    }
+                    System.out.println(line);
+                    out.add(line);
+                }
+            }
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("the launcher did not exit within 60 s; it printed:\n" + String.join("\n", out));
+            }
+            String err = Files.readString(errFile);
+            System.err.print(err);
+            return new Process(p.exitValue(), out, err, first);
+        } finally {
+            Files.deleteIfExists(errFile);
+        }
+    }
+
+    @Test
+    void bootsTheReferenceGuestAndExitsWithItsPoweroff() throws IOException, InterruptedException {
+        Process run = launcher("--vcpus", "2", "--hz", "100", "--seconds", "2");
+        String all = String.join("\n", run.out()) + "\n" + run.err();
+
+        assertEquals(0, run.status(), all);
+        assertTrue(run.out().stream().anyMatch(l -> l.startsWith("[dom1] reference guest on Xen 4.17")), all);
+        assertTrue(run.out().stream().anyMatch(l -> l.matches("dom1  t=\\d+s  vcpu0 ticks=\\d+ timer=\\d+ ipi-in=\\d+"
+                + " ipi-out=\\d+ upcalls=\\d+  vcpu1 .*")), "a summary line:\n" + all);
+        assertTrue(run.out().contains("dom1 shut down: poweroff (exit status 0)"), all);
+        assertTrue(run.out().stream().noneMatch(l -> l.contains("symbolic-name")), "no bundle table without --verbose");
+        assertEquals("", run.err(), "nothing on standard error");
+        System.out.println("MainIT: first console line " + run.firstConsoleMillis() + " ms after the launcher's start");
+    }
+
+    @Test
+    void aBadOptionExitsTwoNamingIt() throws IOException, InterruptedException {
+        Process run = launcher("--hz", "0");
+        assertEquals(2, run.status(), run.err());
+        assertTrue(run.err().contains("--hz must be 1..10000: got 0"), run.err());
+        assertEquals(List.of(), run.out());
     }
 }

@@ -1,6 +1,7 @@
 package launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -10,7 +11,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -121,5 +124,91 @@ class MainTest {
         Result result = launch("--bogus");
         assertEquals(2, result.status());
         assertTrue(result.err().contains("unknown argument: --bogus"), result.err());
+    }
+
+    @Test
+    void bootsTheDefaultGuestUnlessToldNotTo() throws Main.UsageException {
+        Main.Options o = Main.parse(new String[] {"--bundles", "b"});
+        assertTrue(o.guest() && o.ipis() && !o.stay() && !o.verbose());
+        assertEquals(List.of(2, 100, 5), List.of(o.vcpus(), o.hz(), o.seconds()));
+        assertEquals(Map.of("xen.guest", "reference", "xen.guest.vcpus", "2", "xen.guest.hz", "100",
+                "xen.guest.seconds", "5", "xen.guest.ipis", "true"), o.guestProperties());
+        assertEquals(Duration.ofSeconds(65), o.guestDeadline());
+
+        Main.Options none = Main.parse(new String[] {"--bundles", "b", "--no-guest", "--stay", "--verbose"});
+        assertTrue(!none.guest() && none.stay() && none.verbose());
+        assertEquals(Map.of(), none.guestProperties(), "no xen.guest: the guest's component boots nothing");
+    }
+
+    @Test
+    void readsTheGuestOptionsInBothForms() throws Main.UsageException {
+        Main.Options o = Main.parse(new String[] {"--bundles=b", "--vcpus", "64", "--hz=10000", "--seconds", "86400",
+                "--no-ipis", "--timeout=7"});
+        assertEquals(List.of(64, 10_000, 86_400), List.of(o.vcpus(), o.hz(), o.seconds()));
+        assertFalse(o.ipis());
+        assertEquals(Duration.ofSeconds(7), o.timeout());
+        assertEquals("false", o.guestProperties().get("xen.guest.ipis"));
+        assertEquals("64", o.guestProperties().get("xen.guest.vcpus"));
+    }
+
+    @Test
+    void badOptionValuesExitTwoNamingTheOption() {
+        assertUsage("--vcpus must be 1..64: got 0", "--vcpus", "0");
+        assertUsage("--vcpus must be 1..64: got 65", "--vcpus", "65");
+        assertUsage("--hz must be 1..10000: got 0", "--hz", "0");
+        assertUsage("--hz must be 1..10000: got 10001", "--hz=10001");
+        assertUsage("--seconds must be 1..86400: got 86401", "--seconds", "86401");
+        assertUsage("--seconds needs a whole number, not \"5s\"", "--seconds", "5s");
+        assertUsage("--timeout must be 1..86400: got 0", "--timeout", "0");
+        assertUsage("--hz needs a value", "--hz");
+        assertUsage("--no-ipis takes no value", "--no-ipis=yes");
+        assertUsage("--hz, --no-ipis are for the guest, and --no-guest boots none", "--no-guest", "--hz", "5", "--no-ipis");
+    }
+
+    private static void assertUsage(String message, String... args) {
+        Result result = launch(args);
+        assertEquals(2, result.status(), result.err());
+        assertEquals("launcher: " + message + " (--help lists the options)" + System.lineSeparator(), result.err());
+        assertEquals("", result.out());
+    }
+
+    @Test
+    void helpListsTheGuestOptionsAndTheExitStatus() {
+        Result result = launch("--help");
+        assertEquals(0, result.status());
+        for (String option : List.of("--vcpus N", "--hz N", "--seconds N", "--no-ipis", "--no-guest", "--stay",
+                "--verbose", "0 poweroff", "1 crash or watchdog", "2 reboot or suspend")) {
+            assertTrue(result.out().contains(option), option + " in\n" + result.out());
+        }
+    }
+
+    /** The documented mapping from SchedOp.SHUTDOWN_* to the exit status. */
+    @Test
+    void exitStatusFollowsTheShutdownReason() {
+        assertEquals(0, Main.exitStatus(0, false), "poweroff");
+        assertEquals(2, Main.exitStatus(1, false), "reboot");
+        assertEquals(2, Main.exitStatus(2, false), "suspend");
+        assertEquals(1, Main.exitStatus(3, false), "crash");
+        assertEquals(1, Main.exitStatus(4, false), "watchdog");
+        assertEquals(1, Main.exitStatus(5, false), "soft_reset never ends a guest: unexpected");
+        assertEquals(1, Main.exitStatus(-1, false), "unknown");
+        assertEquals(1, Main.exitStatus(0, true), "a failed guest, whatever its reason");
+    }
+
+    /** A directory whose bundles start but hold no guest: the launcher says so instead of waiting. */
+    @Test
+    void failsWhenNoGuestStarts(@TempDir Path dir) throws IOException {
+        Manifest manifest = new Manifest();
+        Attributes main = manifest.getMainAttributes();
+        main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        main.putValue("Bundle-ManifestVersion", "2");
+        main.putValue("Bundle-SymbolicName", "test.empty");
+        new JarOutputStream(Files.newOutputStream(dir.resolve("empty.jar")), manifest).close();
+
+        Result result = launch("--bundles", dir.toString(), "--timeout", "1");
+
+        assertEquals(1, result.status(), result.err());
+        assertTrue(result.err().contains("no reference guest started within 1 s"), result.err());
+        assertEquals("ACTIVE", table(result.out()).get("test.empty"), "the table is printed:\n" + result.out());
     }
 }

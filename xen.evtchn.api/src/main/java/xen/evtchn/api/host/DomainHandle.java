@@ -1,0 +1,35 @@
+package xen.evtchn.api.host;
+
+import java.util.function.IntConsumer;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** A domain of a {@link GuestHost}, as its booter and observers see it. Thread-safe. */
+@ProviderType
+public interface DomainHandle {
+    /** {@link #shutdownReason()} of a domain that has not shut down. */
+    int RUNNING = -1;
+
+    /** The domain's id. */
+    int domid();
+
+    /** How many vCPUs the domain has. */
+    int vcpuCount();
+
+    /**
+     * Timer events the host has delivered to {@code vcpu} so far (singleshot and periodic, as
+     * VIRQ_TIMER): the host's side of the guest's tick count.
+     *
+     * @throws IndexOutOfBoundsException if the domain has no such vCPU
+     */
+    long timerTicks(int vcpu);
+
+    /** The reason the domain gave SCHEDOP_shutdown (SchedOp.SHUTDOWN_*), or {@link #RUNNING}. */
+    int shutdownReason();
+
+    /**
+     * Calls {@code listener} with the shutdown reason (SchedOp.SHUTDOWN_*) once the domain shuts
+     * down, on the vCPU thread whose SCHEDOP_shutdown did it (it must neither block nor throw); at once, on the
+     * caller's thread, if it has shut down already. A soft reset is not a shutdown.
+     */
+    void onShutdown(IntConsumer listener);
+}

@@ -1,0 +1,137 @@
+package xen.evtchn.impl.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import kvm.provider.software.SoftwareBackend;
+import kvm.provider.software.SoftwareVcpu;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import xen.evtchn.api.abi.ConsoleIo;
+import xen.evtchn.api.abi.Hypercall;
+import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.api.abi.hypercall.SchedShutdown;
+import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.impl.time.ManualTimerProvider;
+
+/** The host component without a framework: domains, shutdown routing, console lines. */
+class HostComponentTest {
+    private static final long RAM = 64 * 1024;
+    private static final long ARG = 0x1000;
+    private static final long TEXT = 0x2000;
+
+    private final HostComponent host = new HostComponent(new ManualTimerProvider(0));
+    private final List<SoftwareBackend> backends = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        host.deactivate();
+        backends.forEach(SoftwareBackend::close);
+    }
+
+    private SoftwareBackend backend(int domid) {
+        SoftwareBackend b = new SoftwareBackend(domid, 1, RAM, host.hypercalls());
+        backends.add(b);
+        return b;
+    }
+
+    /** Runs {@code code} on the domain's one vCPU and waits for it. */
+    private static void run(SoftwareBackend b, GuestStep code) throws InterruptedException {
+        b.start(cpu -> code.run(cpu, b.memory().ram()));
+        assertTrue(b.join(Duration.ofSeconds(10)), "the guest code did not return");
+    }
+
+    @FunctionalInterface
+    private interface GuestStep {
+        void run(SoftwareVcpu cpu, MemorySegment ram);
+    }
+
+    private static long shutdown(SoftwareVcpu cpu, MemorySegment ram, int reason) {
+        new SchedShutdown(reason).write(ram.asSlice(ARG, SchedShutdown.SIZE));
+        return cpu.hypercall(Hypercall.SCHED_OP, SchedOp.SHUTDOWN, ARG);
+    }
+
+    private static long consoleWrite(SoftwareVcpu cpu, MemorySegment ram, byte[] text) {
+        MemorySegment.copy(text, 0, ram, ValueLayout.JAVA_BYTE, TEXT, text.length);
+        return cpu.hypercall(Hypercall.CONSOLE_IO, ConsoleIo.WRITE, text.length, TEXT);
+    }
+
+    @Test
+    void eachDomainsShutdownReachesItsOwnHandleOnce() throws InterruptedException {
+        SoftwareBackend b1 = backend(1);
+        SoftwareBackend b2 = backend(2);
+        DomainHandle d1 = host.createDomain(1, b1, line -> { });
+        DomainHandle d2 = host.createDomain(2, b2, line -> { });
+        List<String> seen = new CopyOnWriteArrayList<>();
+        d1.onShutdown(r -> seen.add("dom1 " + SchedOp.shutdownReason(r)));
+        d2.onShutdown(r -> seen.add("dom2 " + SchedOp.shutdownReason(r)));
+        assertEquals(DomainHandle.RUNNING, d1.shutdownReason());
+
+        run(b2, (cpu, ram) -> {
+            assertEquals(0, shutdown(cpu, ram, SchedOp.SHUTDOWN_REBOOT));
+            assertEquals(0, shutdown(cpu, ram, SchedOp.SHUTDOWN_CRASH)); // the first reason counts
+        });
+        assertEquals(List.of("dom2 reboot"), seen);
+        assertEquals(SchedOp.SHUTDOWN_REBOOT, d2.shutdownReason());
+        assertEquals(DomainHandle.RUNNING, d1.shutdownReason());
+
+        run(b1, (cpu, ram) -> assertEquals(0, shutdown(cpu, ram, SchedOp.SHUTDOWN_POWEROFF)));
+        assertEquals(List.of("dom2 reboot", "dom1 poweroff"), seen);
+
+        // A listener added after the shutdown hears of it at once.
+        List<Integer> late = new ArrayList<>();
+        d1.onShutdown(late::add);
+        assertEquals(List.of(SchedOp.SHUTDOWN_POWEROFF), late);
+    }
+
+    @Test
+    void aSoftResetIsNotAShutdown() throws InterruptedException {
+        SoftwareBackend b = backend(3);
+        DomainHandle d = host.createDomain(3, b, line -> { });
+        List<Integer> seen = new ArrayList<>();
+        d.onShutdown(seen::add);
+        run(b, (cpu, ram) -> assertEquals(0, shutdown(cpu, ram, SchedOp.SHUTDOWN_SOFT_RESET)));
+        assertEquals(List.of(), seen);
+        assertEquals(DomainHandle.RUNNING, d.shutdownReason());
+    }
+
+    @Test
+    void consoleOutputArrivesAsPrintableLines() throws InterruptedException {
+        SoftwareBackend b = backend(4);
+        List<String> lines = new CopyOnWriteArrayList<>();
+        host.createDomain(4, b, lines::add);
+        run(b, (cpu, ram) -> {
+            assertEquals(0, consoleWrite(cpu, ram, "hello\nwor".getBytes(StandardCharsets.US_ASCII)));
+            assertEquals(0, consoleWrite(cpu, ram, "ld\u001b[31m\tred\r\n\n".getBytes(StandardCharsets.US_ASCII)));
+        });
+        assertEquals(List.of("hello", "world[31m\tred", ""), lines);
+    }
+
+    @Test
+    void domainsAreCreatedOnceAndDestroyed() {
+        SoftwareBackend b = backend(5);
+        DomainHandle d = host.createDomain(5, b, line -> { });
+        assertEquals(5, d.domid());
+        assertEquals(1, d.vcpuCount());
+        assertEquals(0, d.timerTicks(0));
+        assertThrows(IndexOutOfBoundsException.class, () -> d.timerTicks(1));
+        assertThrows(IllegalStateException.class, () -> host.createDomain(5, backend(5), line -> { }));
+
+        assertThrows(IllegalArgumentException.class, () -> host.createDomain(0, b, line -> { }));
+        assertFalse(host.destroyDomain(0), "a refused domid leaves nothing behind");
+
+        assertTrue(host.destroyDomain(5));
+        assertFalse(host.destroyDomain(5));
+        DomainHandle again = host.createDomain(5, backend(5), line -> { });
+        assertEquals(DomainHandle.RUNNING, again.shutdownReason());
+    }
+}
