@@ -3,6 +3,7 @@ package kvm.provider.software;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.UpcallRoute;
@@ -89,6 +90,12 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
         } else {
             droppedUpcalls.incrementAndGet();
         }
+    }
+
+    /** vCPU 0 takes the level's interrupt again after each handler while {@code held} is true. */
+    @Override
+    public void assertLevel(UpcallRoute route, BooleanSupplier held) {
+        vcpus[0].assertLevel(route, held);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.Hypercall;
 
@@ -84,6 +85,7 @@ public final class SoftwareVcpu {
             code.upcall(this, route);
         } finally {
             interruptsEnabled = true;
+            relatchIfLevelHeld(route);
         }
         return true;
     }
@@ -166,6 +168,29 @@ public final class SoftwareVcpu {
     /** The route of the last upcall delivered, or null if none was. */
     public UpcallRoute lastRoute() {
         return lastRoute;
+    }
+
+    /** A level-triggered line asserted on this vCPU, with what tells whether it is still held. */
+    private record Level(UpcallRoute route, BooleanSupplier held) {
+    }
+
+    private volatile Level level;
+
+    void assertLevel(UpcallRoute route, BooleanSupplier held) {
+        level = new Level(route, held);
+        deliver(route);
+    }
+
+    /** After the handler of a level's interrupt returns: still held, so it is taken again; else released. */
+    private void relatchIfLevelHeld(UpcallRoute taken) {
+        Level l = level;
+        if (l != null && l.route().equals(taken)) {
+            if (l.held().getAsBoolean()) {
+                latched.set(taken);
+            } else {
+                level = null;
+            }
+        }
     }
 
     void deliver(UpcallRoute route) {

@@ -1,5 +1,7 @@
 package xen.evtchn.api;
 
+import java.util.function.BooleanSupplier;
+
 /**
  * What event channels need from the vCPUs of one domain: which vCPUs exist, the guest's memory,
  * and a way to deliver the upcall. Implemented by the KVM backend and by the software backend.
@@ -29,6 +31,17 @@ public interface VcpuBackend {
      * halted or blocked. Called once per newly set upcall_pending; must not block.
      */
     void deliverUpcall(int vcpu, UpcallRoute route);
+
+    /**
+     * Asserts the level-triggered callback line {@code route} (a GSI or PCI INTx, vCPU 0's) and
+     * keeps it asserted while {@code held} is true: after each time the guest takes the interrupt,
+     * the backend asks {@code held} again and raises it once more if it still holds, as a level
+     * does. The event channel code passes "vCPU 0's upcall_pending is set". The default treats it
+     * as an edge on vCPU 0.
+     */
+    default void assertLevel(UpcallRoute route, BooleanSupplier held) {
+        deliverUpcall(0, route);
+    }
 
     /**
      * Wakes {@code vcpu} if it waits for events (SCHEDOP_block or SCHEDOP_poll) without an upcall:

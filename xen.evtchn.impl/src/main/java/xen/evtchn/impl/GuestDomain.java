@@ -416,8 +416,12 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         UpcallRoute route = vcpuVectors.get(vcpu);
         if (route == null) {
             route = callback;
-            if (vcpu != 0 && (route instanceof UpcallRoute.Gsi || route instanceof UpcallRoute.PciIntx)) {
-                return; // a GSI or INTx callback is vCPU 0's line only, as on Xen
+            if (route instanceof UpcallRoute.Gsi || route instanceof UpcallRoute.PciIntx) {
+                // vCPU 0's line only, as on Xen, held as a level while its upcall_pending is set.
+                if (vcpu == 0) {
+                    vcpus.assertLevel(route, () -> upcallPending(0));
+                }
+                return;
             }
         }
         vcpus.deliverUpcall(vcpu, route);
