@@ -2,6 +2,7 @@ package xen.evtchn.impl.host;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -11,6 +12,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
@@ -19,6 +23,7 @@ import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
+import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.PrefixedLineSink;
 import xen.evtchn.impl.hypercall.TokenBucket;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
@@ -27,6 +32,10 @@ import xen.evtchn.impl.hypercall.XenVersionInfo;
  * The host as a service: one {@link XenHost} on the timer provider it is given, offered to guest
  * booters as a {@link GuestHost}. Each domain's SCHEDOP_shutdown reaches that domain's
  * {@link DomainHandle} listeners. Deactivation destroys the domains that are left.
+ * <p>
+ * Hypercall handlers registered as services with the property {@value HypercallHandler#NUMBER_PROPERTY}
+ * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
+ * hypercall the host does not have; a number the host already handles is refused with a message.
  */
 @Component(service = GuestHost.class, immediate = true)
 public final class HostComponent implements GuestHost {
@@ -45,6 +54,41 @@ public final class HostComponent implements GuestHost {
     void deactivate() {
         for (Integer domid : List.copyOf(domains.keySet())) {
             destroyDomain(domid);
+        }
+    }
+
+    /** Whiteboard: a handler service comes; it takes its number if that is free. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addHandler(HypercallHandler handler, Map<String, Object> properties) {
+        int number = number(properties);
+        if (number < 0) {
+            System.err.println("xen host: ignoring a hypercall handler without a valid "
+                    + HypercallHandler.NUMBER_PROPERTY + " property: " + properties.get(HypercallHandler.NUMBER_PROPERTY));
+            return;
+        }
+        try {
+            xen.dispatcher().register(number, handler);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("xen host: hypercall handler refused: " + e.getMessage());
+        }
+    }
+
+    void removeHandler(HypercallHandler handler, Map<String, Object> properties) {
+        int number = number(properties);
+        if (number >= 0) {
+            xen.dispatcher().unregister(number, handler);
+        }
+    }
+
+    /** The handler's hypercall number from its service property (a number or a decimal string), or -1. */
+    static int number(Map<String, Object> properties) {
+        Object value = properties.get(HypercallHandler.NUMBER_PROPERTY);
+        try {
+            long n = value instanceof Number num ? num.longValue() : Long.parseLong(String.valueOf(value).trim());
+            return n >= 0 && n < HypercallDispatcher.MAX_HYPERCALLS ? (int) n : -1;
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

@@ -22,6 +22,9 @@ import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.impl.time.ManualTimerProvider;
+import java.util.Map;
+import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.HypercallContext;
 
 /** The host component without a framework: domains, shutdown routing, console lines. */
 class HostComponentTest {
@@ -133,5 +136,55 @@ class HostComponentTest {
         assertFalse(host.destroyDomain(5));
         DomainHandle again = host.createDomain(5, backend(5), line -> { });
         assertEquals(DomainHandle.RUNNING, again.shutdownReason());
+    }
+
+    @Test
+    void handlerServicesJoinTheDispatcherByTheirNumberAndLeaveWithTheirService() {
+        HypercallHandler physdev = call -> 4242;
+        Map<String, Object> props = Map.of(HypercallHandler.NUMBER_PROPERTY, 33);
+        assertEquals(-38, host.hypercalls().hypercall(new NumberOnly(33)), "physdev_op: none yet");
+        host.addHandler(physdev, props);
+        assertEquals(4242, host.hypercalls().hypercall(new NumberOnly(33)));
+        host.addHandler(call -> 1, Map.of(HypercallHandler.NUMBER_PROPERTY, "32"));
+        assertEquals(-38, host.hypercalls().hypercall(new NumberOnly(99)), "unknown numbers still -ENOSYS");
+        host.removeHandler(physdev, props);
+        assertEquals(-38, host.hypercalls().hypercall(new NumberOnly(33)), "gone with its service");
+        assertEquals(-1, HostComponent.number(Map.of()));
+        assertEquals(-1, HostComponent.number(Map.of(HypercallHandler.NUMBER_PROPERTY, "x")));
+        assertEquals(-1, HostComponent.number(Map.of(HypercallHandler.NUMBER_PROPERTY, 64)));
+        assertEquals(17, HostComponent.number(Map.of(HypercallHandler.NUMBER_PROPERTY, " 17 ")));
+    }
+
+    /** A call with only a number, from CPL 0. */
+    private record NumberOnly(int number) implements HypercallContext {
+        @Override
+        public int domid() {
+            return 1;
+        }
+
+        @Override
+        public int vcpu() {
+            return 0;
+        }
+
+        @Override
+        public boolean longMode() {
+            return true;
+        }
+
+        @Override
+        public int cpl() {
+            return 0;
+        }
+
+        @Override
+        public long arg(int index) {
+            return 0;
+        }
+
+        @Override
+        public MemorySegment guest(long address, long length) {
+            return null;
+        }
     }
 }
