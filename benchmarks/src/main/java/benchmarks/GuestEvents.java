@@ -1,9 +1,5 @@
 package benchmarks;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -68,7 +64,7 @@ public final class GuestEvents {
             throw new IllegalArgumentException("usage: GuestEvents [seconds per case (default 5)]");
         }
         System.out.printf(Locale.ROOT, "guest events: %d s per case after 1 s warm-up; %d CPUs; load average %s; Java %s%n",
-                seconds, Runtime.getRuntime().availableProcessors(), loadAverage(), Runtime.version());
+                seconds, Runtime.getRuntime().availableProcessors(), MachineLoad.loadAverage(), Runtime.version());
 
         System.out.printf(Locale.ROOT, "%nEvent throughput, %d vCPUs (software backend, XenHost)%n", VCPUS);
         System.out.printf(Locale.ROOT, "%-62s %10s %12s %14s %7s %6s %10s%n", "guest", "ticks/s", "IPIs recv/s",
@@ -96,7 +92,7 @@ public final class GuestEvents {
         GuestConfig warmup = new GuestConfig(VCPUS, GuestConfig.MAX_HZ, Duration.ofMillis(WARMUP_MILLIS), true, 1);
         runReferenceGuest(timers, warmup);
         GuestConfig config = new GuestConfig(VCPUS, GuestConfig.MAX_HZ, Duration.ofSeconds(seconds), true, 1);
-        OtherLoad load = new OtherLoad();
+        MachineLoad load = new MachineLoad();
         Result r = runReferenceGuest(timers, config);
         String others = load.others();
         String steal = load.steal();
@@ -159,7 +155,7 @@ public final class GuestEvents {
                 backend.start(guest);
                 awaitReady(backend, guest);
                 Thread.sleep(WARMUP_MILLIS);
-                OtherLoad load = new OtherLoad();
+                MachineLoad load = new MachineLoad();
                 long start = System.nanoTime();
                 before0 = guest.received(0);
                 before1 = guest.received(1);
@@ -191,7 +187,7 @@ public final class GuestEvents {
                 backend.start(guest);
                 awaitReady(backend, guest);
                 Thread.sleep(WARMUP_MILLIS);
-                OtherLoad load = new OtherLoad();
+                MachineLoad load = new MachineLoad();
                 guest.recording = true;
                 Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
                 guest.recording = false;
@@ -202,8 +198,8 @@ public final class GuestEvents {
             } // close() joins the vCPU threads: the histogram is safe to read after it
             Histogram h = guest.latency;
             System.out.printf(Locale.ROOT, "%-42s %9d %9.0f %8.1f %8.1f %9.1f %9.1f %7s %6s %10s%s%n", name,
-                    h.getTotalCount(), h.getTotalCount() / (double) seconds, micros(h.getValueAtPercentile(50)),
-                    micros(h.getValueAtPercentile(99)), micros(h.getValueAtPercentile(99.9)), micros(h.getMaxValue()),
+                    h.getTotalCount(), h.getTotalCount() / (double) seconds, MachineLoad.micros(h.getValueAtPercentile(50)),
+                    MachineLoad.micros(h.getValueAtPercentile(99)), MachineLoad.micros(h.getValueAtPercentile(99.9)), MachineLoad.micros(h.getMaxValue()),
                     others, steal, gcs, guest.negative == 0 ? "" : "  (" + guest.negative + " negative samples dropped)");
         }
     }
@@ -216,88 +212,6 @@ public final class GuestEvents {
                 throw new IllegalStateException("the benchmark guest did not come up in 10 s");
             }
             Thread.sleep(1);
-        }
-    }
-
-    private static double micros(long nanos) {
-        return nanos / 1_000.0;
-    }
-
-    private static String loadAverage() {
-        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        return load < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", load);
-    }
-
-    /**
-     * What the rest of the machine did while a case ran, from /proc/stat: CPU busy outside this JVM
-     * (user+nice+system+irq+softirq of all CPUs less this process's CPU time) and steal time, each as
-     * a percentage of all CPUs over the interval. "n/a" where /proc/stat or the process CPU time is
-     * missing.
-     */
-    private static final class OtherLoad {
-        private static final long NANOS_PER_TICK = 10_000_000L; // USER_HZ = 100 on Linux
-        private final long startNanos = System.nanoTime();
-        private final long[] start = cpuTicks();
-        private final long startOwn = ownCpuNanos();
-        private final long[] startGc = gc();
-
-        String others() {
-            long[] now = cpuTicks();
-            long own = ownCpuNanos();
-            if (now == null || start == null || own < 0 || startOwn < 0) {
-                return "n/a";
-            }
-            double busy = (now[0] - start[0]) * (double) NANOS_PER_TICK - (own - startOwn);
-            return percent(busy);
-        }
-
-        String steal() {
-            long[] now = cpuTicks();
-            if (now == null || start == null) {
-                return "n/a";
-            }
-            return percent((now[1] - start[1]) * (double) NANOS_PER_TICK);
-        }
-
-        /** Garbage collections in this JVM since the start: "count/total pause ms". */
-        String gcs() {
-            long[] now = gc();
-            return String.format(Locale.ROOT, "%d/%dms", now[0] - startGc[0], now[1] - startGc[1]);
-        }
-
-        private static long[] gc() {
-            long count = 0;
-            long millis = 0;
-            for (var bean : ManagementFactory.getGarbageCollectorMXBeans()) {
-                count += Math.max(0, bean.getCollectionCount());
-                millis += Math.max(0, bean.getCollectionTime());
-            }
-            return new long[] { count, millis };
-        }
-
-        private String percent(double nanos) {
-            double capacity = (System.nanoTime() - startNanos) * (double) Runtime.getRuntime().availableProcessors();
-            return String.format(Locale.ROOT, "%.0f%%", Math.max(0, 100 * nanos / capacity));
-        }
-
-        /** {busy (user+nice+system+irq+softirq), steal} of all CPUs in ticks, or null. */
-        private static long[] cpuTicks() {
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-                        + Long.parseLong(f[7]);
-                long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
-                return new long[] { busy, steal };
-            } catch (IOException | RuntimeException e) {
-                return null;
-            }
-        }
-
-        private static long ownCpuNanos() {
-            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-                return os.getProcessCpuTime();
-            }
-            return -1;
         }
     }
 }

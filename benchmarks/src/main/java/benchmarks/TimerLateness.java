@@ -1,9 +1,5 @@
 package benchmarks;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,7 +47,7 @@ public final class TimerLateness {
             System.out.println("precise: not supported here (" + PreciseTimerProvider.unsupportedReason() + ")");
         }
         System.out.printf(Locale.ROOT, "timer lateness, %d s per case after 1 s warm-up; %d CPUs; load average %s%n%n",
-                seconds, Runtime.getRuntime().availableProcessors(), loadAverage());
+                seconds, Runtime.getRuntime().availableProcessors(), MachineLoad.loadAverage());
         System.out.printf(Locale.ROOT, "%-9s %-28s %9s %9s %9s %9s %9s %10s %6s %8s%n", "provider", "case", "fires",
                 "fires/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "early", "others");
         for (int round = 0; round < rounds; round++) {
@@ -74,73 +70,23 @@ public final class TimerLateness {
                 new Periodic(timerProvider, recorder, period, start + period * i / timers).arm();
             }
             Thread.sleep(WARMUP_NANOS / MS + 10);
-            OtherCpu others = new OtherCpu();
+            MachineLoad others = new MachineLoad();
             recorder.recording = true;
             Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
             recorder.stop = true;
-            othersPercent = others.percent();
+            othersPercent = others.others();
         } finally {
             timerProvider.close(); // joins the timer thread: the histogram is safe to read after it
         }
         long failed = timerProvider.failedActions();
         System.out.printf(Locale.ROOT, "%-9s %-28s %9d %9.0f %9.1f %9.1f %9.1f %10.1f %6d %8s%s%n", provider.name,
                 name, histogram.getTotalCount(), histogram.getTotalCount() / (double) seconds,
-                micros(histogram.getValueAtPercentile(50)), micros(histogram.getValueAtPercentile(99)),
-                micros(histogram.getValueAtPercentile(99.9)), micros(histogram.getMaxValue()), recorder.early,
+                MachineLoad.micros(histogram.getValueAtPercentile(50)), MachineLoad.micros(histogram.getValueAtPercentile(99)),
+                MachineLoad.micros(histogram.getValueAtPercentile(99.9)), MachineLoad.micros(histogram.getMaxValue()), recorder.early,
                 othersPercent, failed == 0 ? "" : "  (" + failed + " actions threw)");
     }
 
-    private static double micros(long nanos) {
-        return nanos / 1_000.0;
-    }
 
-    private static String loadAverage() {
-        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        return load < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", load);
-    }
-
-    /**
-     * The CPU that the rest of the machine used while a case ran (all CPUs' busy time from
-     * /proc/stat less this JVM's own), as a percentage of the whole machine: a lateness measured
-     * while others were busy is not this provider's alone. "n/a" where /proc/stat is missing.
-     */
-    private static final class OtherCpu {
-        private static final long NANOS_PER_TICK = 10_000_000L; // USER_HZ = 100 on Linux
-        private final long startNanos = System.nanoTime();
-        private final long startBusyTicks = busyTicks();
-        private final long startOwnNanos = ownCpuNanos();
-
-        String percent() {
-            long busy = busyTicks();
-            long own = ownCpuNanos();
-            if (busy < 0 || startBusyTicks < 0 || own < 0) {
-                return "n/a";
-            }
-            double capacity = (System.nanoTime() - startNanos) * (double) Runtime.getRuntime().availableProcessors();
-            double others = (busy - startBusyTicks) * (double) NANOS_PER_TICK - (own - startOwnNanos);
-            return String.format(Locale.ROOT, "%.0f%%", Math.max(0, 100 * others / capacity));
-        }
-
-        /** user + nice + system + irq + softirq + steal of all CPUs, in ticks; -1 if unknown. */
-        private static long busyTicks() {
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim()
-                        .split("\\s+");
-                return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-                        + Long.parseLong(f[7]) + Long.parseLong(f[8]);
-            } catch (IOException | RuntimeException e) {
-                return -1;
-            }
-        }
-
-        private static long ownCpuNanos() {
-            if (ManagementFactory.getOperatingSystemMXBean()
-                    instanceof com.sun.management.OperatingSystemMXBean os) {
-                return os.getProcessCpuTime();
-            }
-            return -1;
-        }
-    }
 
     private record Provider(String name, Supplier<ThreadedTimerProvider> factory) {
     }
