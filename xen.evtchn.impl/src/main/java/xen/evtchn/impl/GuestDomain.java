@@ -28,8 +28,9 @@ import xen.evtchn.api.abi.VirqKind;
 
 /**
  * A guest domain's event channels on the 2-level ABI: every EVTCHNOP with Xen's semantics and
- * error order, delivery into the guest's shared_info and vcpu_info, upcalls through the vCPU
- * backend. Created by {@link Domains}.
+ * error order, delivery into the guest's shared_info and vcpu_info (where they are, and moving
+ * them), upcalls through the vCPU backend by the route the guest chose, vCPUs waiting for events
+ * (block, poll), and soft reset. Created by {@link Domains}.
  */
 public final class GuestDomain extends EventDomain implements EventChannels {
     private static final VarHandle INT = MethodHandles.arrayElementVarHandle(int[].class);
