@@ -87,27 +87,6 @@ final class Linux {
         return (int) Calls.ERRNO.get(capture, 0L);
     }
 
-    /** Symbolic name of an errno, e.g. "EMFILE", or "errno 123" for one not in the table. */
-    static String errnoName(int errno) {
-        return switch (errno) {
-            case 1 -> "EPERM";
-            case 2 -> "ENOENT";
-            case 4 -> "EINTR";
-            case 9 -> "EBADF";
-            case 11 -> "EAGAIN";
-            case 12 -> "ENOMEM";
-            case 13 -> "EACCES";
-            case 14 -> "EFAULT";
-            case 17 -> "EEXIST";
-            case 19 -> "ENODEV";
-            case 22 -> "EINVAL";
-            case 23 -> "ENFILE";
-            case 24 -> "EMFILE";
-            case 38 -> "ENOSYS";
-            case 95 -> "EOPNOTSUPP";
-            default -> "errno " + errno;
-        };
-    }
 
     /** Returns {@code result} if it is not negative, else throws "{@code call} failed: ENAME". */
     static long check(String call, long result, MemorySegment capture) {

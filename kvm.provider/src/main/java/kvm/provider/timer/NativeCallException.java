@@ -1,5 +1,7 @@
 package kvm.provider.timer;
 
+import kvm.provider.HostErrno;
+
 /** A Linux call failed, e.g. "timerfd_create failed: EMFILE". */
 public final class NativeCallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -8,7 +10,7 @@ public final class NativeCallException extends RuntimeException {
     private final int errno;
 
     NativeCallException(String call, int errno) {
-        super(call + " failed: " + Linux.errnoName(errno));
+        super(call + " failed: " + HostErrno.name(errno));
         this.call = call;
         this.errno = errno;
     }

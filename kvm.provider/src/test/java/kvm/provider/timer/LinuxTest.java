@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import kvm.provider.HostErrno;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,10 +36,10 @@ class LinuxTest {
 
     @Test
     void errnoNamesCoverTheUsualFailuresAndFallBackToTheNumber() {
-        assertEquals("EMFILE", Linux.errnoName(24));
-        assertEquals("ENFILE", Linux.errnoName(23));
-        assertEquals("ENOMEM", Linux.errnoName(12));
-        assertEquals("errno 4095", Linux.errnoName(4095));
+        assertEquals("EMFILE", HostErrno.name(24));
+        assertEquals("ENFILE", HostErrno.name(23));
+        assertEquals("ENOMEM", HostErrno.name(12));
+        assertEquals("errno 4095", HostErrno.name(4095));
     }
 
     @Test

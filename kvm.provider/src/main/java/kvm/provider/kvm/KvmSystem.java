@@ -1,0 +1,117 @@
+package kvm.provider.kvm;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The /dev/kvm file descriptor: API version, capabilities, the vCPU mmap size, and VM creation
+ * (rust-vmm's {@code Kvm}). Opening it checks that the API version is 12.
+ */
+public final class KvmSystem implements AutoCloseable {
+    static final String DEVICE = "/dev/kvm";
+    /** The only KVM API version there is. */
+    public static final int API_VERSION = 12;
+
+    /** KVM_CAP_USER_MEMORY. */
+    public static final int CAP_USER_MEMORY = 3;
+    /** KVM_CAP_XEN_HVM (in-kernel Xen support; 0 where there is none). */
+    public static final int CAP_XEN_HVM = 38;
+
+    static final long KVM_GET_API_VERSION = 0xae00L;
+    static final long KVM_CREATE_VM = 0xae01L;
+    static final long KVM_CHECK_EXTENSION = 0xae03L;
+    static final long KVM_GET_VCPU_MMAP_SIZE = 0xae04L;
+
+    private final int fd;
+    private boolean closed;
+
+    private KvmSystem(int fd) {
+        this.fd = fd;
+    }
+
+    /** Opens /dev/kvm; throws {@link KvmException} if it cannot be opened or speaks another API version. */
+    public static KvmSystem open() {
+        int fd = Libc.open(DEVICE, Libc.O_RDWR | Libc.O_CLOEXEC);
+        KvmSystem kvm = new KvmSystem(fd);
+        int version;
+        try {
+            version = kvm.apiVersion();
+        } catch (RuntimeException e) {
+            kvm.close();
+            throw e;
+        }
+        if (version != API_VERSION) {
+            kvm.close();
+            throw new IllegalStateException("KVM API version " + version + ", expected " + API_VERSION);
+        }
+        return kvm;
+    }
+
+    /** Whether /dev/kvm exists here and opens (x86-64 Linux only). */
+    public static boolean isAvailable() {
+        return unavailableReason() == null;
+    }
+
+    /** Null if {@link #isAvailable()}, else why not, e.g. "/dev/kvm does not exist". */
+    public static String unavailableReason() {
+        String os = System.getProperty("os.name", "?");
+        String arch = System.getProperty("os.arch", "?").toLowerCase(Locale.ROOT);
+        if (!os.startsWith("Linux")) {
+            return "not Linux (os.name=" + os + ")";
+        }
+        if (!arch.equals("amd64") && !arch.equals("x86_64")) {
+            return "not x86-64 (os.arch=" + arch + ")";
+        }
+        if (!Files.exists(Path.of(DEVICE))) {
+            return DEVICE + " does not exist";
+        }
+        try {
+            open().close();
+            return null;
+        } catch (KvmException e) {
+            return e.getMessage();
+        } catch (Throwable e) {
+            // Linkage errors, IllegalCallerException when native access is denied, a wrong API version...
+            return DEVICE + " unusable: " + e;
+        }
+    }
+
+    /** KVM_GET_API_VERSION. */
+    public int apiVersion() {
+        return Libc.ioctl("KVM_GET_API_VERSION", fd(), KVM_GET_API_VERSION, 0L);
+    }
+
+    /** KVM_CHECK_EXTENSION: 0 if {@code cap} is absent, else 1 or a capability-specific value. */
+    public int checkExtension(int cap) {
+        return Libc.ioctl("KVM_CHECK_EXTENSION", fd(), KVM_CHECK_EXTENSION, cap);
+    }
+
+    /** KVM_GET_VCPU_MMAP_SIZE: bytes to mmap of each vCPU fd (kvm_run and what follows). */
+    public int vcpuMmapSize() {
+        return Libc.ioctl("KVM_GET_VCPU_MMAP_SIZE", fd(), KVM_GET_VCPU_MMAP_SIZE, 0L);
+    }
+
+    /** KVM_CREATE_VM (default machine type). */
+    public KvmVm createVm() {
+        int mmapSize = vcpuMmapSize();
+        int vmFd = Libc.ioctl("KVM_CREATE_VM", fd(), KVM_CREATE_VM, 0L);
+        return new KvmVm(vmFd, mmapSize);
+    }
+
+    private int fd() {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        return fd;
+    }
+
+    /** Closes /dev/kvm; VMs created from it stay usable until closed themselves. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            Libc.close(fd);
+        }
+    }
+}

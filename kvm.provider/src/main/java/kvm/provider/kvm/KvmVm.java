@@ -1,0 +1,94 @@
+package kvm.provider.kvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A VM file descriptor: guest memory slots, the TSS address, vCPU creation (rust-vmm's {@code VmFd}). */
+public final class KvmVm implements AutoCloseable {
+    static final long KVM_CREATE_VCPU = 0xae41L;
+    static final long KVM_SET_USER_MEMORY_REGION = 0x4020ae46L;
+    static final long KVM_SET_TSS_ADDR = 0xae47L;
+
+    /** struct kvm_userspace_memory_region: slot u32, flags u32, guest_phys_addr, memory_size, userspace_addr. */
+    static final long REGION_SIZE = 32;
+    static final long PAGE_SIZE = 4096;
+
+    private final int fd;
+    private final int vcpuMmapSize;
+    /** The host memory of each slot, kept reachable for as long as KVM maps it. */
+    private final Map<Integer, MemorySegment> slots = new HashMap<>();
+    private boolean closed;
+
+    KvmVm(int fd, int vcpuMmapSize) {
+        this.fd = fd;
+        this.vcpuMmapSize = vcpuMmapSize;
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION: maps {@code host} (native, page-aligned, a whole number of pages)
+     * at guest-physical {@code gpa} in {@code slot}. An empty {@code host} deletes the slot. The
+     * caller keeps {@code host} alive until the VM is closed or the slot deleted.
+     */
+    public void setUserMemoryRegion(int slot, long gpa, MemorySegment host) {
+        if (!host.isNative()) {
+            throw new IllegalArgumentException("guest memory must be a native segment");
+        }
+        if (host.address() % PAGE_SIZE != 0 || host.byteSize() % PAGE_SIZE != 0 || gpa % PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("guest memory must be page-aligned: host 0x"
+                    + Long.toHexString(host.address()) + " size 0x" + Long.toHexString(host.byteSize())
+                    + " gpa 0x" + Long.toHexString(gpa));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = arena.allocate(REGION_SIZE, 8);
+            region.set(ValueLayout.JAVA_INT, 0, slot);
+            region.set(ValueLayout.JAVA_INT, 4, 0); // flags
+            region.set(ValueLayout.JAVA_LONG, 8, gpa);
+            region.set(ValueLayout.JAVA_LONG, 16, host.byteSize());
+            region.set(ValueLayout.JAVA_LONG, 24, host.byteSize() == 0 ? 0L : host.address());
+            Libc.ioctl("KVM_SET_USER_MEMORY_REGION", fd(), KVM_SET_USER_MEMORY_REGION, region);
+        }
+        if (host.byteSize() == 0) {
+            slots.remove(slot);
+        } else {
+            slots.put(slot, host);
+        }
+    }
+
+    /** KVM_SET_TSS_ADDR: three pages of guest-physical space KVM needs on Intel (e.g. 0xfffbd000). */
+    public void setTssAddr(long gpa) {
+        Libc.ioctl("KVM_SET_TSS_ADDR", fd(), KVM_SET_TSS_ADDR, gpa);
+    }
+
+    /** KVM_CREATE_VCPU with {@code id}, its kvm_run mapped. */
+    public KvmVcpu createVcpu(int id) {
+        int vcpuFd = Libc.ioctl("KVM_CREATE_VCPU", fd(), KVM_CREATE_VCPU, id);
+        MemorySegment run;
+        try {
+            run = Libc.mmap("kvm_run", vcpuMmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, vcpuFd, 0L);
+        } catch (RuntimeException e) {
+            Libc.close(vcpuFd);
+            throw e;
+        }
+        return new KvmVcpu(id, vcpuFd, run);
+    }
+
+    private int fd() {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        return fd;
+    }
+
+    /** Closes the VM fd (KVM frees the VM once its vCPUs are closed too). Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            slots.clear();
+            Libc.close(fd);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package kvm.provider.kvm;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The libc calls the KVM layer needs (open, close, ioctl, mmap, munmap) as java.lang.foreign
+ * downcalls. Every call that can fail captures errno into a segment owned by the calling thread,
+ * read back with {@link #errno()} on that same thread right after the call.
+ *
+ * <p>ioctl is variadic: one handle takes a pointer third argument, one a long, both linked with
+ * {@code firstVariadicArg(2)}. None is {@code critical}: KVM_RUN blocks for as long as the guest
+ * runs and must not hold off GC safepoints.
+ *
+ * <p>Constants are those of Linux on x86-64 (the only platform the KVM structs here describe).
+ */
+final class Libc {
+    static final int O_RDWR = 2;
+    static final int O_CLOEXEC = 0x80000;
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+
+    static final int EINTR = 4;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final AddressLayout PTR = ValueLayout.ADDRESS;
+
+    private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(INT, PTR, INT), ERRNO_OPTION);
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT), ERRNO_OPTION);
+    private static final MethodHandle IOCTL_PTR = handle("ioctl", FunctionDescriptor.of(INT, INT, LONG, PTR),
+            ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle IOCTL_LONG = handle("ioctl", FunctionDescriptor.of(INT, INT, LONG, LONG),
+            ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MMAP = handle("mmap",
+            FunctionDescriptor.of(PTR, PTR, LONG, INT, INT, INT, LONG), ERRNO_OPTION);
+    private static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(INT, PTR, LONG), ERRNO_OPTION);
+
+    /** One errno capture segment per calling thread, freed with the thread. */
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private Libc() {
+    }
+
+    /** errno left by the calling thread's last call through this class. */
+    static int errno() {
+        return (int) ERRNO.get(CAPTURE.get(), 0L);
+    }
+
+    /** open(2) without a mode; the fd, or throws "open PATH failed: ENAME". */
+    static int open(String path, int flags) {
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = (int) OPEN.invokeExact(CAPTURE.get(), arena.allocateFrom(path), flags);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+        if (fd < 0) {
+            throw new KvmException("open " + path, errno());
+        }
+        return fd;
+    }
+
+    /** close(2); the raw result (-1 and errno on failure). */
+    static int close(int fd) {
+        try {
+            return (int) CLOSE.invokeExact(CAPTURE.get(), fd);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** ioctl(2) with a pointer argument; the raw result (-1 and errno on failure). */
+    static int ioctlRaw(int fd, long request, MemorySegment arg) {
+        try {
+            return (int) IOCTL_PTR.invokeExact(CAPTURE.get(), fd, request, arg);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** ioctl(2) with an integer argument; the raw result (-1 and errno on failure). */
+    static int ioctlRaw(int fd, long request, long arg) {
+        try {
+            return (int) IOCTL_LONG.invokeExact(CAPTURE.get(), fd, request, arg);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** ioctl with a pointer argument; its non-negative result, or throws "NAME failed: ENAME". */
+    static int ioctl(String name, int fd, long request, MemorySegment arg) {
+        return check(name, ioctlRaw(fd, request, arg));
+    }
+
+    /** ioctl with an integer argument; its non-negative result, or throws "NAME failed: ENAME". */
+    static int ioctl(String name, int fd, long request, long arg) {
+        return check(name, ioctlRaw(fd, request, arg));
+    }
+
+    /** mmap(2) of {@code length} bytes of {@code fd} anywhere; the mapping reinterpreted to its length. */
+    static MemorySegment mmap(String what, long length, int prot, int flags, int fd, long offset) {
+        MemorySegment addr;
+        try {
+            addr = (MemorySegment) MMAP.invokeExact(CAPTURE.get(), MemorySegment.NULL, length, prot, flags, fd, offset);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+        if (addr.address() == -1L) { // MAP_FAILED
+            throw new KvmException("mmap " + what, errno());
+        }
+        return addr.reinterpret(length);
+    }
+
+    /** munmap(2); the raw result (-1 and errno on failure). */
+    static int munmap(MemorySegment mapping) {
+        try {
+            return (int) MUNMAP.invokeExact(CAPTURE.get(), mapping, mapping.byteSize());
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+
+    private static int check(String name, int result) {
+        if (result < 0) {
+            throw new KvmException(name, errno());
+        }
+        return result;
+    }
+
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        throw new IllegalStateException("native call failed", e);
+    }
+
+    private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, fd, options);
+    }
+}
