@@ -1,7 +1,11 @@
 package kvm.provider.kvm;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,11 +21,19 @@ public final class KvmSystem implements AutoCloseable {
     public static final int CAP_USER_MEMORY = 3;
     /** KVM_CAP_XEN_HVM (in-kernel Xen support; 0 where there is none). */
     public static final int CAP_XEN_HVM = 38;
+    /** KVM_CAP_X86_USER_SPACE_MSR: MSR accesses can exit to user space (a VM capability). */
+    public static final int CAP_X86_USER_SPACE_MSR = 188;
+    /** KVM_CAP_X86_MSR_FILTER: KVM_X86_SET_MSR_FILTER is available. */
+    public static final int CAP_X86_MSR_FILTER = 189;
 
     static final long KVM_GET_API_VERSION = 0xae00L;
     static final long KVM_CREATE_VM = 0xae01L;
     static final long KVM_CHECK_EXTENSION = 0xae03L;
     static final long KVM_GET_VCPU_MMAP_SIZE = 0xae04L;
+    static final long KVM_GET_SUPPORTED_CPUID = 0xc008ae05L;
+    /** Entries first offered to KVM_GET_SUPPORTED_CPUID, doubled while it answers E2BIG. */
+    static final int CPUID_FIRST_NENT = 128;
+    static final int CPUID_MAX_NENT = 4096;
 
     private final int fd;
     private boolean closed;
@@ -90,6 +102,24 @@ public final class KvmSystem implements AutoCloseable {
     /** KVM_GET_VCPU_MMAP_SIZE: bytes to mmap of each vCPU fd (kvm_run and what follows). */
     public int vcpuMmapSize() {
         return Libc.ioctl("KVM_GET_VCPU_MMAP_SIZE", fd(), KVM_GET_VCPU_MMAP_SIZE, 0L);
+    }
+
+    /** KVM_GET_SUPPORTED_CPUID: the CPUID leaves KVM can offer a guest (a base for KVM_SET_CPUID2). */
+    public List<KvmCpuidEntry> supportedCpuid() {
+        for (int nent = CPUID_FIRST_NENT; ; nent *= 2) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment cpuid2 = arena.allocate(KvmCpuidEntry.cpuid2Size(nent), 8);
+                cpuid2.set(ValueLayout.JAVA_INT, 0, nent);
+                int r = Libc.ioctlRaw(fd(), KVM_GET_SUPPORTED_CPUID, cpuid2);
+                if (r >= 0) {
+                    return KvmCpuidEntry.readAll(cpuid2);
+                }
+                int errno = Libc.errno();
+                if (errno != Libc.E2BIG || nent >= CPUID_MAX_NENT) {
+                    throw new KvmException("KVM_GET_SUPPORTED_CPUID", errno);
+                }
+            }
+        }
     }
 
     /** KVM_CREATE_VM (default machine type). */

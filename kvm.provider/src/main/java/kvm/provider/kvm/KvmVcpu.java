@@ -3,6 +3,7 @@ package kvm.provider.kvm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
  * A vCPU file descriptor and its mmap'd kvm_run (rust-vmm's {@code VcpuFd}). All its calls belong
@@ -15,6 +16,7 @@ public final class KvmVcpu implements AutoCloseable {
     static final long KVM_SET_REGS = 0x4090ae82L;
     static final long KVM_GET_SREGS = 0x8138ae83L;
     static final long KVM_SET_SREGS = 0x4138ae84L;
+    static final long KVM_SET_CPUID2 = 0x4008ae90L;
 
     // kvm_run offsets
     static final long RUN_EXIT_REASON = 8;
@@ -23,6 +25,10 @@ public final class KvmVcpu implements AutoCloseable {
     static final long RUN_IO_PORT = 34;
     static final long RUN_IO_COUNT = 36;
     static final long RUN_IO_DATA_OFFSET = 40;
+    static final long RUN_MSR_ERROR = 32;
+    static final long RUN_MSR_REASON = 40;
+    static final long RUN_MSR_INDEX = 44;
+    static final long RUN_MSR_DATA = 48;
 
     private final int id;
     private final int fd;
@@ -75,6 +81,26 @@ public final class KvmVcpu implements AutoCloseable {
         return run.asSlice(io.dataOffset(), (long) io.size() * io.count());
     }
 
+    /** kvm_run.msr, meaningful after a {@link KvmExit#X86_RDMSR} or {@link KvmExit#X86_WRMSR} exit. */
+    public KvmMsrExit msrExit() {
+        return new KvmMsrExit(run.get(ValueLayout.JAVA_INT, RUN_MSR_REASON), run.get(ValueLayout.JAVA_INT, RUN_MSR_INDEX),
+                run.get(ValueLayout.JAVA_LONG, RUN_MSR_DATA));
+    }
+
+    /**
+     * Completes an MSR exit on the next {@link #run()}: {@code ok} lets the access succeed (a
+     * rdmsr then reads what {@link #completeRdmsr} set, else the guest gets #GP.
+     */
+    public void completeMsr(boolean ok) {
+        run.set(ValueLayout.JAVA_BYTE, RUN_MSR_ERROR, (byte) (ok ? 0 : 1));
+    }
+
+    /** Completes a {@link KvmExit#X86_RDMSR} exit successfully: the guest reads {@code value}. */
+    public void completeRdmsr(long value) {
+        run.set(ValueLayout.JAVA_LONG, RUN_MSR_DATA, value);
+        completeMsr(true);
+    }
+
     /** The whole mapped kvm_run (and what follows it), valid until {@link #close()}. */
     public MemorySegment kvmRun() {
         return run;
@@ -113,6 +139,15 @@ public final class KvmVcpu implements AutoCloseable {
             MemorySegment sregs = arena.allocate(KvmSregs.SIZE, 8);
             value.write(sregs);
             Libc.ioctl("KVM_SET_SREGS", fd(), KVM_SET_SREGS, sregs);
+        }
+    }
+
+    /** KVM_SET_CPUID2: what the guest's cpuid returns (before the first {@link #run()}). */
+    public void setCpuid2(List<KvmCpuidEntry> entries) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpuid2 = arena.allocate(KvmCpuidEntry.cpuid2Size(entries.size()), 8);
+            KvmCpuidEntry.writeAll(cpuid2, entries);
+            Libc.ioctl("KVM_SET_CPUID2", fd(), KVM_SET_CPUID2, cpuid2);
         }
     }
 

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A VM file descriptor: guest memory slots, the TSS address, vCPU creation (rust-vmm's {@code VmFd}). */
@@ -11,6 +12,21 @@ public final class KvmVm implements AutoCloseable {
     static final long KVM_CREATE_VCPU = 0xae41L;
     static final long KVM_SET_USER_MEMORY_REGION = 0x4020ae46L;
     static final long KVM_SET_TSS_ADDR = 0xae47L;
+    static final long KVM_ENABLE_CAP = 0x4068aea3L;
+    static final long KVM_X86_SET_MSR_FILTER = 0x4188aec6L;
+
+    /** struct kvm_enable_cap: cap u32 @0, flags u32 @4, args u64[4] @8, pad[64]. */
+    static final long ENABLE_CAP_SIZE = 104;
+    static final long ENABLE_CAP_ARGS = 8;
+    static final int ENABLE_CAP_MAX_ARGS = 4;
+    /** struct kvm_msr_filter: flags u32 @0, ranges[16] @8. */
+    static final long MSR_FILTER_SIZE = 392;
+    static final long MSR_FILTER_RANGES = 8;
+    static final int MSR_FILTER_MAX_RANGES = 16;
+    /** KVM_MSR_FILTER_DEFAULT_ALLOW: MSRs outside every range are allowed. */
+    public static final int MSR_FILTER_DEFAULT_ALLOW = 0;
+    /** KVM_MSR_FILTER_DEFAULT_DENY: MSRs outside every range are denied. */
+    public static final int MSR_FILTER_DEFAULT_DENY = 1;
 
     /** struct kvm_userspace_memory_region: slot u32, flags u32, guest_phys_addr, memory_size, userspace_addr. */
     static final long REGION_SIZE = 32;
@@ -60,6 +76,39 @@ public final class KvmVm implements AutoCloseable {
     /** KVM_SET_TSS_ADDR: three pages of guest-physical space KVM needs on Intel (e.g. 0xfffbd000). */
     public void setTssAddr(long gpa) {
         Libc.ioctl("KVM_SET_TSS_ADDR", fd(), KVM_SET_TSS_ADDR, gpa);
+    }
+
+    /** KVM_ENABLE_CAP on the VM: {@code cap} with up to four {@code args} (the rest zero). */
+    public void enableCap(int cap, long... args) {
+        if (args.length > ENABLE_CAP_MAX_ARGS) {
+            throw new IllegalArgumentException("at most " + ENABLE_CAP_MAX_ARGS + " args");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment enable = arena.allocate(ENABLE_CAP_SIZE, 8);
+            enable.set(ValueLayout.JAVA_INT, 0, cap);
+            for (int i = 0; i < args.length; i++) {
+                enable.set(ValueLayout.JAVA_LONG, ENABLE_CAP_ARGS + 8L * i, args[i]);
+            }
+            Libc.ioctl("KVM_ENABLE_CAP", fd(), KVM_ENABLE_CAP, enable);
+        }
+    }
+
+    /**
+     * KVM_X86_SET_MSR_FILTER: {@code flags} ({@link #MSR_FILTER_DEFAULT_ALLOW} or
+     * {@link #MSR_FILTER_DEFAULT_DENY}) for MSRs outside the (at most 16) {@code ranges}.
+     */
+    public void setMsrFilter(int flags, List<KvmMsrFilterRange> ranges) {
+        if (ranges.size() > MSR_FILTER_MAX_RANGES) {
+            throw new IllegalArgumentException("at most " + MSR_FILTER_MAX_RANGES + " MSR filter ranges");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment filter = arena.allocate(MSR_FILTER_SIZE, 8);
+            filter.set(ValueLayout.JAVA_INT, 0, flags);
+            for (int i = 0; i < ranges.size(); i++) {
+                ranges.get(i).write(filter, MSR_FILTER_RANGES + KvmMsrFilterRange.SIZE * i, arena);
+            }
+            Libc.ioctl("KVM_X86_SET_MSR_FILTER", fd(), KVM_X86_SET_MSR_FILTER, filter);
+        }
     }
 
     /** KVM_CREATE_VCPU with {@code id}, its kvm_run mapped. */

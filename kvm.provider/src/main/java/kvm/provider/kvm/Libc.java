@@ -31,6 +31,7 @@ final class Libc {
     static final int MAP_SHARED = 1;
 
     static final int EINTR = 4;
+    static final int E2BIG = 7;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
