@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import kvm.provider.NativeCallException;
 
 /**
  * The /dev/kvm file descriptor: API version, capabilities, the vCPU mmap size, and VM creation
@@ -42,7 +43,7 @@ public final class KvmSystem implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** Opens /dev/kvm; throws {@link KvmException} if it cannot be opened or speaks another API version. */
+    /** Opens /dev/kvm; throws {@link NativeCallException} if it cannot be opened or speaks another API version. */
     public static KvmSystem open() {
         int fd = Libc.open(DEVICE, Libc.O_RDWR | Libc.O_CLOEXEC);
         KvmSystem kvm = new KvmSystem(fd);
@@ -81,7 +82,7 @@ public final class KvmSystem implements AutoCloseable {
         try {
             open().close();
             return null;
-        } catch (KvmException e) {
+        } catch (NativeCallException e) {
             return e.getMessage();
         } catch (Throwable e) {
             // Linkage errors, IllegalCallerException when native access is denied, a wrong API version...
@@ -116,7 +117,7 @@ public final class KvmSystem implements AutoCloseable {
                 }
                 int errno = Libc.errno();
                 if (errno != Libc.E2BIG || nent >= CPUID_MAX_NENT) {
-                    throw new KvmException("KVM_GET_SUPPORTED_CPUID", errno);
+                    throw new NativeCallException("KVM_GET_SUPPORTED_CPUID", errno);
                 }
             }
         }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import kvm.provider.NativeCallException;
 
 /**
  * A vCPU file descriptor and its mmap'd kvm_run (rust-vmm's {@code VcpuFd}). All its calls belong
@@ -57,7 +58,7 @@ public final class KvmVcpu implements AutoCloseable {
             if (errno == Libc.EINTR) {
                 return KvmExit.INTR;
             }
-            throw new KvmException("KVM_RUN", errno);
+            throw new NativeCallException("KVM_RUN", errno);
         }
         return exitReason();
     }

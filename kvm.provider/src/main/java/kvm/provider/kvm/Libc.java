@@ -11,6 +11,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import kvm.provider.NativeCallException;
 
 /**
  * The libc calls the KVM layer needs (open, close, ioctl, mmap, munmap) as java.lang.foreign
@@ -74,7 +75,7 @@ final class Libc {
             throw rethrow(e);
         }
         if (fd < 0) {
-            throw new KvmException("open " + path, errno());
+            throw new NativeCallException("open " + path, errno());
         }
         return fd;
     }
@@ -125,7 +126,7 @@ final class Libc {
             throw rethrow(e);
         }
         if (addr.address() == -1L) { // MAP_FAILED
-            throw new KvmException("mmap " + what, errno());
+            throw new NativeCallException("mmap " + what, errno());
         }
         return addr.reinterpret(length);
     }
@@ -142,7 +143,7 @@ final class Libc {
 
     private static int check(String name, int result) {
         if (result < 0) {
-            throw new KvmException(name, errno());
+            throw new NativeCallException(name, errno());
         }
         return result;
     }

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import kvm.provider.NativeCallException;
 
 /**
  * Sleeps in epoll_wait on one timerfd (CLOCK_MONOTONIC, absolute) and one eventfd; clock

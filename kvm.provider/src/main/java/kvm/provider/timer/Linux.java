@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.Locale;
 import java.util.Set;
+import kvm.provider.NativeCallException;
 
 /**
  * The few Linux calls the precise timer needs (clock_gettime, timerfd, eventfd, epoll, read,

@@ -1,5 +1,7 @@
 package kvm.provider.timer;
 
+import kvm.provider.NativeCallException;
+
 /**
  * The Linux timer provider: one platform thread, "timer-precise", sleeping in epoll_wait on one
  * timerfd (CLOCK_MONOTONIC, armed with TFD_TIMER_ABSTIME to the earliest deadline) and one eventfd

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import kvm.provider.NativeCallException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** /dev/kvm itself: API version, capabilities, errors as KvmException. Skipped where /dev/kvm is unusable. */
+/** /dev/kvm itself: API version, capabilities, errors as NativeCallException. Skipped where /dev/kvm is unusable. */
 class KvmSystemTest {
     @BeforeEach
     void kvmHere() {
@@ -36,9 +37,9 @@ class KvmSystemTest {
     }
 
     @Test
-    void aFailedIoctlIsAKvmExceptionNamingTheIoctlAndErrno() {
+    void aFailedIoctlIsANativeCallExceptionNamingTheIoctlAndErrno() {
         try (KvmSystem kvm = KvmSystem.open(); KvmVm vm = kvm.createVm(); KvmVcpu vcpu = vm.createVcpu(0)) {
-            KvmException e = assertThrows(KvmException.class, () -> vm.createVcpu(0));
+            NativeCallException e = assertThrows(NativeCallException.class, () -> vm.createVcpu(0));
             assertEquals("KVM_CREATE_VCPU failed: EEXIST", e.getMessage());
             assertEquals("KVM_CREATE_VCPU", e.call());
             assertEquals(17, e.errno());

@@ -1,21 +1,19 @@
-package kvm.provider.timer;
+package kvm.provider;
 
-import kvm.provider.HostErrno;
-
-/** A Linux call failed, e.g. "timerfd_create failed: EMFILE". */
+/** A native call (libc, an ioctl) failed, e.g. "timerfd_create failed: EMFILE", "KVM_CREATE_VCPU failed: EEXIST". */
 public final class NativeCallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final String call;
     private final int errno;
 
-    NativeCallException(String call, int errno) {
+    public NativeCallException(String call, int errno) {
         super(call + " failed: " + HostErrno.name(errno));
         this.call = call;
         this.errno = errno;
     }
 
-    /** The failed call, e.g. "timerfd_create". */
+    /** The failed call, e.g. "timerfd_create" or "KVM_RUN". */
     public String call() {
         return call;
     }
