@@ -195,7 +195,14 @@ class ConcurrencyStressTest {
                     Run.check(rc == 0, () -> "send on own ipi " + p + " = " + Errno.describe(rc));
                     Run.check(pending, () -> "own ipi " + p + " not pending after a send");
                     if (r.nextBoolean()) {
-                        v.testAndClearPending(p); // the guest consumes its event
+                        // The guest consumes its event; under the gate, so that a reset cannot free and
+                        // hand the port to another thread between the check and the clear.
+                        long rec = recs[i];
+                        gate.excludingResets(true, () -> {
+                            if (gate.clean(rec)) {
+                                v.testAndClearPending(p);
+                            }
+                        });
                     }
                 } else {
                     Run.check(rc == 0 || rc == EINVAL, () -> "send(" + p + ") = " + Errno.describe(rc));
