@@ -22,6 +22,8 @@ public final class KvmSystem implements AutoCloseable {
     public static final int CAP_USER_MEMORY = 3;
     /** KVM_CAP_XEN_HVM (in-kernel Xen support; 0 where there is none). */
     public static final int CAP_XEN_HVM = 38;
+    /** KVM_CAP_SYNC_REGS: the KVM_SYNC_X86_* register sets kvm_run can carry (a bit mask; 0 if none). */
+    public static final int CAP_SYNC_REGS = 74;
     /** KVM_CAP_X86_USER_SPACE_MSR: MSR accesses can exit to user space (a VM capability). */
     public static final int CAP_X86_USER_SPACE_MSR = 188;
     /** KVM_CAP_X86_MSR_FILTER: KVM_X86_SET_MSR_FILTER is available. */

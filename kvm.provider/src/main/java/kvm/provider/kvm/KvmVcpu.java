@@ -30,6 +30,14 @@ public final class KvmVcpu implements AutoCloseable {
     static final long RUN_MSR_REASON = 40;
     static final long RUN_MSR_INDEX = 44;
     static final long RUN_MSR_DATA = 48;
+    static final long RUN_VALID_REGS = 288;
+    static final long RUN_DIRTY_REGS = 296;
+    static final long RUN_SYNC_REGS = 304;
+    static final long RUN_SYNC_SREGS = 448;
+
+    /** kvm_run.kvm_valid_regs / kvm_dirty_regs bits (KVM_SYNC_X86_*). */
+    public static final long SYNC_X86_REGS = 1;
+    public static final long SYNC_X86_SREGS = 2;
 
     private final int id;
     private final int fd;
@@ -100,6 +108,63 @@ public final class KvmVcpu implements AutoCloseable {
     public void completeRdmsr(long value) {
         run.set(ValueLayout.JAVA_LONG, RUN_MSR_DATA, value);
         completeMsr(true);
+    }
+
+    /**
+     * KVM_CAP_SYNC_REGS: sets kvm_run.kvm_valid_regs to {@code SYNC_X86_REGS | SYNC_X86_SREGS}, so
+     * that every following {@link #run()} leaves the registers and special registers in kvm_run
+     * ({@link #syncedRegs()}, {@link #syncedSregs()}) with no KVM_GET_REGS / KVM_GET_SREGS ioctl.
+     * The caller checks {@link KvmSystem#CAP_SYNC_REGS} first (KVM_RUN fails with EINVAL for bits
+     * it does not support). The setting stays until {@link #disableSyncRegs()}.
+     */
+    public void enableSyncRegs() {
+        run.set(ValueLayout.JAVA_LONG, RUN_VALID_REGS, SYNC_X86_REGS | SYNC_X86_SREGS);
+    }
+
+    /** Clears kvm_run.kvm_valid_regs and kvm_dirty_regs. */
+    public void disableSyncRegs() {
+        run.set(ValueLayout.JAVA_LONG, RUN_VALID_REGS, 0L);
+        run.set(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS, 0L);
+    }
+
+    /** Whether {@link #enableSyncRegs()} is in effect (both regs and sregs are synced at exits). */
+    public boolean syncRegsEnabled() {
+        long valid = run.get(ValueLayout.JAVA_LONG, RUN_VALID_REGS);
+        return (valid & (SYNC_X86_REGS | SYNC_X86_SREGS)) == (SYNC_X86_REGS | SYNC_X86_SREGS);
+    }
+
+    /**
+     * kvm_run.s.regs (a kvm_regs image, 144 bytes), live: valid after a {@link #run()} with sync
+     * regs enabled; the hot path reads it directly.
+     */
+    public MemorySegment syncedRegsSegment() {
+        return run.asSlice(RUN_SYNC_REGS, KvmRegs.SIZE);
+    }
+
+    /** kvm_run.s.sregs (a kvm_sregs image, 312 bytes), live, as {@link #syncedRegsSegment()}. */
+    public MemorySegment syncedSregsSegment() {
+        return run.asSlice(RUN_SYNC_SREGS, KvmSregs.SIZE);
+    }
+
+    /** kvm_run.s.regs as a record (a copy). */
+    public KvmRegs syncedRegs() {
+        return KvmRegs.read(syncedRegsSegment());
+    }
+
+    /** kvm_run.s.sregs as a record (a copy). */
+    public KvmSregs syncedSregs() {
+        return KvmSregs.read(syncedSregsSegment());
+    }
+
+    /**
+     * Sets rax in kvm_run.s.regs and marks the registers dirty (kvm_dirty_regs |= SYNC_X86_REGS):
+     * the next {@link #run()} loads all of s.regs into the vCPU (KVM clears the bit), so no
+     * KVM_SET_REGS is needed. Only valid right after an exit with sync regs enabled, with no
+     * KVM_SET_REGS in between (s.regs would then overwrite what that set).
+     */
+    public void setSyncedRax(long value) {
+        run.set(ValueLayout.JAVA_LONG, RUN_SYNC_REGS, value);
+        run.set(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS, run.get(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS) | SYNC_X86_REGS);
     }
 
     /** The whole mapped kvm_run (and what follows it), valid until {@link #close()}. */

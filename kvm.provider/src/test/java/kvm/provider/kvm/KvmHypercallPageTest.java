@@ -23,6 +23,8 @@ class KvmHypercallPageTest {
     private static final long PAGE = 0x2000;
     private static final int ARG = 0xabc;
     private static final int RESULT = 0x77;
+    /** The guest address of the event_channel_op stub. */
+    private static final long STUB_32 = PAGE + 32 * HypercallPage.STUB_SIZE;
     /**
      * mov ecx, 0x40000000; mov eax, 0x2000; xor edx, edx; wrmsr; mov edi, 0xabc;
      * mov eax, 0x2000 + 32 * 32; call rax; out 0xe9, eax; hlt
@@ -78,6 +80,44 @@ class KvmHypercallPageTest {
             expectOut(vcpu, 0xe9, RESULT);
             expectHlt(vcpu);
         }, HypercallPage::trapMsr, vcpu -> { });
+    }
+
+    @Test
+    void hypercallThroughSyncRegs() {
+        assumeSyncRegs();
+        KvmLongModeTest.runGuest(GUEST, (vm, vcpu, ram) -> {
+            int reason = vcpu.run();
+            assertEquals(KvmExit.X86_WRMSR, reason, () -> describe(vcpu, reason));
+            assertTrue(HypercallPage.handleWrmsr(vcpu, ram), "handled");
+
+            expectOut(vcpu, HypercallPage.PORT, Hypercall.EVENT_CHANNEL_OP);
+            KvmRegs regs = vcpu.syncedRegs();
+            assertEquals(Hypercall.EVENT_CHANNEL_OP, (int) regs.rax(), "rax = hypercall number, from sync regs");
+            assertEquals(ARG, regs.rdi(), "first argument, from sync regs");
+            // Port 0x7e: KVM (KVM_X86_QUIRK_OUT_7E_INC_RIP) has already stepped over the 2-byte out.
+            assertEquals(STUB_32 + 7, regs.rip(), "rip at the exit: after the out, at the ret");
+            KvmSregs sregs = vcpu.syncedSregs();
+            assertEquals(1, sregs.cs().l(), "cs.l from sync sregs");
+            assertEquals(LongMode.CODE_SELECTOR, sregs.cs().selector(), "cs from sync sregs");
+            assertEquals(KvmLongModeTest.TABLES + LongMode.PAGE, sregs.cr3(), "cr3 from sync sregs");
+            assertEquals(vcpu.getRegs(), regs, "sync regs = KVM_GET_REGS");
+            assertEquals(vcpu.getSregs(), sregs, "sync sregs = KVM_GET_SREGS");
+            vcpu.setSyncedRax(RESULT);
+
+            expectOut(vcpu, 0xe9, RESULT);
+            assertEquals(0, vcpu.kvmRun().get(ValueLayout.JAVA_LONG, KvmVcpu.RUN_DIRTY_REGS), "KVM cleared dirty");
+            assertEquals(RESULT, vcpu.syncedRegs().rax(), "rax synced at the next exit");
+            expectHlt(vcpu);
+        }, HypercallPage::trapMsr, KvmVcpu::enableSyncRegs);
+    }
+
+    /** Skips unless KVM_CAP_SYNC_REGS offers both regs and sregs. */
+    static void assumeSyncRegs() {
+        try (KvmSystem kvm = KvmSystem.open()) {
+            int sync = kvm.checkExtension(KvmSystem.CAP_SYNC_REGS);
+            long wanted = KvmVcpu.SYNC_X86_REGS | KvmVcpu.SYNC_X86_SREGS;
+            assumeTrue((sync & wanted) == wanted, () -> "KVM_CAP_SYNC_REGS = " + sync + ", skipped");
+        }
     }
 
     @Test

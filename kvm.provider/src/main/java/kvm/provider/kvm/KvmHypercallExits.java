@@ -1,0 +1,47 @@
+package kvm.provider.kvm;
+
+import java.lang.foreign.MemorySegment;
+import xen.evtchn.api.HypercallHandler;
+
+/**
+ * Handles the hypercall exits of a vCPU: a KVM_EXIT_IO that {@link HypercallPage#isHypercall} on
+ * {@link HypercallPage#PORT} becomes a {@link KvmHypercall} built from the registers KVM left in
+ * kvm_run (sync regs), goes to the handler, and the handler's result goes back to rax through
+ * kvm_dirty_regs: a hypercall round trip costs KVM_RUN and nothing else.
+ *
+ * <p>Nothing has to be done about rip: KVM completes the OUT (advances rip past it) itself. For
+ * {@link HypercallPage#PORT} 0x7e it does so before the exit (KVM_X86_QUIRK_OUT_7E_INC_RIP, on by
+ * default), so the synced rip already points at the stub's {@code ret} (tested). For other ports
+ * upstream KVM steps over the {@code out} on re-entry, while the software KVM of the test machine
+ * has already stepped over it at the exit; either way the guest resumes after it exactly once
+ * (tested). Writing s.regs back unchanged but for rax keeps this working in both cases (KVM
+ * checks that rip is still the one of the {@code out} before stepping).
+ * Without {@link KvmVcpu#enableSyncRegs()} in effect it falls back to KVM_GET_REGS /
+ * KVM_GET_SREGS / KVM_SET_REGS (three ioctls more per call).
+ */
+public final class KvmHypercallExits {
+    private KvmHypercallExits() {
+    }
+
+    /**
+     * If the vCPU's last exit was a hypercall, runs it through {@code handler} for domain
+     * {@code domid} and sets rax to its result for the next {@link KvmVcpu#run()}; returns true.
+     * Returns false, touching nothing, for any other exit. {@code ram} is the guest's RAM, mapped
+     * at guest-physical 0.
+     */
+    public static boolean handle(KvmVcpu vcpu, MemorySegment ram, int domid, HypercallHandler handler) {
+        if (vcpu.exitReason() != KvmExit.IO || !HypercallPage.isHypercall(vcpu.ioExit())) {
+            return false;
+        }
+        if (vcpu.syncRegsEnabled()) {
+            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
+                    vcpu.syncedSregsSegment());
+            vcpu.setSyncedRax(handler.hypercall(call));
+        } else {
+            KvmRegs regs = vcpu.getRegs();
+            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
+            vcpu.setRegs(regs.withRax(handler.hypercall(call)));
+        }
+        return true;
+    }
+}
