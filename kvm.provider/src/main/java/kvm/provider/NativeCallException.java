@@ -22,4 +22,18 @@ public final class NativeCallException extends RuntimeException {
     public int errno() {
         return errno;
     }
+
+    /**
+     * What a downcall's invokeExact threw, for a {@code throw}: runtime exceptions and errors as
+     * they are; a checked throwable (which a downcall never throws) wrapped.
+     */
+    public static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        throw new IllegalStateException("native call failed", e);
+    }
 }

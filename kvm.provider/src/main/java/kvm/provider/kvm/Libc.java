@@ -72,7 +72,7 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             fd = (int) OPEN.invokeExact(CAPTURE.get(), arena.allocateFrom(path), flags);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
         if (fd < 0) {
             throw new NativeCallException("open " + path, errno());
@@ -85,7 +85,7 @@ final class Libc {
         try {
             return (int) CLOSE.invokeExact(CAPTURE.get(), fd);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -94,7 +94,7 @@ final class Libc {
         try {
             return (int) IOCTL_PTR.invokeExact(CAPTURE.get(), fd, request, arg);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -103,7 +103,7 @@ final class Libc {
         try {
             return (int) IOCTL_LONG.invokeExact(CAPTURE.get(), fd, request, arg);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -123,7 +123,7 @@ final class Libc {
         try {
             addr = (MemorySegment) MMAP.invokeExact(CAPTURE.get(), MemorySegment.NULL, length, prot, flags, fd, offset);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
         if (addr.address() == -1L) { // MAP_FAILED
             throw new NativeCallException("mmap " + what, errno());
@@ -136,7 +136,7 @@ final class Libc {
         try {
             return (int) MUNMAP.invokeExact(CAPTURE.get(), mapping, mapping.byteSize());
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -148,15 +148,6 @@ final class Libc {
         return result;
     }
 
-    private static RuntimeException rethrow(Throwable e) {
-        if (e instanceof RuntimeException r) {
-            throw r;
-        }
-        if (e instanceof Error err) {
-            throw err;
-        }
-        throw new IllegalStateException("native call failed", e);
-    }
 
     private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));

@@ -107,7 +107,7 @@ final class Linux {
                 throw new IllegalStateException("clock_gettime(CLOCK_MONOTONIC) failed");
             }
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
         return timespec.get(ValueLayout.JAVA_LONG, 0) * NANOS_PER_SECOND + timespec.get(ValueLayout.JAVA_LONG, 8);
     }
@@ -116,7 +116,7 @@ final class Linux {
         try {
             return (int) Calls.TIMERFD_CREATE.invokeExact(capture, clock, flags);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -140,7 +140,7 @@ final class Linux {
             return (int) Calls.TIMERFD_SETTIME.invokeExact(capture, fd, TFD_TIMER_ABSTIME, itimerspec,
                     MemorySegment.NULL);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -148,7 +148,7 @@ final class Linux {
         try {
             return (int) Calls.EVENTFD.invokeExact(capture, initval, flags);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -156,7 +156,7 @@ final class Linux {
         try {
             return (int) Calls.EPOLL_CREATE1.invokeExact(capture, flags);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -167,7 +167,7 @@ final class Linux {
         try {
             return (int) Calls.EPOLL_CTL.invokeExact(capture, epfd, EPOLL_CTL_ADD, fd, event);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -176,7 +176,7 @@ final class Linux {
         try {
             return (int) Calls.EPOLL_WAIT.invokeExact(capture, epfd, events, max, -1);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -193,7 +193,7 @@ final class Linux {
         try {
             return (long) Calls.READ.invokeExact(capture, fd, buf, buf.byteSize());
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -201,7 +201,7 @@ final class Linux {
         try {
             return (long) Calls.WRITE.invokeExact(capture, fd, buf, buf.byteSize());
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -210,7 +210,7 @@ final class Linux {
         try {
             return (long) Calls.WRITE_NO_ERRNO.invokeExact(fd, buf, buf.byteSize());
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
@@ -218,19 +218,10 @@ final class Linux {
         try {
             return (int) Calls.CLOSE.invokeExact(capture, fd);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeCallException.rethrow(e);
         }
     }
 
-    private static RuntimeException rethrow(Throwable e) {
-        if (e instanceof RuntimeException r) {
-            throw r;
-        }
-        if (e instanceof Error err) {
-            throw err;
-        }
-        throw new IllegalStateException("native call failed", e);
-    }
 
     /** Linked on first use, from {@link #unsupportedReason} only when the platform fits. */
     private static final class Calls {

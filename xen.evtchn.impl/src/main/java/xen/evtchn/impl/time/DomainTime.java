@@ -29,10 +29,6 @@ public final class DomainTime {
         return timers;
     }
 
-    public PvClock pvclock() {
-        return pvclock;
-    }
-
     /** Writes the vcpu_time_info of the vcpu_info at {@code vcpuInfo}. */
     public void writeTimeInfo(MemorySegment vcpuInfo) {
         pvclock.write(vcpuInfo, tscAtBoot, 0);

@@ -29,10 +29,6 @@ public final class GuestClock {
         return source.getAsLong() - boot;
     }
 
-    /** {@code systemTime} as a value of the source clock (System.nanoTime by default). */
-    public long toSource(long systemTime) {
-        return boot + systemTime;
-    }
 
     /** {@code systemTime} on {@code provider}'s clock; a time too far ahead to express stays far ahead. */
     public long toProvider(long systemTime, TimerProvider provider) {
