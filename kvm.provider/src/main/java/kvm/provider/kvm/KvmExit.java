@@ -5,6 +5,7 @@ public final class KvmExit {
     public static final int UNKNOWN = 0;
     public static final int IO = 2;
     public static final int HLT = 5;
+    public static final int IRQ_WINDOW_OPEN = 7;
     public static final int MMIO = 6;
     public static final int SHUTDOWN = 8;
     public static final int FAIL_ENTRY = 9;
@@ -13,11 +14,28 @@ public final class KvmExit {
     public static final int X86_RDMSR = 29;
     public static final int X86_WRMSR = 30;
 
+    /** kvm_run.internal.suberror values (KVM_INTERNAL_ERROR_*). */
+    public static final int INTERNAL_EMULATION = 1;
+    public static final int INTERNAL_SIMUL_EX = 2;
+    public static final int INTERNAL_DELIVERY_EV = 3;
+    public static final int INTERNAL_UNEXPECTED_EXIT_REASON = 4;
+
     /** kvm_run.io.direction. */
     public static final int IO_IN = 0;
     public static final int IO_OUT = 1;
 
     private KvmExit() {
+    }
+
+    /** What a KVM_EXIT_INTERNAL_ERROR suberror means. */
+    public static String internalError(int suberror) {
+        return switch (suberror) {
+            case INTERNAL_EMULATION -> "instruction emulation failed";
+            case INTERNAL_SIMUL_EX -> "exception while delivering an exception (e.g. a bad IDT)";
+            case INTERNAL_DELIVERY_EV -> "event delivery failed";
+            case INTERNAL_UNEXPECTED_EXIT_REASON -> "unexpected exit reason";
+            default -> "suberror " + suberror;
+        };
     }
 
     /** "IO", "HLT", ... or the number for one not named here. */
@@ -26,6 +44,7 @@ public final class KvmExit {
             case UNKNOWN -> "UNKNOWN";
             case IO -> "IO";
             case HLT -> "HLT";
+            case IRQ_WINDOW_OPEN -> "IRQ_WINDOW_OPEN";
             case MMIO -> "MMIO";
             case SHUTDOWN -> "SHUTDOWN";
             case FAIL_ENTRY -> "FAIL_ENTRY";

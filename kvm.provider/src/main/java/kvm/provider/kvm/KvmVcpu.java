@@ -18,9 +18,19 @@ public final class KvmVcpu implements AutoCloseable {
     static final long KVM_GET_SREGS = 0x8138ae83L;
     static final long KVM_SET_SREGS = 0x4138ae84L;
     static final long KVM_SET_CPUID2 = 0x4008ae90L;
+    static final long KVM_INTERRUPT = 0x4004ae86L;
+    static final long KVM_SET_SIGNAL_MASK = 0x4004ae8bL;
+    static final long KVM_GET_MSRS = 0xc008ae88L;
+    static final long KVM_GET_TSC_KHZ = 0xaea3L;
 
     // kvm_run offsets
+    static final long RUN_REQUEST_INTERRUPT_WINDOW = 0;
     static final long RUN_EXIT_REASON = 8;
+    static final long RUN_READY_FOR_INTERRUPT_INJECTION = 12;
+    static final long RUN_IF_FLAG = 13;
+    /** The exit's union: io, mmio, msr, internal error, entry failure. */
+    static final long RUN_EXIT_DATA = 32;
+    static final long EXIT_DATA_SIZE = 256;
     static final long RUN_IO_DIRECTION = 32;
     static final long RUN_IO_SIZE = 33;
     static final long RUN_IO_PORT = 34;
@@ -170,6 +180,77 @@ public final class KvmVcpu implements AutoCloseable {
     /** The whole mapped kvm_run (and what follows it), valid until {@link #close()}. */
     public MemorySegment kvmRun() {
         return run;
+    }
+
+    /** kvm_run.if_flag after the last exit: the guest's IF (interrupts enabled). */
+    public boolean interruptsEnabled() {
+        return run.get(ValueLayout.JAVA_BYTE, RUN_IF_FLAG) != 0;
+    }
+
+    /**
+     * kvm_run.ready_for_interrupt_injection after the last exit: {@link #interrupt} would be taken
+     * at once (IF set, no interrupt shadow, nothing else being injected).
+     */
+    public boolean readyForInterrupt() {
+        return run.get(ValueLayout.JAVA_BYTE, RUN_READY_FOR_INTERRUPT_INJECTION) != 0;
+    }
+
+    /**
+     * kvm_run.request_interrupt_window: with it set, KVM_RUN exits with
+     * {@link KvmExit#IRQ_WINDOW_OPEN} as soon as the guest can take an interrupt.
+     */
+    public void requestInterruptWindow(boolean request) {
+        run.set(ValueLayout.JAVA_BYTE, RUN_REQUEST_INTERRUPT_WINDOW, (byte) (request ? 1 : 0));
+    }
+
+    /** The last exit's data: kvm_run's union at offset 32 (io, mmio, msr, internal, fail_entry...). */
+    public MemorySegment exitData() {
+        return run.asSlice(RUN_EXIT_DATA, EXIT_DATA_SIZE);
+    }
+
+    /**
+     * KVM_INTERRUPT: queues external interrupt {@code vector} (no in-kernel irqchip), taken at the
+     * next entry; only when {@link #readyForInterrupt()} (else it may be lost or refused).
+     */
+    public void interrupt(int vector) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment irq = arena.allocate(4, 4);
+            irq.set(ValueLayout.JAVA_INT, 0, vector);
+            Libc.ioctl("KVM_INTERRUPT", fd(), KVM_INTERRUPT, irq);
+        }
+    }
+
+    /**
+     * KVM_SET_SIGNAL_MASK with an empty mask: inside KVM_RUN no signal is blocked, so a signal the
+     * thread blocks elsewhere interrupts KVM_RUN (EINTR) instead of waiting for the next exit.
+     */
+    public void unblockAllSignalsInRun() {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct kvm_signal_mask { u32 len; u8 sigset[len]; }: the kernel's 8-byte sigset.
+            MemorySegment mask = arena.allocate(4 + Libc.KERNEL_SIGSET_SIZE, 8);
+            mask.set(ValueLayout.JAVA_INT, 0, (int) Libc.KERNEL_SIGSET_SIZE);
+            Libc.ioctl("KVM_SET_SIGNAL_MASK", fd(), KVM_SET_SIGNAL_MASK, mask);
+        }
+    }
+
+    /** KVM_GET_MSRS of one MSR, e.g. 0x10 (IA32_TSC). */
+    public long getMsr(int index) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct kvm_msrs { u32 nmsrs; u32 pad; struct kvm_msr_entry { u32 index; u32 reserved; u64 data; } }
+            MemorySegment msrs = arena.allocate(8 + 16, 8);
+            msrs.set(ValueLayout.JAVA_INT, 0, 1);
+            msrs.set(ValueLayout.JAVA_INT, 8, index);
+            int n = Libc.ioctl("KVM_GET_MSRS", fd(), KVM_GET_MSRS, msrs);
+            if (n != 1) {
+                throw new IllegalStateException("KVM_GET_MSRS read no MSR 0x" + Integer.toHexString(index));
+            }
+            return msrs.get(ValueLayout.JAVA_LONG, 16);
+        }
+    }
+
+    /** KVM_GET_TSC_KHZ: the guest's TSC frequency in kHz. */
+    public long tscKhz() {
+        return Libc.ioctl("KVM_GET_TSC_KHZ", fd(), KVM_GET_TSC_KHZ, 0L);
     }
 
     /** KVM_GET_REGS. */

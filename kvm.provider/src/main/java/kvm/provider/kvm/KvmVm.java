@@ -14,6 +14,12 @@ public final class KvmVm implements AutoCloseable {
     static final long KVM_SET_TSS_ADDR = 0xae47L;
     static final long KVM_ENABLE_CAP = 0x4068aea3L;
     static final long KVM_X86_SET_MSR_FILTER = 0x4188aec6L;
+    static final long KVM_CREATE_IRQCHIP = 0xae60L;
+    static final long KVM_SIGNAL_MSI = 0x4020aea5L;
+    /** struct kvm_msi: address_lo, address_hi, data, flags, devid (u32 each), pad[12]. */
+    static final long MSI_SIZE = 32;
+    /** MSI address of the local APICs (fixed delivery, physical destination in bits 19:12). */
+    public static final long MSI_ADDRESS = 0xfee00000L;
 
     /** struct kvm_enable_cap: cap u32 @0, flags u32 @4, args u64[4] @8, pad[64]. */
     static final long ENABLE_CAP_SIZE = 104;
@@ -108,6 +114,32 @@ public final class KvmVm implements AutoCloseable {
                 ranges.get(i).write(filter, MSR_FILTER_RANGES + KvmMsrFilterRange.SIZE * i, arena);
             }
             Libc.ioctl("KVM_X86_SET_MSR_FILTER", fd(), KVM_X86_SET_MSR_FILTER, filter);
+        }
+    }
+
+    /**
+     * KVM_CREATE_IRQCHIP: an in-kernel PIC, IOAPIC and local APIC per vCPU (before any vCPU is
+     * created). HLT is then handled in the kernel, and interrupts go through the APICs
+     * ({@link #signalMsi}); KVM_INTERRUPT no longer works.
+     */
+    public void createIrqchip() {
+        Libc.ioctl("KVM_CREATE_IRQCHIP", fd(), KVM_CREATE_IRQCHIP, 0L);
+    }
+
+    /**
+     * KVM_SIGNAL_MSI: a fixed, edge-triggered {@code vector} to the local APIC with id
+     * {@code apicId} (0..255), as a device's MSI would; any thread may call it, KVM wakes the vCPU.
+     * Returns true if it was delivered, false if the guest's APIC refused it (e.g. software-disabled).
+     */
+    public boolean signalMsi(int apicId, int vector) {
+        if (apicId < 0 || apicId > 255 || vector < 0 || vector > 255) {
+            throw new IllegalArgumentException("MSI to APIC " + apicId + " vector " + vector);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment msi = arena.allocate(MSI_SIZE, 8);
+            msi.set(ValueLayout.JAVA_INT, 0, (int) (MSI_ADDRESS | (long) apicId << 12));
+            msi.set(ValueLayout.JAVA_INT, 8, vector);
+            return Libc.ioctl("KVM_SIGNAL_MSI", fd(), KVM_SIGNAL_MSI, msi) > 0;
         }
     }
 

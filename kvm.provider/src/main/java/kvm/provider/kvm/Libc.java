@@ -30,6 +30,17 @@ final class Libc {
     static final int PROT_READ = 1;
     static final int PROT_WRITE = 2;
     static final int MAP_SHARED = 1;
+    static final int MAP_PRIVATE = 2;
+    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_NORESERVE = 0x4000;
+
+    /** The signal that kicks a vCPU thread out of KVM_RUN (see {@link VcpuKick}). */
+    static final int SIGUSR1 = 10;
+    static final int SIG_BLOCK = 0;
+    /** glibc's sigset_t (1024 bits); the kernel's, as KVM_SET_SIGNAL_MASK takes it, is 8 bytes. */
+    static final long SIGSET_SIZE = 128;
+    static final long KERNEL_SIGSET_SIZE = 8;
+    static final int EAGAIN = 11;
 
     static final int EINTR = 4;
     static final int E2BIG = 7;
@@ -53,6 +64,12 @@ final class Libc {
     private static final MethodHandle MMAP = handle("mmap",
             FunctionDescriptor.of(PTR, PTR, LONG, INT, INT, INT, LONG), ERRNO_OPTION);
     private static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(INT, PTR, LONG), ERRNO_OPTION);
+    private static final MethodHandle PTHREAD_SIGMASK = handle("pthread_sigmask", FunctionDescriptor.of(INT, INT, PTR, PTR));
+    private static final MethodHandle SIGTIMEDWAIT = handle("sigtimedwait",
+            FunctionDescriptor.of(INT, PTR, PTR, PTR), ERRNO_OPTION);
+    private static final MethodHandle TGKILL = handle("tgkill", FunctionDescriptor.of(INT, INT, INT, INT), ERRNO_OPTION);
+    private static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(INT));
+    private static final MethodHandle GETTID = handle("gettid", FunctionDescriptor.of(INT));
 
     /** One errno capture segment per calling thread, freed with the thread. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
@@ -140,6 +157,71 @@ final class Libc {
         }
     }
 
+    /** An anonymous private mapping of {@code length} zero bytes, committed as touched (guest RAM). */
+    static MemorySegment mmapAnonymous(String what, long length) {
+        return mmap(what, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+    }
+
+    /** Blocks {@code signal} in the calling thread (pthread_sigmask SIG_BLOCK). */
+    static void blockSignal(int signal) {
+        int r;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = sigset(arena, signal);
+            r = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, set, MemorySegment.NULL);
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
+        if (r != 0) { // returns the error number itself
+            throw new NativeCallException("pthread_sigmask", r);
+        }
+    }
+
+    /** Takes {@code signal} if it is pending for the calling thread (blocked there); true if it was. */
+    static boolean consumeSignal(MemorySegment set) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zero = arena.allocate(16, 8); // struct timespec {0, 0}: do not wait
+            int r = (int) SIGTIMEDWAIT.invokeExact(CAPTURE.get(), set, MemorySegment.NULL, zero);
+            if (r < 0 && errno() != EAGAIN && errno() != EINTR) {
+                throw new NativeCallException("sigtimedwait", errno());
+            }
+            return r > 0;
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
+    }
+
+    /** A glibc sigset_t in {@code arena} holding just {@code signal}. */
+    static MemorySegment sigset(Arena arena, int signal) {
+        MemorySegment set = arena.allocate(SIGSET_SIZE, 8);
+        set.set(ValueLayout.JAVA_LONG, 0, 1L << (signal - 1));
+        return set;
+    }
+
+    /** tgkill(2); the raw result (-1 and errno on failure, e.g. ESRCH once the thread ended). */
+    static int tgkill(int pid, int tid, int signal) {
+        try {
+            return (int) TGKILL.invokeExact(CAPTURE.get(), pid, tid, signal);
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
+    }
+
+    static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
+    }
+
+    /** The calling thread's kernel thread id. */
+    static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
+    }
 
     private static int check(String name, int result) {
         if (result < 0) {

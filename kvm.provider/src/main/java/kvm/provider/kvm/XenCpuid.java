@@ -16,7 +16,7 @@ import java.util.List;
  *     ({@link HypercallPage#MSR}), ecx = edx = 0 (no features);</li>
  * <li>0x40000003: all zero (no TSC information offered; any sub-leaf);</li>
  * <li>0x40000004 (HVM features): eax = vCPU id present in ebx | domain id present in ecx, and
- *     nothing else: no APIC/x2APIC virtualisation, no IOMMU mappings, no per-vCPU upcall vector.</li>
+ *     nothing else: no APIC/x2APIC virtualisation, no IOMMU mappings; per-vCPU upcall vectors only where asked.</li>
  * </ul>
  */
 public final class XenCpuid {
@@ -37,12 +37,22 @@ public final class XenCpuid {
     public static final int HVM_VCPU_ID_PRESENT = 1 << 3;
     /** XEN_HVM_CPUID_DOMID_PRESENT: leaf 0x40000004 ecx is the domain id. */
     public static final int HVM_DOMID_PRESENT = 1 << 4;
+    /** XEN_HVM_CPUID_UPCALL_VECTOR: HVMOP_set_evtchn_upcall_vector is available (per-vCPU vectors). */
+    public static final int HVM_UPCALL_VECTOR = 1 << 6;
 
     private XenCpuid() {
     }
 
     /** {@code supported} without KVM's hypervisor leaves, plus Xen's for {@code vcpuId} of {@code domid}. */
     public static List<KvmCpuidEntry> entries(List<KvmCpuidEntry> supported, int vcpuId, int domid) {
+        return entries(supported, vcpuId, domid, false);
+    }
+
+    /**
+     * As {@link #entries(List, int, int)}, announcing per-vCPU upcall vectors if {@code upcallVector}
+     * (only with local APICs, which the guest EOIs).
+     */
+    public static List<KvmCpuidEntry> entries(List<KvmCpuidEntry> supported, int vcpuId, int domid, boolean upcallVector) {
         List<KvmCpuidEntry> out = new ArrayList<>();
         for (KvmCpuidEntry e : supported) {
             if (Integer.compareUnsigned(e.function(), BASE) < 0
@@ -55,7 +65,8 @@ public final class XenCpuid {
         out.add(KvmCpuidEntry.leaf(VERSION_LEAF, VERSION_MAJOR << 16 | VERSION_MINOR, 0, 0, 0));
         out.add(KvmCpuidEntry.leaf(HYPERCALL_LEAF, HYPERCALL_PAGES, HypercallPage.MSR, 0, 0));
         out.add(KvmCpuidEntry.leaf(TIME_LEAF, 0, 0, 0, 0));
-        out.add(KvmCpuidEntry.leaf(HVM_LEAF, HVM_VCPU_ID_PRESENT | HVM_DOMID_PRESENT, vcpuId, domid, 0));
+        int hvm = HVM_VCPU_ID_PRESENT | HVM_DOMID_PRESENT | (upcallVector ? HVM_UPCALL_VECTOR : 0);
+        out.add(KvmCpuidEntry.leaf(HVM_LEAF, hvm, vcpuId, domid, 0));
         return out;
     }
 

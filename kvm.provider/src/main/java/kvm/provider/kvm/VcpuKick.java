@@ -1,0 +1,47 @@
+package kvm.provider.kvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Gets a vCPU thread out of KVM_RUN from another thread: the vCPU thread blocks SIGUSR1 and gives
+ * KVM an empty signal mask for KVM_RUN, so the signal is taken only inside KVM_RUN, which then
+ * returns EINTR ({@link KvmExit#INTR}); no handler ever runs. A kick sent while the thread is
+ * outside KVM_RUN stays pending and makes the next KVM_RUN return at once: no wake-up is lost.
+ */
+final class VcpuKick {
+    private static final int PID = Libc.getpid();
+
+    private final MemorySegment signalSet = Libc.sigset(Arena.ofAuto(), Libc.SIGUSR1);
+    /** The vCPU thread's kernel id while it can take kicks, else 0. */
+    private int tid;
+
+    /** On the vCPU thread, before its first KVM_RUN. */
+    void install(KvmVcpu vcpu) {
+        Libc.blockSignal(Libc.SIGUSR1);
+        vcpu.unblockAllSignalsInRun();
+        synchronized (this) {
+            tid = Libc.gettid();
+        }
+    }
+
+    /** Interrupts the vCPU's KVM_RUN (or the next one). Any thread; a no-op once uninstalled. */
+    void kick() {
+        // Under the lock: uninstall() cannot return, and the thread id be reused, while a kick is on its way.
+        synchronized (this) {
+            if (tid != 0) {
+                Libc.tgkill(PID, tid, Libc.SIGUSR1);
+            }
+        }
+    }
+
+    /** On the vCPU thread after an {@link KvmExit#INTR} exit: takes the kick so it does not fire again. */
+    void consume() {
+        Libc.consumeSignal(signalSet);
+    }
+
+    /** On the vCPU thread before it ends: no kick reaches it (or a later thread with its id) any more. */
+    synchronized void uninstall() {
+        tid = 0;
+    }
+}

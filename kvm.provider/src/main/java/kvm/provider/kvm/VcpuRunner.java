@@ -1,0 +1,254 @@
+package kvm.provider.kvm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import xen.evtchn.api.HypercallHandler;
+
+/**
+ * The exit loop of one vCPU, on its own platform thread: KVM_RUN, then the exit: hypercalls (I/O
+ * on {@link HypercallPage#PORT}), the hypercall-page MSR, the debug console, other port and MMIO
+ * accesses (writes ignored, reads all ones, as on an empty bus), HLT, kicks; a triple fault,
+ * entry failure, internal error or unknown exit crashes the domain with rip and reason.
+ *
+ * <p>Without an in-kernel irqchip the upcall vector is latched here and injected with
+ * KVM_INTERRUPT when kvm_run says the guest can take it, else an interrupt window is requested.
+ * Another thread latching a vector wakes the vCPU: a signal if it is in (or about to enter)
+ * KVM_RUN, an unpark if it is halted. Both sides write their own flag before reading the other's,
+ * so one of them always sees the other.
+ */
+final class VcpuRunner implements Runnable {
+    private static final int NONE = -1;
+    private static final int IN_HOST = 0, IN_GUEST = 1, HALTED = 2;
+    private static final long IA32_TSC = 0x10;
+    /** kvm_run.mmio: phys_addr u64 @0, data[8] @8, len u32 @16, is_write u8 @20 (from the exit data). */
+    private static final long MMIO_DATA = 8, MMIO_LEN = 16, MMIO_IS_WRITE = 20;
+
+    private final KvmBackend backend;
+    private final KvmVcpu vcpu;
+    private final HypercallHandler hypercalls;
+    private final VcpuKick kick = new VcpuKick();
+    private final AtomicInteger latchedVector = new AtomicInteger(NONE);
+    private final StringBuilder debugLine = new StringBuilder();
+    private volatile int state = IN_HOST;
+    private volatile boolean stop;
+    private volatile Thread thread;
+    private boolean refusedCplReported;
+
+    VcpuRunner(KvmBackend backend, KvmVcpu vcpu) {
+        this.backend = backend;
+        this.vcpu = vcpu;
+        HypercallHandler handler = backend.hypercalls();
+        this.hypercalls = call -> {
+            long result = handler.hypercall(call);
+            if (call.cpl() != 0 && !refusedCplReported) {
+                refusedCplReported = true;
+                backend.log("vcpu" + vcpu.id() + ": hypercall " + call.number() + " from CPL " + call.cpl()
+                        + " answered " + result + " (reported once per vCPU)");
+            }
+            return result;
+        };
+    }
+
+    int id() {
+        return vcpu.id();
+    }
+
+    void start(String name) {
+        Thread t = Thread.ofPlatform().name(name).daemon().unstarted(this);
+        thread = t;
+        t.start();
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    @Override
+    public void run() {
+        try {
+            kick.install(vcpu);
+            if (backend.syncRegs()) {
+                vcpu.enableSyncRegs();
+            }
+            while (!stop) {
+                state = IN_GUEST;
+                injectLatched();
+                if (stop) {
+                    break;
+                }
+                int reason = vcpu.run();
+                state = IN_HOST;
+                if (!handle(reason)) {
+                    break;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            backend.crash(vcpu.id(), "host error on this vCPU: " + e, e);
+        } finally {
+            state = IN_HOST;
+            kick.uninstall();
+            backend.vcpuEnded(vcpu.id());
+        }
+    }
+
+    /** Latches {@code vector} for injection and wakes the vCPU. Any thread; never blocks. */
+    void deliver(int vector) {
+        latchedVector.set(vector);
+        if (Thread.currentThread() != thread) {
+            wake();
+        }
+    }
+
+    /** Asks the loop to end at its next exit (a signal gets it out of KVM_RUN, an unpark out of HLT). */
+    void requestStop() {
+        stop = true;
+        wake();
+        Thread t = thread;
+        if (t != null && state == IN_HOST && t != Thread.currentThread()) {
+            t.interrupt(); // blocked or polling inside a hypercall
+        }
+    }
+
+    private void wake() {
+        int s = state;
+        if (s == IN_GUEST) {
+            kick.kick();
+        } else if (s == HALTED) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private void injectLatched() {
+        int vector = latchedVector.get();
+        if (vector == NONE) {
+            vcpu.requestInterruptWindow(false);
+        } else if (vcpu.readyForInterrupt() && latchedVector.compareAndSet(vector, NONE)) {
+            vcpu.interrupt(vector);
+            vcpu.requestInterruptWindow(false);
+        } else {
+            vcpu.requestInterruptWindow(true);
+        }
+    }
+
+    /** Handles one exit; false if the vCPU stops. */
+    private boolean handle(int reason) {
+        switch (reason) {
+            case KvmExit.IO -> io();
+            case KvmExit.MMIO -> mmio();
+            case KvmExit.X86_WRMSR -> {
+                if (!HypercallPage.handleWrmsr(vcpu, backend.ram())) {
+                    vcpu.completeMsr(false); // #GP, as for an MSR that does not exist
+                }
+            }
+            case KvmExit.X86_RDMSR -> vcpu.completeMsr(false);
+            case KvmExit.HLT -> {
+                return halt();
+            }
+            case KvmExit.IRQ_WINDOW_OPEN -> {
+                // injected on the way back in
+            }
+            case KvmExit.INTR -> kick.consume();
+            case KvmExit.SHUTDOWN -> {
+                return fault("triple fault (KVM_EXIT_SHUTDOWN)");
+            }
+            case KvmExit.FAIL_ENTRY -> {
+                return fault("KVM_EXIT_FAIL_ENTRY, hardware entry failure reason 0x"
+                        + Long.toHexString(vcpu.exitData().get(ValueLayout.JAVA_LONG, 0)));
+            }
+            case KvmExit.INTERNAL_ERROR -> {
+                return fault("KVM_EXIT_INTERNAL_ERROR: " + KvmExit.internalError(vcpu.exitData().get(ValueLayout.JAVA_INT, 0)));
+            }
+            default -> {
+                return fault("unexpected exit " + KvmExit.name(reason));
+            }
+        }
+        return true;
+    }
+
+    private void io() {
+        if (KvmHypercallExits.handle(vcpu, backend.ram(), backend.domid(), hypercalls)) {
+            return;
+        }
+        KvmIoExit io = vcpu.ioExit();
+        MemorySegment data = vcpu.ioData();
+        if (io.direction() == KvmExit.IO_IN) {
+            data.fill((byte) 0xff);
+            return;
+        }
+        for (long at = 0; at < data.byteSize(); at += io.size()) {
+            long value = switch (io.size()) {
+                case 1 -> Byte.toUnsignedLong(data.get(ValueLayout.JAVA_BYTE, at));
+                case 2 -> Short.toUnsignedLong(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, at));
+                default -> Integer.toUnsignedLong(data.get(ValueLayout.JAVA_INT_UNALIGNED, at));
+            };
+            out(io.port(), io.size(), value);
+        }
+    }
+
+    private void out(int port, int size, long value) {
+        if (port == KvmConfig.DEBUG_CONSOLE_PORT && backend.config().debugConsole() != null) {
+            debugConsole((int) (value & 0xff));
+        } else if (backend.config().portWrites() != null) {
+            backend.config().portWrites().out(vcpu.id(), port, size, value);
+        }
+    }
+
+    /** A byte to the debug console: printable ASCII and tabs kept, lines at newline or 160 chars. */
+    private void debugConsole(int c) {
+        if (c == '\n' || debugLine.length() >= 160) {
+            backend.config().debugConsole().accept(debugLine.toString());
+            debugLine.setLength(0);
+        }
+        if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
+            debugLine.append((char) c);
+        }
+    }
+
+    private void mmio() {
+        MemorySegment mmio = vcpu.exitData();
+        if (mmio.get(ValueLayout.JAVA_BYTE, MMIO_IS_WRITE) == 0) {
+            int len = Math.clamp(mmio.get(ValueLayout.JAVA_INT, MMIO_LEN), 0, 8);
+            mmio.asSlice(MMIO_DATA, len).fill((byte) 0xff);
+        }
+    }
+
+    /**
+     * HLT with interrupts on: waits here for an upcall (or a stop). With interrupts off nothing can
+     * ever wake it: the vCPU is down, as on Xen.
+     */
+    private boolean halt() {
+        if (!vcpu.interruptsEnabled()) {
+            backend.vcpuDown(vcpu.id(), "halted with interrupts disabled at rip 0x" + Long.toHexString(rip()));
+            return false;
+        }
+        state = HALTED;
+        try {
+            while (!stop && latchedVector.get() == NONE) {
+                LockSupport.park(this);
+            }
+        } finally {
+            state = IN_HOST;
+        }
+        return !stop;
+    }
+
+    private boolean fault(String what) {
+        backend.crash(vcpu.id(), what + " at rip 0x" + Long.toHexString(rip()), null);
+        return false;
+    }
+
+    private long rip() {
+        try {
+            return vcpu.syncRegsEnabled() ? vcpu.syncedRegs().rip() : vcpu.getRegs().rip();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** The guest's TSC now, read on this vCPU (an ioctl: for calibration, not the hot path). */
+    long readTsc() {
+        return vcpu.getMsr((int) IA32_TSC);
+    }
+}
