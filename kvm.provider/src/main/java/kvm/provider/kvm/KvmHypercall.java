@@ -43,7 +43,8 @@ public final class KvmHypercall implements HypercallContext {
     static final long ADDR_MASK_1G = 0x000f_ffff_c000_0000L;
 
     // kvm_regs offsets
-    private static final long RAX = 0, RBX = 8, RCX = 16, RDX = 24, RSI = 32, RDI = 40, R8 = 64, R10 = 80;
+    private static final long RAX = 0, RBX = 8, RCX = 16, RDX = 24, RSI = 32, RDI = 40, R8 = 64, R10 = 80, RFLAGS = 136;
+    static final long RFLAGS_IF = 1L << 9;
     // kvm_sregs offsets
     private static final long CS_SELECTOR = 12, CS_L = 19, CR0 = 224, CR3 = 240, CR4 = 248, EFER = 264;
 
@@ -53,17 +54,19 @@ public final class KvmHypercall implements HypercallContext {
     private final int number;
     private final boolean longMode;
     private final int cpl;
+    private final boolean interruptsEnabled;
     private final long arg0, arg1, arg2, arg3, arg4;
     private final long cr0, cr3, cr4, efer;
 
     private KvmHypercall(MemorySegment ram, int domid, int vcpu, long rax, long rbx, long rcx, long rdx, long rsi,
-            long rdi, long r8, long r10, int csSelector, int csL, long cr0, long cr3, long cr4, long efer) {
+            long rdi, long r8, long r10, long rflags, int csSelector, int csL, long cr0, long cr3, long cr4, long efer) {
         this.ram = ram;
         this.domid = domid;
         this.vcpu = vcpu;
         this.number = (int) rax;
         this.longMode = (efer & EFER_LMA) != 0 && csL != 0;
         this.cpl = (cr0 & CR0_PE) == 0 ? 0 : csSelector & 3;
+        this.interruptsEnabled = (rflags & RFLAGS_IF) != 0;
         if (longMode) {
             arg0 = rdi;
             arg1 = rsi;
@@ -86,7 +89,7 @@ public final class KvmHypercall implements HypercallContext {
     /** From registers read with KVM_GET_REGS / KVM_GET_SREGS; {@code ram} is mapped at guest-physical 0. */
     public static KvmHypercall of(MemorySegment ram, int domid, int vcpu, KvmRegs regs, KvmSregs sregs) {
         return new KvmHypercall(ram, domid, vcpu, regs.rax(), regs.rbx(), regs.rcx(), regs.rdx(), regs.rsi(),
-                regs.rdi(), regs.r8(), regs.r10(), sregs.cs().selector(), sregs.cs().l(), sregs.cr0(), sregs.cr3(),
+                regs.rdi(), regs.r8(), regs.r10(), regs.rflags(), sregs.cs().selector(), sregs.cs().l(), sregs.cr0(), sregs.cr3(),
                 sregs.cr4(), sregs.efer());
     }
 
@@ -97,7 +100,7 @@ public final class KvmHypercall implements HypercallContext {
      */
     public static KvmHypercall of(MemorySegment ram, int domid, int vcpu, MemorySegment regs, MemorySegment sregs) {
         return new KvmHypercall(ram, domid, vcpu, l(regs, RAX), l(regs, RBX), l(regs, RCX), l(regs, RDX),
-                l(regs, RSI), l(regs, RDI), l(regs, R8), l(regs, R10),
+                l(regs, RSI), l(regs, RDI), l(regs, R8), l(regs, R10), l(regs, RFLAGS),
                 Short.toUnsignedInt(sregs.get(ValueLayout.JAVA_SHORT, CS_SELECTOR)),
                 Byte.toUnsignedInt(sregs.get(ValueLayout.JAVA_BYTE, CS_L)), l(sregs, CR0), l(sregs, CR3),
                 l(sregs, CR4), l(sregs, EFER));
@@ -125,6 +128,11 @@ public final class KvmHypercall implements HypercallContext {
     @Override
     public boolean longMode() {
         return longMode;
+    }
+
+    @Override
+    public boolean interruptsEnabled() {
+        return interruptsEnabled;
     }
 
     @Override

@@ -20,6 +20,15 @@ public interface HypercallContext {
     /** The caller's privilege level; hypercalls from CPL &gt; 0 get -EPERM. */
     int cpl();
 
+    /**
+     * Whether the caller had interrupts enabled (RFLAGS.IF) when it made the call. SCHEDOP_poll
+     * uses it as Xen does for HVM guests: an upcall already pending ends the poll at once only if
+     * the vCPU could take it. Backends that do not track IF keep this default, true.
+     */
+    default boolean interruptsEnabled() {
+        return true;
+    }
+
     /** Argument {@code index} (0..4), zero-extended from 32 bits for a 32-bit caller. */
     long arg(int index);
 

@@ -371,15 +371,18 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     /**
      * SCHEDOP_poll: waits as {@link #block} does, and also until one of {@code polled} is pending,
      * masked or not. Returns 0, or -EINVAL without waiting if a port is not valid (including one
-     * never allocated: XSA-221).
+     * never allocated: XSA-221). An upcall that is already pending ends the poll at once only if
+     * {@code interruptsEnabled} (Xen's HVM local_events_need_delivery: a vCPU polling with IF=0,
+     * as after VCPUOP_register_vcpu_info marked everything pending, waits for its ports); a new
+     * upcall while it waits ends it either way, as Xen's vcpu_kick does.
      */
-    public int poll(int vcpu, int[] polled, long deadline) {
+    public int poll(int vcpu, int[] polled, long deadline, boolean interruptsEnabled) {
         for (int port : polled) {
             if (!ports.isValid(port)) {
                 return -EINVAL;
             }
         }
-        waits.await(vcpu, polled, deadline, () -> upcallPending(vcpu) || anyPending(polled));
+        waits.await(vcpu, polled, deadline, () -> (interruptsEnabled && upcallPending(vcpu)) || anyPending(polled));
         return 0;
     }
 

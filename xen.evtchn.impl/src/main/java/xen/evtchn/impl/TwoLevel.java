@@ -54,10 +54,11 @@ final class TwoLevel implements EventDelivery {
         if (testAndSet(shared, pendingOffset + word, bit)) {
             return;
         }
-        upcalls.portPending(port);
         if (!test(shared, maskOffset + word, bit)) {
             selectAndUpcall(port, vcpu);
         }
+        // Pollers last, as Xen's evtchn_check_pollers: a poll woken by this port finds upcall_pending set too.
+        upcalls.portPending(port);
     }
 
     @Override

@@ -29,7 +29,7 @@ class EventWaitsTest extends EvtchnTestBase {
         Guest g = guest(w);
         int port = g.d.bindIpi(1);
         g.mask(port);
-        CompletableFuture<Integer> poll = waiting(() -> g.d.poll(1, new int[] {port}, NONE));
+        CompletableFuture<Integer> poll = waiting(() -> g.d.poll(1, new int[] {port}, NONE, true));
         assertFalse(poll.isDone(), "nothing pending yet");
         g.d.send(port);
         assertEquals(0, poll.get(5, TimeUnit.SECONDS));
@@ -43,7 +43,7 @@ class EventWaitsTest extends EvtchnTestBase {
         int port = g.d.bindIpi(0);
         g.mask(port);
         g.d.send(port);
-        assertEquals(0, g.d.poll(0, new int[] {port}, NONE));
+        assertEquals(0, g.d.poll(0, new int[] {port}, NONE, true));
     }
 
     @Test
@@ -51,16 +51,32 @@ class EventWaitsTest extends EvtchnTestBase {
         Guest g = guest(GuestWidth.X86_64);
         int port = g.d.bindIpi(0);
         long start = System.nanoTime();
-        assertEquals(0, g.d.poll(0, new int[] {port}, start + 30_000_000));
+        assertEquals(0, g.d.poll(0, new int[] {port}, start + 30_000_000, true));
         assertTrue(System.nanoTime() - start >= 30_000_000, "did not return before the deadline");
+    }
+
+    @Test
+    void anUpcallAlreadyPendingEndsAPollOnlyIfTheVcpuCouldTakeIt() throws Exception {
+        Guest g = guest(GuestWidth.X86_64);
+        g.d.send(g.d.bindIpi(0)); // vCPU 0 has an upcall pending
+        int polled = g.d.bindIpi(0);
+        g.mask(polled);
+        assertEquals(0, g.d.poll(0, new int[] {polled}, NONE, true), "IF=1: the pending upcall ends it at once");
+        long start = System.nanoTime();
+        assertEquals(0, g.d.poll(0, new int[] {polled}, start + 30_000_000, false));
+        assertTrue(System.nanoTime() - start >= 30_000_000, "IF=0: the poll waited for its port or deadline");
+        CompletableFuture<Integer> poll = waiting(() -> g.d.poll(0, new int[] {polled}, NONE, false));
+        assertFalse(poll.isDone(), "IF=0 and the upcall already pending: still polling");
+        g.d.send(polled);
+        assertEquals(0, poll.get(5, TimeUnit.SECONDS), "its port ends it");
     }
 
     @Test
     void pollOnPortsNeverValidAnswersEinvalWithoutWaiting() {
         Guest g = guest(GuestWidth.X86_64);
         int port = g.d.bindIpi(0);
-        assertEquals(-22, g.d.poll(0, new int[] {port, 4000}, NONE), "port 4000 was never allocated (XSA-221)");
-        assertEquals(-22, g.d.poll(0, new int[] {-1}, NONE));
+        assertEquals(-22, g.d.poll(0, new int[] {port, 4000}, NONE, true), "port 4000 was never allocated (XSA-221)");
+        assertEquals(-22, g.d.poll(0, new int[] {-1}, NONE, true));
     }
 
     @Test
@@ -69,7 +85,7 @@ class EventWaitsTest extends EvtchnTestBase {
         int polled = g.d.bindIpi(1);
         int other = g.d.bindIpi(0);
         g.mask(other);
-        CompletableFuture<Integer> poll = waiting(() -> g.d.poll(1, new int[] {polled}, NONE));
+        CompletableFuture<Integer> poll = waiting(() -> g.d.poll(1, new int[] {polled}, NONE, true));
         g.d.send(other);
         Thread.sleep(50);
         assertFalse(poll.isDone(), "a masked event for another port leaves it polling");

@@ -359,7 +359,7 @@ class HostBackendTest {
             int hp = bindAndDrain(h, gp);
             guestMask(gp);
             java.util.concurrent.CompletableFuture<Integer> poller = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> guest.poll(0, new int[] {gp}, System.nanoTime() + 10_000_000_000L),
+                    () -> guest.poll(0, new int[] {gp}, System.nanoTime() + 10_000_000_000L, true),
                     r -> Thread.ofPlatform().start(r));
             Thread.sleep(20);
             h.notify(hp);

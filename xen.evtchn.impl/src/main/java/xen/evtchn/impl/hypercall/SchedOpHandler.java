@@ -90,7 +90,7 @@ public final class SchedOpHandler implements HypercallHandler {
             long left = p.timeout() - time.clock().now();
             deadline = left <= 0 ? System.nanoTime() : saturatedAdd(System.nanoTime(), left);
         }
-        return d.poll(call.vcpu(), ports, deadline);
+        return d.poll(call.vcpu(), ports, deadline, call.interruptsEnabled());
     }
 
     private static long saturatedAdd(long a, long b) {
