@@ -52,6 +52,8 @@ public final class KvmVcpu implements AutoCloseable {
     private final int id;
     private final int fd;
     private final MemorySegment run;
+    /** KVM_INTERRUPT's argument, reused: an upcall injects without allocating. */
+    private final MemorySegment interruptArg = Arena.ofAuto().allocate(4, 4);
     private boolean closed;
 
     KvmVcpu(int id, int fd, MemorySegment run) {
@@ -213,11 +215,8 @@ public final class KvmVcpu implements AutoCloseable {
      * next entry; only when {@link #readyForInterrupt()} (else it may be lost or refused).
      */
     public void interrupt(int vector) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment irq = arena.allocate(4, 4);
-            irq.set(ValueLayout.JAVA_INT, 0, vector);
-            Libc.ioctl("KVM_INTERRUPT", fd(), KVM_INTERRUPT, irq);
-        }
+        interruptArg.set(ValueLayout.JAVA_INT, 0, vector); // struct kvm_interrupt { u32 irq; }
+        Libc.ioctl("KVM_INTERRUPT", fd(), KVM_INTERRUPT, interruptArg);
     }
 
     /**
