@@ -14,7 +14,7 @@ import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceReference;
 
 /**
- * Follows the reference guest's domain through its service ({@link Main#GUEST_FILTER}) by its
+ * Follows the guest's domain through its service ({@link Main.Options#guestFilter()}) by its
  * properties alone: the launcher cannot load the bundles' classes, so it never gets the service
  * object. An AllServiceListener, so that no class-space check hides the events from the system
  * bundle. Add it before the bundles start.
@@ -34,9 +34,10 @@ final class GuestWatch implements AllServiceListener {
     private final CountDownLatch started = new CountDownLatch(1);
     private final CompletableFuture<End> end = new CompletableFuture<>();
 
-    GuestWatch(BundleContext context) {
+    /** Follows the services that match {@code filter}, e.g. {@code (&(xen.domain=*)(xen.guest=kernel))}. */
+    GuestWatch(BundleContext context, String filter) {
         try {
-            context.addServiceListener(this, Main.GUEST_FILTER);
+            context.addServiceListener(this, filter);
         } catch (InvalidSyntaxException e) {
             throw new AssertionError(e);
         }
@@ -92,10 +93,10 @@ final class GuestWatch implements AllServiceListener {
         return started.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Waits for the guest's end; null if it did not come within {@code timeout}. */
+    /** Waits for the guest's end; null if it did not come within {@code timeout} (null: no limit). */
     End awaitEnd(Duration timeout) throws InterruptedException {
         try {
-            return end.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return timeout == null ? end.get() : end.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             return null;
         } catch (ExecutionException e) {

@@ -7,6 +7,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -33,15 +34,22 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * Embeds an OSGi framework (Apache Felix), installs and starts every bundle jar in a directory,
- * and, by default, boots the reference guest as domain 1 and follows it to its shutdown.
+ * and, by default, boots the reference guest as domain 1 and follows it to its shutdown; with
+ * {@code --kernel FILE} it boots that PVH kernel image on KVM as domain 1 instead.
  * <p>
- * The guest is booted inside the framework by the reference.guest bundle's DS component, which
- * reads the framework properties this launcher sets ({@code xen.guest}=reference,
- * {@code xen.guest.vcpus}, {@code .hz}, {@code .seconds}, {@code .ipis}); the guest's console and
- * the live event summary are printed by the bundles. The launcher shares no classes with them: it
- * follows the domain's service, registered with {@code xen.domain} and {@code xen.guest}=reference,
- * until it carries {@code xen.shutdown} (the reason's name) and {@code xen.shutdown.code}, then
- * stops the framework and exits with {@link #exitStatus(int, boolean)}.
+ * The guest is booted inside the framework by a DS component that reads the framework properties
+ * this launcher sets: reference.guest's for {@code xen.guest}=reference ({@code xen.guest.vcpus},
+ * {@code .hz}, {@code .seconds}, {@code .ipis}), kvm.provider's for {@code xen.guest}=kernel
+ * ({@code xen.kernel} (an absolute path), {@code xen.kernel.cmdline}, {@code xen.guest.vcpus},
+ * {@code xen.guest.memory} in MiB). The guest's console (and the reference guest's live event
+ * summary, or the KVM host's messages) are printed by the bundles. The launcher shares no classes
+ * with them: it follows the domain's service, registered with {@code xen.domain} and
+ * {@code xen.guest} (reference or kernel), until it carries {@code xen.shutdown} (the reason's
+ * name) and {@code xen.shutdown.code}, then stops the framework and exits with
+ * {@link #exitStatus(int, boolean)}. If the guest's component fails to activate (bad settings, an
+ * image that is not PVH, no usable /dev/kvm) the launcher prints its message and exits 1. The
+ * reference guest must shut down within its run time and {@link #SHUTDOWN_SLACK}; a kernel runs
+ * until it shuts down or the launcher is stopped.
  * <p>
  * With {@code --no-guest} it only starts the bundles: exit status 0 if every bundle is ACTIVE
  * (fragments: RESOLVED) and no component failed to activate, 1 otherwise. The bundle and component
@@ -53,26 +61,37 @@ public final class Main {
     /** System property naming the bundle directory (the {@code --bundles} option wins). */
     public static final String BUNDLES_PROPERTY = "launcher.bundles";
 
-    /** Framework properties read by the reference guest's launcher component. */
+    /** Framework properties read by the guests' launcher components: which guest, and its settings. */
     static final String GUEST = "xen.guest";
     static final String GUEST_VCPUS = "xen.guest.vcpus";
     static final String GUEST_HZ = "xen.guest.hz";
     static final String GUEST_SECONDS = "xen.guest.seconds";
     static final String GUEST_IPIS = "xen.guest.ipis";
+    static final String GUEST_MEMORY = "xen.guest.memory";
+    static final String KERNEL = "xen.kernel";
+    static final String KERNEL_CMDLINE = "xen.kernel.cmdline";
+    /** The values of {@value #GUEST}: the reference guest, or a PVH kernel on KVM. */
+    static final String REFERENCE_GUEST = "reference";
+    static final String KERNEL_GUEST = "kernel";
     /** The service properties of the guest's domain. */
     static final String DOMAIN_PROPERTY = "xen.domain";
     static final String SHUTDOWN_PROPERTY = "xen.shutdown";
     static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
     static final String FAILURE_PROPERTY = "xen.failure";
-    /** The reference guest's domain, as its component registers it. */
-    static final String GUEST_FILTER = "(&(" + DOMAIN_PROPERTY + "=*)(" + GUEST + "=reference))";
-
-    /** The guest's limits (the reference guest checks them too; the launcher cannot load its classes). */
+    /** The guests' limits (their components check them too; the launcher cannot load their classes). */
     static final int MAX_VCPUS = 64;
     static final int MAX_HZ = 10_000;
     static final int MAX_SECONDS = 86_400;
+    static final int MAX_MEMORY_MIB = 65_536;
+    /** hvm_start_info's command line: ASCII without NUL, at most this many characters. */
+    static final int MAX_CMDLINE = 4095;
+    static final int DEFAULT_REFERENCE_VCPUS = 2;
+    static final int DEFAULT_KERNEL_VCPUS = 1;
+    static final int DEFAULT_MEMORY_MIB = 64;
     /** How much longer than the guest's run time the launcher waits for its shutdown. */
     static final Duration SHUTDOWN_SLACK = Duration.ofSeconds(60);
+    /** How often the launcher looks for a failed component while it waits for the guest's domain. */
+    static final Duration START_POLL = Duration.ofMillis(200);
 
     /** SchedOp.SHUTDOWN_* (xen/include/public/sched.h). */
     static final int SHUTDOWN_POWEROFF = 0;
@@ -87,11 +106,21 @@ public final class Main {
             backend, prints its console ("[dom1] ...") and an event summary once a second:
               dom1  t=3s  vcpu0 ticks=300 timer=300 ipi-in=30 ipi-out=30 upcalls=331  vcpu1 ...
             (ticks the guest handled, timer events the host delivered, IPI messages received and
-            sent, upcalls taken), then its shutdown reason, and exits.
-              --vcpus N          the guest's vCPUs, 1..%d (default 2)
+            sent, upcalls taken), then its shutdown reason, and exits. With --kernel it boots a
+            PVH kernel image as dom1 on KVM instead (/dev/kvm needed), prints its console
+            ("[dom1] ...") and the KVM host's messages ("kvm: ...", on standard error) until it
+            shuts down, then its shutdown reason.
+              --vcpus N          the guest's vCPUs, 1..%d (default 2; with --kernel 1)
+            The reference guest:
               --hz N             its timer ticks per second, 1..%d (default 100)
               --seconds N        how long it ticks, 1..%d (default 5)
               --no-ipis          no IPIs (default: each vCPU sends one to the next every 10 ticks)
+            A kernel:
+              --kernel FILE      boot FILE, an x86 ELF image with the Xen PVH entry note
+                                 (XEN_ELFNOTE_PHYS32_ENTRY), on KVM
+              --cmdline STRING   its command line, ASCII (default empty)
+              --memory MIB       its RAM in MiB, 1..%d, rounded up to a multiple of 2 (default %d)
+            The host:
               --no-guest         boot no guest: start the bundles, say whether all are ACTIVE, exit
               --stay             keep the framework running after the guest ended (or, with
                                  --no-guest, after the bundles started); Ctrl-C stops it
@@ -100,10 +129,12 @@ public final class Main {
                                  directory next to launcher.jar, else launcher/target/bundles)
               --timeout SECONDS  how long to wait for bundles and components (default 30)
             Exit status: the guest's shutdown reason: 0 poweroff; 1 crash or watchdog (also: the
-            guest failed, e.g. a vCPU panicked on a failed hypercall, or did not shut down within
-            its run time + 60 s); 2 reboot or suspend. With --no-guest: 0 all bundles ACTIVE.
-            Either way 1 if a bundle or component failed, 2 for bad usage.
-            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, BUNDLES_PROPERTY);
+            guest failed, e.g. a vCPU panicked on a failed hypercall or a kernel triple-faulted,
+            or the reference guest did not shut down within its run time + 60 s);
+            2 reboot or suspend. With --no-guest: 0 all bundles ACTIVE. Either way 1 if a bundle
+            or component failed (e.g. the kernel is no PVH image, /dev/kvm is unusable), 2 for
+            bad usage.
+            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, BUNDLES_PROPERTY);
 
     private static final String SCR_RUNTIME = "org.osgi.service.component.runtime.ServiceComponentRuntime";
 
@@ -117,26 +148,46 @@ public final class Main {
     /**
      * The command line.
      *
-     * @param guest   boot the reference guest (false with --no-guest)
+     * @param guest   boot a guest (false with --no-guest)
      * @param vcpus   its vCPUs
-     * @param hz      its tick rate
+     * @param hz      the reference guest's tick rate
      * @param seconds how long it ticks
      * @param ipis    whether its vCPUs send IPIs
+     * @param kernel  the PVH kernel image to boot instead (absolute), or null for the reference guest
+     * @param cmdline the kernel's command line
+     * @param memory  the kernel's RAM in MiB
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
-            int vcpus, int hz, int seconds, boolean ipis) {
-        /** The framework properties that tell the reference guest's component what to boot. */
+            int vcpus, int hz, int seconds, boolean ipis, Path kernel, String cmdline, int memory) {
+        /** Which guest: {@value #REFERENCE_GUEST} or {@value #KERNEL_GUEST}, the value of {@value #GUEST}. */
+        String guestName() {
+            return kernel == null ? REFERENCE_GUEST : KERNEL_GUEST;
+        }
+
+        /** The framework properties that tell the guest's component what to boot. */
         Map<String, String> guestProperties() {
             if (!guest) {
                 return Map.of();
             }
-            return Map.of(GUEST, "reference", GUEST_VCPUS, Integer.toString(vcpus), GUEST_HZ, Integer.toString(hz),
-                    GUEST_SECONDS, Integer.toString(seconds), GUEST_IPIS, Boolean.toString(ipis));
+            if (kernel != null) {
+                return Map.of(GUEST, KERNEL_GUEST, KERNEL, kernel.toString(), KERNEL_CMDLINE, cmdline,
+                        GUEST_VCPUS, Integer.toString(vcpus), GUEST_MEMORY, Integer.toString(memory));
+            }
+            return Map.of(GUEST, REFERENCE_GUEST, GUEST_VCPUS, Integer.toString(vcpus), GUEST_HZ,
+                    Integer.toString(hz), GUEST_SECONDS, Integer.toString(seconds), GUEST_IPIS, Boolean.toString(ipis));
         }
 
-        /** How long to wait for the guest's shutdown: its run time and {@link #SHUTDOWN_SLACK}. */
+        /** The guest's domain service, as its component registers it. */
+        String guestFilter() {
+            return "(&(" + DOMAIN_PROPERTY + "=*)(" + GUEST + "=" + guestName() + "))";
+        }
+
+        /**
+         * How long to wait for the guest's shutdown: the reference guest's run time and
+         * {@link #SHUTDOWN_SLACK}; null for a kernel, which runs until it shuts down.
+         */
         Duration guestDeadline() {
-            return Duration.ofSeconds(seconds).plus(SHUTDOWN_SLACK);
+            return kernel != null ? null : Duration.ofSeconds(seconds).plus(SHUTDOWN_SLACK);
         }
     }
 
@@ -156,10 +207,16 @@ public final class Main {
         boolean guest = true;
         boolean ipis = true;
         long timeout = 30;
-        int vcpus = 2;
+        int vcpus = -1;
         int hz = 100;
         int seconds = 5;
+        Path kernel = null;
+        String cmdline = null;
+        int memory = -1;
+        // for --no-guest; of those, for the reference guest; for a kernel
         List<String> guestOptions = new ArrayList<>();
+        List<String> referenceOptions = new ArrayList<>();
+        List<String> kernelOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -180,11 +237,12 @@ public final class Main {
                         case "--no-ipis" -> {
                             ipis = false;
                             guestOptions.add(arg);
+                            referenceOptions.add(arg);
                         }
                         default -> help = true;
                     }
                 }
-                case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds" -> {
+                case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--kernel", "--cmdline", "--memory" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -201,10 +259,24 @@ public final class Main {
                         case "--timeout" -> timeout = number(arg, value, 1, 86_400);
                         case "--vcpus" -> vcpus = (int) number(arg, value, 1, MAX_VCPUS);
                         case "--hz" -> hz = (int) number(arg, value, 1, MAX_HZ);
-                        default -> seconds = (int) number(arg, value, 1, MAX_SECONDS);
+                        case "--seconds" -> seconds = (int) number(arg, value, 1, MAX_SECONDS);
+                        case "--kernel" -> kernel = kernelFile(value);
+                        case "--cmdline" -> cmdline = cmdline(value);
+                        default -> memory = (int) number(arg, value, 1, MAX_MEMORY_MIB);
                     }
-                    if (!arg.equals("--bundles") && !arg.equals("--timeout")) {
-                        guestOptions.add(arg);
+                    switch (arg) {
+                        case "--bundles", "--timeout" -> {
+                            // the host's
+                        }
+                        case "--hz", "--seconds" -> {
+                            guestOptions.add(arg);
+                            referenceOptions.add(arg);
+                        }
+                        case "--cmdline", "--memory" -> {
+                            guestOptions.add(arg);
+                            kernelOptions.add(arg);
+                        }
+                        default -> guestOptions.add(arg); // --vcpus, --kernel
                     }
                 }
                 default -> throw new UsageException("unknown argument: " + args[i]);
@@ -214,11 +286,61 @@ public final class Main {
             throw new UsageException(String.join(", ", guestOptions) + (guestOptions.size() == 1 ? " is" : " are")
                     + " for the guest, and --no-guest boots none");
         }
+        if (kernel != null && !referenceOptions.isEmpty()) {
+            throw new UsageException(String.join(", ", referenceOptions) + (referenceOptions.size() == 1 ? " is" : " are")
+                    + " for the reference guest, not for --kernel");
+        }
+        if (kernel == null && !kernelOptions.isEmpty()) {
+            throw new UsageException(String.join(", ", kernelOptions) + (kernelOptions.size() == 1 ? " is" : " are")
+                    + " for --kernel");
+        }
         if (bundles == null) {
             bundles = defaultBundles();
         }
+        if (vcpus < 0) {
+            vcpus = kernel == null ? DEFAULT_REFERENCE_VCPUS : DEFAULT_KERNEL_VCPUS;
+        }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
-                guest, vcpus, hz, seconds, ipis);
+                guest, vcpus, hz, seconds, ipis, kernel, cmdline == null ? "" : cmdline,
+                memory < 0 ? DEFAULT_MEMORY_MIB : memory);
+    }
+
+    /** {@code value} as the absolute path of a readable file, or a message naming it. */
+    static Path kernelFile(String value) throws UsageException {
+        if (value.isBlank()) {
+            throw new UsageException("--kernel needs a file");
+        }
+        Path file;
+        try {
+            file = Paths.get(value).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw new UsageException("--kernel: not a path: \"" + value + "\"");
+        }
+        if (!Files.exists(file)) {
+            throw new UsageException("--kernel: no such file: " + file);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--kernel: not a regular file: " + file);
+        }
+        if (!Files.isReadable(file)) {
+            throw new UsageException("--kernel: cannot read " + file);
+        }
+        return file;
+    }
+
+    /** {@code value} if the guest can get it as its command line (ASCII without NUL, not too long). */
+    static String cmdline(String value) throws UsageException {
+        if (value.length() > MAX_CMDLINE) {
+            throw new UsageException("--cmdline is " + value.length() + " characters long, at most " + MAX_CMDLINE);
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == 0 || c > 0x7f) {
+                throw new UsageException("--cmdline must be ASCII without NUL: character "
+                        + String.format("U+%04X", (int) c) + " at index " + i);
+            }
+        }
+        return value;
     }
 
     /** {@code value} as a whole number from {@code min} to {@code max}, or a message naming {@code option}. */
@@ -356,7 +478,7 @@ public final class Main {
                     }
                 });
                 // Before any bundle starts, so that no event of the guest's domain is missed.
-                GuestWatch guest = options.guest() ? new GuestWatch(context) : null;
+                GuestWatch guest = options.guest() ? new GuestWatch(context, options.guestFilter()) : null;
                 framework.start();
 
                 Map<String, String> failures = new LinkedHashMap<>();
@@ -409,7 +531,7 @@ public final class Main {
 
                 int status = failures.isEmpty() ? 0 : 1;
                 if (guest != null) {
-                    status = followGuest(guest, tables);
+                    status = followGuest(context, guest, tables);
                 }
                 if (options.stay()) {
                     out.println("Framework running; press Ctrl-C to stop.");
@@ -428,21 +550,35 @@ public final class Main {
 
         /**
          * Waits for the guest's domain to appear, then for its end; prints the reason. Returns
-         * the exit status.
+         * the exit status. A component that fails to activate meanwhile (the guest's, whose
+         * activation may still have been running when the table was taken) ends the wait: its
+         * message is printed and the status is 1.
          */
-        private int followGuest(GuestWatch guest, CharSequence tables) throws InterruptedException {
-            if (!guest.awaitStarted(options.timeout())) {
-                if (!options.verbose()) {
-                    out.print(tables);
+        private int followGuest(BundleContext context, GuestWatch guest, CharSequence tables)
+                throws InterruptedException {
+            long deadline = System.nanoTime() + options.timeout().toNanos();
+            while (!guest.awaitStarted(START_POLL)) {
+                Map<String, String> failed = failedComponents(context);
+                if (!failed.isEmpty() || System.nanoTime() > deadline) {
+                    if (!options.verbose()) {
+                        out.print(tables);
+                    }
+                    for (var failure : failed.entrySet()) {
+                        err.println("FAILED: " + failure.getKey() + " " + failure.getValue());
+                    }
+                    if (failed.isEmpty()) {
+                        String bundle = options.kernel() != null ? "kvm.provider" : "reference.guest";
+                        err.println("launcher: no " + options.guestName() + " guest started within "
+                                + options.timeout().toSeconds() + " s: is " + bundle + " in " + options.bundles()
+                                + " and its component ACTIVE?");
+                    }
+                    return 1;
                 }
-                err.println("launcher: no reference guest started within " + options.timeout().toSeconds()
-                        + " s: is reference.guest in " + options.bundles() + " and its component ACTIVE?");
-                return 1;
             }
-            Duration deadline = options.guestDeadline();
-            GuestWatch.End end = guest.awaitEnd(deadline);
+            Duration limit = options.guestDeadline();
+            GuestWatch.End end = guest.awaitEnd(limit);
             if (end == null) {
-                err.println("launcher: dom1 did not shut down within " + deadline.toSeconds() + " s ("
+                err.println("launcher: dom1 did not shut down within " + limit.toSeconds() + " s ("
                         + options.seconds() + " s of run time and " + SHUTDOWN_SLACK.toSeconds() + " s more)");
                 return 1;
             }
@@ -514,64 +650,13 @@ public final class Main {
         private Map<String, String> components(BundleContext context, StringBuilder table)
                 throws InterruptedException {
             Map<String, String> failed = new LinkedHashMap<>();
-            // getAll...: no class-space check; the launcher does not import the DS API.
-            ServiceReference<?>[] refs;
             try {
-                refs = context.getAllServiceReferences(SCR_RUNTIME, null);
-            } catch (InvalidSyntaxException e) {
-                throw new AssertionError(e);
-            }
-            if (refs == null) {
-                return failed;
-            }
-            ServiceReference<?> ref = refs[0];
-            Object scr = context.getService(ref);
-            if (scr == null) {
-                return failed;
-            }
-            try {
-                Class<?> api = ref.getBundle().loadClass(SCR_RUNTIME);
-                Method descriptions = api.getMethod("getComponentDescriptionDTOs", Bundle[].class);
-                Class<?> descriptionType = ref.getBundle()
-                        .loadClass("org.osgi.service.component.runtime.dto.ComponentDescriptionDTO");
-                Method configurations = api.getMethod("getComponentConfigurationDTOs", descriptionType);
-
                 // Components settle asynchronously: sample until two samples agree.
                 List<String[]> rows = List.of();
                 long deadline = System.nanoTime() + options.timeout().toNanos();
                 while (true) {
                     Thread.sleep(100);
-                    List<String[]> sample = new ArrayList<>();
-                    for (Object d : (Collection<?>) descriptions.invoke(scr, (Object) new Bundle[0])) {
-                        String component = (String) field(d, "name");
-                        Object bundle = field(d, "bundle");
-                        String bsn = (String) field(bundle, "symbolicName");
-                        Collection<?> configs = (Collection<?>) configurations.invoke(scr, d);
-                        if (configs.isEmpty()) {
-                            boolean enabled = (Boolean) api.getMethod("isComponentEnabled", descriptionType)
-                                    .invoke(scr, d);
-                            sample.add(new String[] {bsn, component, enabled ? "NO CONFIGURATION" : "DISABLED", ""});
-                        }
-                        for (Object c : configs) {
-                            int state = (Integer) field(c, "state");
-                            String detail = "";
-                            if (state == 16) {
-                                // DS 1.4+: the exception's stack trace; its first line says enough
-                                // (SCR has already logged the whole trace).
-                                detail = String.valueOf(field(c, "failure")).strip().lines()
-                                        .findFirst().orElse("");
-                            } else if (state == 2) {
-                                List<String> missing = new ArrayList<>();
-                                Object unsatisfied = field(c, "unsatisfiedReferences");
-                                for (int i = 0; unsatisfied != null && i < Array.getLength(unsatisfied); i++) {
-                                    missing.add((String) field(Array.get(unsatisfied, i), "name"));
-                                }
-                                detail = "missing references: " + String.join(", ", missing);
-                            }
-                            sample.add(new String[] {bsn, component, componentState(state), detail});
-                        }
-                    }
-                    sample.sort(Comparator.comparing((String[] r) -> r[0]).thenComparing(r -> r[1]));
+                    List<String[]> sample = componentRows(context);
                     boolean same = sample.size() == rows.size();
                     for (int i = 0; same && i < sample.size(); i++) {
                         same = java.util.Arrays.equals(sample.get(i), rows.get(i));
@@ -593,16 +678,92 @@ public final class Main {
                 table.append(format.formatted("component", "state", "bundle"));
                 for (String[] r : rows) {
                     table.append(format.formatted(r[1], r[2], r[0] + (r[3].isEmpty() ? "" : "  (" + r[3] + ")")));
-                    if (r[2].equals("FAILED_ACTIVATION")) {
-                        failed.put(r[0], "component " + r[1] + " failed to activate: " + r[3]);
-                    }
                 }
+                failed.putAll(failures(rows));
             } catch (ReflectiveOperationException | ClassCastException e) {
                 err.println("launcher: cannot list components: " + describe(e));
+            }
+            return failed;
+        }
+
+        /** The components that have failed to activate by now (none if they cannot be read). */
+        private Map<String, String> failedComponents(BundleContext context) {
+            try {
+                return failures(componentRows(context));
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                return Map.of(); // components() has said so
+            }
+        }
+
+        private static Map<String, String> failures(List<String[]> rows) {
+            Map<String, String> failed = new LinkedHashMap<>();
+            for (String[] r : rows) {
+                if (r[2].equals("FAILED_ACTIVATION")) {
+                    failed.put(r[0], "component " + r[1] + " failed to activate: " + r[3]);
+                }
+            }
+            return failed;
+        }
+
+        /**
+         * One sample of the components, sorted: {bundle, component, state, detail}; empty if there
+         * is no ServiceComponentRuntime.
+         */
+        private static List<String[]> componentRows(BundleContext context) throws ReflectiveOperationException {
+            // getAll...: no class-space check; the launcher does not import the DS API.
+            ServiceReference<?>[] refs;
+            try {
+                refs = context.getAllServiceReferences(SCR_RUNTIME, null);
+            } catch (InvalidSyntaxException e) {
+                throw new AssertionError(e);
+            }
+            if (refs == null) {
+                return List.of();
+            }
+            ServiceReference<?> ref = refs[0];
+            Object scr = context.getService(ref);
+            if (scr == null) {
+                return List.of();
+            }
+            try {
+                Class<?> api = ref.getBundle().loadClass(SCR_RUNTIME);
+                Method descriptions = api.getMethod("getComponentDescriptionDTOs", Bundle[].class);
+                Class<?> descriptionType = ref.getBundle()
+                        .loadClass("org.osgi.service.component.runtime.dto.ComponentDescriptionDTO");
+                Method configurations = api.getMethod("getComponentConfigurationDTOs", descriptionType);
+                List<String[]> sample = new ArrayList<>();
+                for (Object d : (Collection<?>) descriptions.invoke(scr, (Object) new Bundle[0])) {
+                    String component = (String) field(d, "name");
+                    Object bundle = field(d, "bundle");
+                    String bsn = (String) field(bundle, "symbolicName");
+                    Collection<?> configs = (Collection<?>) configurations.invoke(scr, d);
+                    if (configs.isEmpty()) {
+                        boolean enabled = (Boolean) api.getMethod("isComponentEnabled", descriptionType)
+                                .invoke(scr, d);
+                        sample.add(new String[] {bsn, component, enabled ? "NO CONFIGURATION" : "DISABLED", ""});
+                    }
+                    for (Object c : configs) {
+                        int state = (Integer) field(c, "state");
+                        String detail = "";
+                        if (state == 16) {
+                            // DS 1.4+: the exception's stack trace (SCR has already logged it).
+                            detail = failureSummary(String.valueOf(field(c, "failure")));
+                        } else if (state == 2) {
+                            List<String> missing = new ArrayList<>();
+                            Object unsatisfied = field(c, "unsatisfiedReferences");
+                            for (int i = 0; unsatisfied != null && i < Array.getLength(unsatisfied); i++) {
+                                missing.add((String) field(Array.get(unsatisfied, i), "name"));
+                            }
+                            detail = "missing references: " + String.join(", ", missing);
+                        }
+                        sample.add(new String[] {bsn, component, componentState(state), detail});
+                    }
+                }
+                sample.sort(Comparator.comparing((String[] r) -> r[0]).thenComparing(r -> r[1]));
+                return sample;
             } finally {
                 context.ungetService(ref);
             }
-            return failed;
         }
 
         /** True once {@link #cleanup()} has begun (e.g. in the shutdown hook, on Ctrl-C). */
@@ -634,6 +795,30 @@ public final class Main {
                 deleteTree(storage);
             }
         }
+    }
+
+    /**
+     * The line of a component's failure (a stack trace) that says what failed: the first exception
+     * in the trace's cause chain that has a message, e.g. the component's own exception inside the
+     * InvocationTargetException with which SCR reports a failed constructor; else the first line.
+     */
+    static String failureSummary(String trace) {
+        List<String> exceptions = new ArrayList<>();
+        for (String line : trace.strip().lines().toList()) {
+            if (exceptions.isEmpty()) {
+                exceptions.add(line.strip());
+            } else if (line.startsWith("Caused by: ")) {
+                exceptions.add(line.substring("Caused by: ".length()).strip());
+            }
+        }
+        for (String e : exceptions) {
+            // "some.Exception: message" rather than a bare class name
+            int colon = e.indexOf(": ");
+            if (colon > 0 && !e.substring(0, colon).contains(" ")) {
+                return e;
+            }
+        }
+        return exceptions.isEmpty() ? "" : exceptions.getFirst();
     }
 
     private static Object field(Object dto, String name) throws ReflectiveOperationException {

@@ -4,6 +4,7 @@ import static launcher.MainTest.launch;
 import static launcher.MainTest.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -44,6 +45,7 @@ class MainIT {
 
     private static final List<String> COMPONENTS = List.of(
             "kvm.provider.timer.TimerProviderComponent",
+            "kvm.provider.kvm.PvhGuestLauncher",
             "xen.evtchn.impl.host.HostComponent",
             "reference.guest.ReferenceGuestLauncher");
 
@@ -133,6 +135,71 @@ class MainIT {
         assertTrue(run.out().stream().noneMatch(l -> l.contains("symbolic-name")), "no bundle table without --verbose");
         assertEquals("", run.err(), "nothing on standard error");
         System.out.println("MainIT: first console line " + run.firstConsoleMillis() + " ms after the launcher's start");
+    }
+
+    /**
+     * The test guest's PVH image, as module test.guest builds it (test.guest.TestGuestImage reads
+     * the same file); the launcher's tests do not depend on that module, so it is found by path.
+     */
+    private static Path testGuestImage() {
+        Path module = Paths.get(System.getProperty("basedir", System.getProperty("user.dir")));
+        return module.resolveSibling("test.guest").resolve(Paths.get("target", "classes", "test", "guest", "xentest.elf"))
+                .toAbsolutePath().normalize();
+    }
+
+    /** The test guest's image, if it has been built and /dev/kvm is usable; else the test is skipped, saying why. */
+    private static Path kernelHere() {
+        Path image = testGuestImage();
+        assumeTrue(Files.isRegularFile(image), () -> "the test guest image is not built, skipped: " + image);
+        Path kvm = Paths.get("/dev/kvm");
+        assumeTrue(Files.exists(kvm), "/dev/kvm does not exist, skipped");
+        assumeTrue(Files.isReadable(kvm) && Files.isWritable(kvm), "/dev/kvm is not readable and writable, skipped");
+        return image;
+    }
+
+    @Test
+    void bootsAKernelOnKvmAndExitsWithItsPoweroff() throws IOException, InterruptedException {
+        Path image = kernelHere();
+        Process run = launcher("--kernel", image.toString());
+        String all = String.join("\n", run.out()) + "\n" + run.err();
+
+        assertEquals(0, run.status(), all);
+        assertTrue(run.out().stream().anyMatch(l -> l.startsWith("[dom1] ") && l.contains("Test result: SUCCESS")), all);
+        assertTrue(run.out().contains("dom1 shut down: poweroff (exit status 0)"), all);
+        assertTrue(run.err().lines().anyMatch(l -> l.startsWith("kvm: dom1: KVM, 1 vCPU(s), 64 MiB, hypercalls trapped")),
+                "the KVM path line:\n" + all);
+        System.out.println("MainIT: first kernel console line " + run.firstConsoleMillis() + " ms after the launcher's start");
+    }
+
+    @Test
+    void aKernelThatTripleFaultsExitsOne() throws IOException, InterruptedException {
+        Path image = kernelHere();
+        Process run = launcher("--kernel", image.toString(), "--cmdline", "hostile=triple-fault");
+        String all = String.join("\n", run.out()) + "\n" + run.err();
+
+        assertEquals(1, run.status(), all);
+        assertTrue(all.contains("triple fault"), all);
+        assertTrue(run.out().contains("dom1 shut down: crash (exit status 1)"), all);
+    }
+
+    /** The kernel's component fails to activate: the launcher says why and exits 1 at once (KVM or not). */
+    @Test
+    void aKernelThatIsNoPvhImageExitsOneSayingSo() throws IOException, InterruptedException {
+        Path notAnImage = Files.createTempFile("not-pvh-", ".elf");
+        try {
+            Files.writeString(notAnImage, "not an ELF file, let alone a PVH kernel");
+            long start = System.nanoTime();
+            Process run = launcher("--kernel", notAnImage.toString(), "--timeout", "20");
+            String all = String.join("\n", run.out()) + "\n" + run.err();
+
+            assertEquals(1, run.status(), all);
+            assertTrue(run.err().contains("FAILED: kvm.provider component kvm.provider.kvm.PvhGuestLauncher failed to"
+                    + " activate: java.lang.IllegalArgumentException: xen.kernel: " + notAnImage.toAbsolutePath()
+                    + " is not a PVH kernel image: "), all);
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "it did not wait for the timeout");
+        } finally {
+            Files.deleteIfExists(notAnImage);
+        }
     }
 
     @Test

@@ -165,6 +165,85 @@ class MainTest {
         assertUsage("--hz, --no-ipis are for the guest, and --no-guest boots none", "--no-guest", "--hz", "5", "--no-ipis");
     }
 
+    @Test
+    void readsTheKernelOptions(@TempDir Path dir) throws Exception {
+        Path kernel = Files.write(dir.resolve("vmlinux"), new byte[] {0x7f, 'E', 'L', 'F'});
+        Main.Options o = Main.parse(new String[] {"--bundles", "b", "--kernel", kernel.toString()});
+        assertEquals(kernel.toAbsolutePath(), o.kernel());
+        assertEquals("kernel", o.guestName());
+        assertEquals(List.of(1, 64), List.of(o.vcpus(), o.memory()), "one vCPU and 64 MiB by default");
+        assertEquals("", o.cmdline());
+        assertEquals(Map.of("xen.guest", "kernel", "xen.kernel", kernel.toAbsolutePath().toString(),
+                "xen.kernel.cmdline", "", "xen.guest.vcpus", "1", "xen.guest.memory", "64"), o.guestProperties());
+        assertEquals("(&(xen.domain=*)(xen.guest=kernel))", o.guestFilter());
+        assertEquals(null, o.guestDeadline(), "a kernel runs until it shuts down");
+
+        Main.Options all = Main.parse(new String[] {"--bundles", "b", "--kernel=" + kernel, "--cmdline",
+                "console=hvc0 hostile=triple-fault", "--memory=65536", "--vcpus", "4"});
+        assertEquals(Map.of("xen.guest", "kernel", "xen.kernel", kernel.toAbsolutePath().toString(),
+                "xen.kernel.cmdline", "console=hvc0 hostile=triple-fault", "xen.guest.vcpus", "4",
+                "xen.guest.memory", "65536"), all.guestProperties());
+        assertEquals("", Main.parse(new String[] {"--kernel", kernel.toString(), "--cmdline="}).cmdline());
+
+        Main.Options reference = Main.parse(new String[] {"--bundles", "b"});
+        assertEquals("reference", reference.guestName());
+        assertEquals(null, reference.kernel());
+        assertEquals("(&(xen.domain=*)(xen.guest=reference))", reference.guestFilter());
+    }
+
+    @Test
+    void aRelativeKernelPathBecomesAbsolute() throws Exception {
+        // The launcher's module directory holds pom.xml: a readable file by a relative path.
+        Main.Options o = Main.parse(new String[] {"--kernel", "pom.xml"});
+        assertTrue(o.kernel().isAbsolute(), o.kernel().toString());
+        assertEquals(Path.of("pom.xml").toAbsolutePath(), o.kernel());
+        assertEquals(o.kernel().toString(), o.guestProperties().get("xen.kernel"));
+    }
+
+    @Test
+    void badKernelOptionsExitTwoNamingTheOptionOrFile(@TempDir Path dir) throws IOException {
+        String kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1}).toString();
+        Path missing = dir.resolve("nowhere");
+        assertUsage("--kernel: no such file: " + missing, "--kernel", missing.toString());
+        assertUsage("--kernel: not a regular file: " + dir, "--kernel", dir.toString());
+        assertUsage("--kernel needs a file", "--kernel", " ");
+        assertUsage("--kernel needs a value", "--kernel");
+        assertUsage("--kernel is for the guest, and --no-guest boots none", "--no-guest", "--kernel", kernel);
+        assertUsage("--hz is for the reference guest, not for --kernel", "--kernel", kernel, "--hz", "5");
+        assertUsage("--seconds, --no-ipis are for the reference guest, not for --kernel", "--seconds", "3",
+                "--no-ipis", "--kernel", kernel);
+        assertUsage("--cmdline is for --kernel", "--cmdline", "quiet");
+        assertUsage("--cmdline, --memory are for --kernel", "--cmdline", "quiet", "--memory", "128");
+        assertUsage("--memory must be 1..65536: got 0", "--kernel", kernel, "--memory", "0");
+        assertUsage("--memory must be 1..65536: got 65537", "--kernel", kernel, "--memory=65537");
+        assertUsage("--memory needs a whole number, not \"1G\"", "--kernel", kernel, "--memory", "1G");
+        assertUsage("--cmdline must be ASCII without NUL: character U+00E9 at index 4", "--kernel", kernel,
+                "--cmdline", "cafx\u00e9");
+        assertUsage("--cmdline is 4096 characters long, at most 4095", "--kernel", kernel, "--cmdline",
+                "x".repeat(4096));
+        assertUsage("--vcpus must be 1..64: got 65", "--kernel", kernel, "--vcpus", "65");
+    }
+
+    /** SCR reports a component's failed constructor as an InvocationTargetException: its cause is what counts. */
+    @Test
+    void aFailedComponentIsSummedUpByTheExceptionWithAMessage() {
+        String trace = """
+                java.lang.reflect.InvocationTargetException
+                	at java.base/jdk.internal.reflect.DirectConstructorHandleAccessor.newInstance(X.java:74)
+                	at launcher.Main.main(Main.java:144)
+                Caused by: java.lang.IllegalArgumentException: xen.kernel: /k is not a PVH kernel image: bad ELF magic at offset 0
+                	at kvm.provider.kvm.PvhGuestSettings.image(PvhGuestSettings.java:116)
+                	... 51 more
+                Caused by: java.lang.IllegalArgumentException: bad ELF magic at offset 0
+                	at kvm.provider.kvm.PvhImage$ElfReader.header(PvhImage.java:144)
+                """;
+        assertEquals("java.lang.IllegalArgumentException: xen.kernel: /k is not a PVH kernel image: bad ELF magic at offset 0",
+                Main.failureSummary(trace));
+        assertEquals("java.lang.IllegalStateException: no", Main.failureSummary("java.lang.IllegalStateException: no\n\tat x(Y.java:1)\n"));
+        assertEquals("java.lang.NullPointerException", Main.failureSummary("java.lang.NullPointerException\n\tat x(Y.java:1)\n"));
+        assertEquals("", Main.failureSummary("  "));
+    }
+
     private static void assertUsage(String message, String... args) {
         Result result = launch(args);
         assertEquals(2, result.status(), result.err());
@@ -177,7 +256,8 @@ class MainTest {
         Result result = launch("--help");
         assertEquals(0, result.status());
         for (String option : List.of("--vcpus N", "--hz N", "--seconds N", "--no-ipis", "--no-guest", "--stay",
-                "--verbose", "0 poweroff", "1 crash or watchdog", "2 reboot or suspend")) {
+                "--verbose", "--kernel FILE", "--cmdline STRING", "--memory MIB", "1..65536", "0 poweroff",
+                "1 crash or watchdog", "2 reboot or suspend")) {
             assertTrue(result.out().contains(option), option + " in\n" + result.out());
         }
     }
@@ -210,5 +290,11 @@ class MainTest {
         assertEquals(1, result.status(), result.err());
         assertTrue(result.err().contains("no reference guest started within 1 s"), result.err());
         assertEquals("ACTIVE", table(result.out()).get("test.empty"), "the table is printed:\n" + result.out());
+
+        Path kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1});
+        Result kernelRun = launch("--bundles", dir.toString(), "--timeout", "1", "--kernel", kernel.toString());
+        assertEquals(1, kernelRun.status(), kernelRun.err());
+        assertTrue(kernelRun.err().contains("no kernel guest started within 1 s: is kvm.provider in " + dir),
+                kernelRun.err());
     }
 }

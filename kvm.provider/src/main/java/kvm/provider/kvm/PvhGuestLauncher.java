@@ -1,0 +1,179 @@
+package kvm.provider.kvm;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.function.Supplier;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.GuestHost;
+
+/**
+ * Boots a PVH kernel image on KVM ({@link KvmGuest}) as domain {@value #DOMID} of a
+ * {@link GuestHost} when the framework property {@code xen.guest} is "kernel" (settings:
+ * {@link PvhGuestSettings}). Its console lines go to standard output prefixed
+ * "[dom{@value #DOMID}] ", the host's messages about its VM (which KVM path it takes, guest
+ * faults) to standard error prefixed "kvm: ".
+ *
+ * <p>While it runs, the domain is registered as a {@link DomainHandle} service with the properties
+ * {@value #DOMAIN_PROPERTY}={@value #DOMID} and {@value #GUEST_PROPERTY}=kernel. When the guest has
+ * ended, a monitor thread (a daemon) adds {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff,
+ * reboot, suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an
+ * Integer) and, if the guest failed rather than shut down (a triple fault, every vCPU down, ...),
+ * {@value #FAILURE_PROPERTY} (the host's account; the reason is then crash). These are the names
+ * and values of reference.guest's launcher component, so that a launcher follows either guest the
+ * same way, with a ServiceListener on {@code (xen.shutdown=*)}.
+ *
+ * <p>Deactivation stops the vCPUs, destroys the domain, frees the VM and unregisters the service.
+ * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers) and a host where
+ * /dev/kvm is unusable fail the activation with a message naming the property or the file.
+ */
+@Component(service = {}, immediate = true)
+public final class PvhGuestLauncher {
+    public static final int DOMID = 1;
+    public static final String DOMAIN_PROPERTY = "xen.domain";
+    public static final String GUEST_PROPERTY = "xen.guest";
+    public static final String SHUTDOWN_PROPERTY = "xen.shutdown";
+    public static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
+    public static final String FAILURE_PROPERTY = "xen.failure";
+    /** How long the monitor waits in one go (it is interrupted to stop). */
+    private static final Duration MONITOR_WAIT = Duration.ofHours(1);
+
+    private final KvmGuest guest;
+    private final PrintStream err;
+    private Thread monitor;
+    private ServiceRegistration<DomainHandle> registration;
+    private boolean stopped;
+
+    @Activate
+    public PvhGuestLauncher(@Reference GuestHost host, BundleContext context) {
+        this(host, context, PvhGuestSettings.from(context::getProperty), KvmSystem::unavailableReason, System.out,
+                System.err);
+    }
+
+    /**
+     * @param kvmUnavailable why /dev/kvm cannot be used, or null if it can
+     *                       ({@link KvmSystem#unavailableReason()})
+     */
+    PvhGuestLauncher(GuestHost host, BundleContext context, PvhGuestSettings settings,
+            Supplier<String> kvmUnavailable, PrintStream out, PrintStream err) {
+        this.err = err;
+        if (!settings.boot()) {
+            guest = null;
+            return;
+        }
+        PvhImage image = settings.image();
+        String why = kvmUnavailable.get();
+        if (why != null) {
+            throw new IllegalStateException(PvhGuestSettings.GUEST + "=" + PvhGuestSettings.KERNEL_GUEST
+                    + " needs KVM, which is not usable here: " + why);
+        }
+        String prefix = "[dom" + DOMID + "] ";
+        try {
+            guest = KvmGuest.boot(host, DOMID, settings.config(line -> err.println("kvm: " + line)), image,
+                    settings.cmdline(), line -> out.println(prefix + line));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(PvhGuestSettings.KERNEL + ": cannot boot " + settings.kernel() + " with "
+                    + settings.vcpus() + " vCPU(s) and " + (settings.ramBytes() >> 20) + " MiB on KVM: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
+        synchronized (this) {
+            try {
+                registration = context.registerService(DomainHandle.class, guest.domain(), properties(null));
+            } catch (RuntimeException e) {
+                guest.close();
+                throw e;
+            }
+            // After the registration: a guest that ends at once updates it, never misses it.
+            monitor = Thread.ofPlatform().name("dom" + DOMID + "-monitor").daemon(true).unstarted(this::monitor);
+            monitor.start();
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (guest == null) {
+            return;
+        }
+        Thread m;
+        synchronized (this) {
+            stopped = true;
+            m = monitor;
+        }
+        if (m != null && m != Thread.currentThread()) {
+            m.interrupt();
+            try {
+                m.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            guest.close();
+        } catch (IllegalStateException e) {
+            err.println("dom" + DOMID + ": while stopping: " + e.getMessage());
+        }
+        synchronized (this) {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // unregistered with the bundle
+            }
+        }
+    }
+
+    /** The guest, or null if none was to be booted (for tests). */
+    KvmGuest guest() {
+        return guest;
+    }
+
+    private void monitor() {
+        KvmGuest.Outcome outcome;
+        try {
+            do {
+                outcome = guest.await(MONITOR_WAIT);
+            } while (outcome == null);
+        } catch (InterruptedException e) {
+            return; // deactivate()
+        }
+        String failure = outcome.failure();
+        if (failure != null && !failure.equals(guest.backend().failure().orElse(null))) {
+            // The backend's own failures went to the log already.
+            err.println("dom" + DOMID + " crashed: " + failure);
+        }
+        ended(outcome);
+    }
+
+    /** The monitor thread: the guest has ended. */
+    private synchronized void ended(KvmGuest.Outcome outcome) {
+        if (stopped) {
+            return;
+        }
+        try {
+            registration.setProperties(properties(outcome));
+        } catch (IllegalStateException alreadyGone) {
+            // unregistered with the bundle meanwhile
+        }
+    }
+
+    /** The service properties: running if {@code outcome} is null. */
+    static Dictionary<String, Object> properties(KvmGuest.Outcome outcome) {
+        Hashtable<String, Object> p = new Hashtable<>();
+        p.put(DOMAIN_PROPERTY, DOMID);
+        p.put(GUEST_PROPERTY, PvhGuestSettings.KERNEL_GUEST);
+        if (outcome != null) {
+            p.put(SHUTDOWN_PROPERTY, outcome.reasonName());
+            p.put(SHUTDOWN_CODE_PROPERTY, outcome.reason());
+            if (outcome.failure() != null) {
+                p.put(FAILURE_PROPERTY, outcome.failure());
+            }
+        }
+        return p;
+    }
+}
