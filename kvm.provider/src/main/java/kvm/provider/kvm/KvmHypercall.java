@@ -2,6 +2,8 @@ package kvm.provider.kvm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import xen.evtchn.api.HypercallContext;
 
 /**
@@ -20,9 +22,11 @@ import xen.evtchn.api.HypercallContext;
  * <p>Translation supports paging off (identity) and 4-level long-mode paging with 4 KiB, 2 MiB and
  * 1 GiB pages, checking present bits only (not writable/user: the hypervisor accesses the memory
  * on the guest's behalf). 32-bit paging, 32-bit PAE paging and 5-level paging are not supported:
- * {@link #guest} answers null there. A range is returned only if it is mapped throughout and lies
- * physically contiguous within RAM; a range whose pages are mapped but not physically contiguous
- * also gets null for now (a caller would need a copy-in/copy-out path for that; none exists yet).
+ * {@link #guest} answers null there. A range mapped throughout and physically contiguous within
+ * RAM is a view of RAM. A range whose pages are mapped but scattered (a struct on a Linux vmap'd
+ * stack that crosses a page) is a copy, as Xen's copy_from_guest makes: {@link #finish()} writes
+ * the bytes the handler changed back to their pages, as copy_to_guest would. Such copies are at
+ * most {@value #MAX_COPY} bytes (larger scattered ranges get null).
  *
  * <p>Captured values; the context is valid for the one hypercall and is not thread-safe beyond
  * what RAM itself is.
@@ -35,6 +39,8 @@ public final class KvmHypercall implements HypercallContext {
     static final long EFER_LMA = 1L << 10;
 
     static final long PAGE = 4096;
+    /** The largest scattered range {@link #guest} copies (a guest's argument structs are far smaller). */
+    static final int MAX_COPY = 64 << 10;
     static final long PTE_P = 1;
     static final long PTE_PS = 0x80;
     /** Physical-address bits 12..51 of a page-table entry. */
@@ -57,6 +63,12 @@ public final class KvmHypercall implements HypercallContext {
     private final boolean interruptsEnabled;
     private final long arg0, arg1, arg2, arg3, arg4;
     private final long cr0, cr3, cr4, efer;
+    /** Copies of scattered ranges handed out by {@link #guest}, for {@link #finish()}; null if none. */
+    private List<ScatteredCopy> copies;
+
+    /** A scattered range's copy, what it held, and where each page's piece of it lives in RAM. */
+    private record ScatteredCopy(MemorySegment copy, byte[] original, long[] pieceGpas, int startOffset) {
+    }
 
     private KvmHypercall(MemorySegment ram, int domid, int vcpu, long rax, long rbx, long rcx, long rdx, long rsi,
             long rdi, long r8, long r10, long rflags, int csSelector, int csL, long cr0, long cr3, long cr4, long efer) {
@@ -164,22 +176,74 @@ public final class KvmHypercall implements HypercallContext {
         if (gpa < 0) {
             return null;
         }
-        // Every further page the range touches must be mapped right after the first.
         long firstPage = address & ~(PAGE - 1);
         long lastByte = length == 0 ? address : address + length - 1;
         if (lastByte < address || (!longMode && lastByte > 0xffff_ffffL)) {
             return null; // wraps around
         }
-        for (long page = firstPage + PAGE; page <= (lastByte & ~(PAGE - 1)) && page > firstPage; page += PAGE) {
-            long next = translate(page);
-            if (next < 0 || next != gpa + (page - address)) {
+        int pages = (int) (((lastByte & ~(PAGE - 1)) - firstPage) / PAGE) + 1;
+        boolean contiguous = true;
+        for (int i = 1; i < pages && contiguous; i++) {
+            long next = translate(firstPage + i * PAGE);
+            if (next < 0) {
                 return null;
             }
+            contiguous = next == gpa + (firstPage + i * PAGE - address);
         }
-        if (gpa > ram.byteSize() - length) {
-            return null;
+        if (contiguous) {
+            return gpa > ram.byteSize() - length ? null : ram.asSlice(gpa, length);
         }
-        return ram.asSlice(gpa, length);
+        return length > MAX_COPY ? null : scatteredCopy(address, (int) length, firstPage, pages);
+    }
+
+    /** A copy of a mapped range whose pages are not contiguous in RAM, or null if one lies outside RAM. */
+    private MemorySegment scatteredCopy(long address, int length, long firstPage, int pages) {
+        long[] pieceGpas = new long[pages];
+        byte[] original = new byte[length];
+        MemorySegment bytes = MemorySegment.ofArray(original);
+        for (int i = 0, at = 0; i < pages; i++) {
+            long va = i == 0 ? address : firstPage + i * PAGE;
+            int n = (int) Math.min(length - at, PAGE - (va & (PAGE - 1)));
+            long piece = translate(va);
+            if (piece < 0 || piece > ram.byteSize() - n) {
+                return null;
+            }
+            pieceGpas[i] = piece;
+            MemorySegment.copy(ram, piece, bytes, at, n);
+            at += n;
+        }
+        // long[]-backed, so that the codecs' aligned accesses work on it as on RAM
+        MemorySegment copy = MemorySegment.ofArray(new long[(length + 7) / 8]).asSlice(0, length);
+        MemorySegment.copy(bytes, 0, copy, 0, length);
+        if (copies == null) {
+            copies = new ArrayList<>(2);
+        }
+        copies.add(new ScatteredCopy(copy, original, pieceGpas, (int) (address & (PAGE - 1))));
+        return copy;
+    }
+
+    /**
+     * Writes back what the handler changed in the scattered copies {@link #guest} handed out: only
+     * the bytes that differ from what was read, so fields the handler left alone are not
+     * rewritten. Call once, after the handler. Nothing to do for views of RAM.
+     */
+    void finish() {
+        if (copies == null) {
+            return;
+        }
+        for (ScatteredCopy c : copies) {
+            long length = c.original().length;
+            for (int i = 0; i < length; i++) {
+                byte now = c.copy().get(ValueLayout.JAVA_BYTE, i);
+                if (now != c.original()[i]) {
+                    long offsetInRange = i + c.startOffset();
+                    int piece = (int) (offsetInRange / PAGE);
+                    long pieceStart = piece == 0 ? 0 : piece * PAGE - c.startOffset();
+                    ram.set(ValueLayout.JAVA_BYTE, c.pieceGpas()[piece] + (i - pieceStart), now);
+                }
+            }
+        }
+        copies = null;
     }
 
     /** The guest-physical address of virtual {@code va}, or -1 if it is not mapped (or paging is unsupported). */

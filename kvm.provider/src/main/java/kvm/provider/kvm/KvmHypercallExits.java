@@ -36,11 +36,15 @@ public final class KvmHypercallExits {
         if (vcpu.syncRegsEnabled()) {
             KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
                     vcpu.syncedSregsSegment());
-            vcpu.setSyncedRax(handler.hypercall(call));
+            long result = handler.hypercall(call);
+            call.finish();
+            vcpu.setSyncedRax(result);
         } else {
             KvmRegs regs = vcpu.getRegs();
             KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
-            vcpu.setRegs(regs.withRax(handler.hypercall(call)));
+            long result = handler.hypercall(call);
+            call.finish();
+            vcpu.setRegs(regs.withRax(result));
         }
         return true;
     }

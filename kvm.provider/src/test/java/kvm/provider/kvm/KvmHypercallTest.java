@@ -128,10 +128,33 @@ class KvmHypercallTest {
     }
 
     @Test
-    void nonContiguousPagesAreNullForNow() {
+    void scatteredPagesAreACopyWhoseChangedBytesGoBackAtTheEnd() {
         KvmHypercall call = paged();
         assertEquals(0x9000, gpa(call.guest(MIB2 + 0x2000, 8)));
-        assertNull(call.guest(MIB2 + 0x1ff8, 16), "0x6ff8 .. 0x9007 is not contiguous");
+        ram.set(ValueLayout.JAVA_LONG, 0x6ff8, 0x0807060504030201L);
+        ram.set(ValueLayout.JAVA_LONG, 0x9000, 0x100f0e0d0c0b0a09L);
+        ram.set(ValueLayout.JAVA_LONG, 0x9008, 0x7777777777777777L);
+        MemorySegment s = call.guest(MIB2 + 0x1ff8, 16); // 0x6ff8 .. 0x6fff, then 0x9000 .. 0x9007
+        assertNotNull(s, "mapped throughout, though not contiguous");
+        assertEquals(0x0807060504030201L, s.get(ValueLayout.JAVA_LONG, 0));
+        assertEquals(0x100f0e0d0c0b0a09L, s.get(ValueLayout.JAVA_LONG, 8));
+        s.set(ValueLayout.JAVA_INT, 4, 0xaabbccdd); // 0x6ffc .. 0x6fff
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED, 7, (short) 0x1234); // 0x6fff and 0x9000: across the pages
+        s.set(ValueLayout.JAVA_BYTE, 15, (byte) 0x55); // 0x9007
+        ram.set(ValueLayout.JAVA_BYTE, 0x6ff8, (byte) 0x42); // the guest's own write meanwhile
+        assertEquals(0x0807060504030201L, ram.get(ValueLayout.JAVA_LONG, 0x6ff8) & ~0xffL | 0x01, "a copy until finish");
+
+        call.finish();
+        assertEquals(0x34bbccdd04030242L, ram.get(ValueLayout.JAVA_LONG, 0x6ff8), "changed bytes only, the guest's kept");
+        assertEquals(0x550f0e0d0c0b0a12L, ram.get(ValueLayout.JAVA_LONG, 0x9000));
+        assertEquals(0x7777777777777777L, ram.get(ValueLayout.JAVA_LONG, 0x9008), "nothing past the range");
+    }
+
+    @Test
+    void scatteredRangesBeyondTheCopyLimitOrPartlyUnmappedAreNull() {
+        KvmHypercall call = paged();
+        assertNull(call.guest(MIB2 + 0x1ff8, KvmHypercall.MAX_COPY + 1), "larger than a copy may be");
+        assertNull(call.guest(MIB2 + 0x2ff8, 16), "PT[3] is not present");
     }
 
     @Test

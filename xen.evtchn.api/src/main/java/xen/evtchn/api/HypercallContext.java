@@ -34,7 +34,10 @@ public interface HypercallContext {
 
     /**
      * The {@code length} bytes the caller sees at virtual address {@code address}, as a view of its
-     * memory, or null if any byte of them is not mapped (the hypercall then answers -EFAULT).
+     * memory, or null if any byte of them is not mapped (the hypercall then answers -EFAULT). A
+     * backend may answer a range whose pages are scattered in guest memory with a copy, written
+     * back (the bytes the handler changed) when the hypercall returns, as Xen's copy_from_guest /
+     * copy_to_guest: valid for this hypercall only, and not for atomics shared with the guest.
      */
     MemorySegment guest(long address, long length);
 }
