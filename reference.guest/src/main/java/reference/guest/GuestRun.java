@@ -31,7 +31,7 @@ final class GuestRun {
      * @param reason  SchedOp.SHUTDOWN_* (a failed guest counts as SHUTDOWN_CRASH)
      * @param failure what failed, or null if the guest shut down by itself
      */
-    record Outcome(int domid, int reason, String failure) {
+    record Outcome(int domid, int reason, String failure, long[] ticks) {
         String reasonName() {
             return SchedOp.shutdownReason(reason);
         }
@@ -40,6 +40,7 @@ final class GuestRun {
     private final GuestHost host;
     private final int domid;
     private final GuestConfig config;
+    private final String xenVersion;
     private final PrintStream out;
     private final PrintStream err;
     private final Consumer<Outcome> ended;
@@ -50,10 +51,13 @@ final class GuestRun {
     private long started;
     private boolean stopped;
 
-    GuestRun(GuestHost host, int domid, GuestConfig config, PrintStream out, PrintStream err, Consumer<Outcome> ended) {
+    /** @param xenVersion the Xen the guest sees ("major.minor"), or null for the host's default */
+    GuestRun(GuestHost host, int domid, GuestConfig config, String xenVersion, PrintStream out, PrintStream err,
+            Consumer<Outcome> ended) {
         this.host = Objects.requireNonNull(host, "host");
         this.domid = domid;
         this.config = Objects.requireNonNull(config, "config");
+        this.xenVersion = xenVersion;
         this.out = Objects.requireNonNull(out, "out");
         this.err = Objects.requireNonNull(err, "err");
         this.ended = Objects.requireNonNull(ended, "ended");
@@ -67,7 +71,7 @@ final class GuestRun {
         String prefix = "[dom" + domid + "] ";
         backend = new SoftwareBackend(domid, config.vcpus(), config.ramBytes(), host.hypercalls());
         try {
-            domain = host.createDomain(domid, backend, line -> out.println(prefix + line));
+            domain = host.createDomain(domid, backend, line -> out.println(prefix + line), xenVersion);
             started = System.nanoTime();
             guest = ReferenceGuest.start(backend, config);
         } catch (RuntimeException e) {
@@ -158,14 +162,14 @@ final class GuestRun {
             try {
                 done = backend.join(Duration.ofNanos(wait));
             } catch (VcpuFailure f) {
-                return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, describe(f));
+                return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, describe(f), guestTicks());
             }
             if (!done && domain.shutdownReason() != DomainHandle.RUNNING) {
                 // Shut down, but a vCPU still runs guest code: give it a moment, then end anyway.
                 try {
                     backend.join(SHUTDOWN_GRACE);
                 } catch (VcpuFailure f) {
-                    return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, describe(f));
+                    return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, describe(f), guestTicks());
                 }
                 done = true;
             }
@@ -185,13 +189,24 @@ final class GuestRun {
     private Outcome outcome() {
         var error = guest.lastHypercallError();
         if (error.isPresent()) {
-            return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, error.get() + " (the guest panics on a failed hypercall)");
+            return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, error.get() + " (the guest panics on a failed hypercall)",
+                    guestTicks());
         }
         int reason = domain.shutdownReason();
         if (reason == DomainHandle.RUNNING) {
-            return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, "every vCPU stopped without SCHEDOP_shutdown");
+            return new Outcome(domid, SchedOp.SHUTDOWN_CRASH, "every vCPU stopped without SCHEDOP_shutdown", guestTicks());
         }
-        return new Outcome(domid, reason, null);
+        return new Outcome(domid, reason, null, guestTicks());
+    }
+
+    /** The ticks the guest handled, by vCPU. */
+    private long[] guestTicks() {
+        var stats = guest.stats();
+        long[] ticks = new long[stats.size()];
+        for (int v = 0; v < ticks.length; v++) {
+            ticks[v] = stats.get(v).ticks();
+        }
+        return ticks;
     }
 
     private long[] timerTicks() {

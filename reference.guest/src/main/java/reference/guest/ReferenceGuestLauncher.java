@@ -3,60 +3,67 @@ package reference.guest;
 import java.io.PrintStream;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import xen.evtchn.api.host.DomainConfiguration;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
 
 /**
- * Boots the reference guest on a {@link GuestHost} when the framework property
- * {@code xen.guest} is "reference" (settings: {@link GuestSettings}), as domain
- * {@value #DOMID} on software vCPUs. Its console and a live event summary go to standard
- * output ({@link GuestRun}).
+ * Boots the reference guest on a {@link GuestHost}, on software vCPUs, once for each factory
+ * configuration {@value GuestSettings#PID} (settings: {@link GuestSettings}). Its console and a
+ * live event summary go to standard output ({@link GuestRun}).
  *
  * <p>While it runs, the domain is registered as a {@link DomainHandle} service with the properties
- * {@value #DOMAIN_PROPERTY}={@value #DOMID} and {@value #GUEST_PROPERTY}=reference. When the guest
- * has ended, the registration gains {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff,
- * reboot, suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an
- * Integer) and, if the guest failed rather than shut down, {@value #FAILURE_PROPERTY} (what
- * failed; the reason is then crash). A launcher that shares no classes with the bundles follows
- * it with a ServiceListener on {@code (xen.shutdown=*)}.
+ * {@value #DOMAIN_PROPERTY}=domid and {@value #GUEST_PROPERTY}=reference. When the guest has
+ * ended, the registration gains {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff, reboot,
+ * suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an Integer),
+ * {@value #TICKS_PROPERTY} (the ticks the guest handled, a long[] by vCPU) and, if the guest failed
+ * rather than shut down, {@value #FAILURE_PROPERTY} (what failed; the reason is then crash). A
+ * launcher that shares no classes with the bundles follows it with a ServiceListener on
+ * {@code (xen.shutdown=*)}.
  *
- * <p>Deactivation stops the vCPUs, destroys the domain and unregisters the service. Bad settings
- * fail the activation with a message naming the property.
+ * <p>Deactivation (the configuration deleted or changed: a change boots the guest afresh) stops
+ * the vCPUs, destroys the domain and unregisters the service. A bad configuration, or a domid in
+ * use, fails this activation only, with a message naming the property; other domains run on.
  */
-@Component(service = {}, immediate = true)
+@Component(service = {}, immediate = true, configurationPid = GuestSettings.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = ReferenceDomainMetatype.class, factory = true)
 public final class ReferenceGuestLauncher {
-    public static final int DOMID = 1;
-    public static final String DOMAIN_PROPERTY = "xen.domain";
-    public static final String GUEST_PROPERTY = "xen.guest";
+    public static final String DOMAIN_PROPERTY = DomainConfiguration.DOMAIN_PROPERTY;
+    public static final String GUEST_PROPERTY = DomainConfiguration.GUEST_PROPERTY;
+    public static final String TICKS_PROPERTY = "xen.guest.ticks";
     public static final String SHUTDOWN_PROPERTY = "xen.shutdown";
     public static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
     public static final String FAILURE_PROPERTY = "xen.failure";
+    /** The value of {@value #GUEST_PROPERTY} of this booter's domains. */
+    public static final String REFERENCE = "reference";
 
+    private final int domid;
     private final GuestRun run;
     private ServiceRegistration<DomainHandle> registration;
 
     @Activate
-    public ReferenceGuestLauncher(@Reference GuestHost host, BundleContext context) {
-        this(host, context, GuestSettings.from(context::getProperty), System.out, System.err);
+    public ReferenceGuestLauncher(@Reference GuestHost host, BundleContext context, Map<String, Object> configuration) {
+        this(host, context, GuestSettings.from(configuration), System.out, System.err);
     }
 
     ReferenceGuestLauncher(GuestHost host, BundleContext context, GuestSettings settings, PrintStream out,
             PrintStream err) {
-        if (!settings.boot()) {
-            run = null;
-            return;
-        }
-        run = new GuestRun(host, DOMID, settings.config(), out, err, this::ended);
+        domid = settings.domid();
+        run = new GuestRun(host, domid, settings.config(), settings.xenVersion(), out, err, this::ended);
         synchronized (this) {
             run.start();
             try {
-                registration = context.registerService(DomainHandle.class, run.domain(), properties(null));
+                registration = context.registerService(DomainHandle.class, run.domain(), properties(domid, null));
             } catch (RuntimeException e) {
                 run.stop();
                 throw e;
@@ -66,9 +73,6 @@ public final class ReferenceGuestLauncher {
 
     @Deactivate
     void deactivate() {
-        if (run == null) {
-            return;
-        }
         run.stop();
         synchronized (this) {
             try {
@@ -85,20 +89,21 @@ public final class ReferenceGuestLauncher {
             return; // the registration failed and the run is being stopped
         }
         try {
-            registration.setProperties(properties(outcome));
+            registration.setProperties(properties(domid, outcome));
         } catch (IllegalStateException alreadyGone) {
             // deactivated meanwhile
         }
     }
 
     /** The service properties: running if {@code outcome} is null. */
-    static Dictionary<String, Object> properties(GuestRun.Outcome outcome) {
+    static Dictionary<String, Object> properties(int domid, GuestRun.Outcome outcome) {
         Hashtable<String, Object> p = new Hashtable<>();
-        p.put(DOMAIN_PROPERTY, DOMID);
-        p.put(GUEST_PROPERTY, GuestSettings.REFERENCE);
+        p.put(DOMAIN_PROPERTY, domid);
+        p.put(GUEST_PROPERTY, REFERENCE);
         if (outcome != null) {
             p.put(SHUTDOWN_PROPERTY, outcome.reasonName());
             p.put(SHUTDOWN_CODE_PROPERTY, outcome.reason());
+            p.put(TICKS_PROPERTY, outcome.ticks());
             if (outcome.failure() != null) {
                 p.put(FAILURE_PROPERTY, outcome.failure());
             }

@@ -1,5 +1,6 @@
 package reference.guest;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -46,7 +47,7 @@ class GuestRunTest {
     }
 
     private GuestRun run(GuestHost on, GuestConfig config) {
-        run = new GuestRun(on, 1, config, new PrintStream(out, true, StandardCharsets.UTF_8),
+        run = new GuestRun(on, 1, config, null, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), ended::complete);
         run.start();
         return run;
@@ -61,7 +62,9 @@ class GuestRunTest {
         run(host, new GuestConfig(2, 100, Duration.ofSeconds(2), true, 10));
         GuestRun.Outcome outcome = ended.get(30, TimeUnit.SECONDS);
 
-        assertEquals(new GuestRun.Outcome(1, SchedOp.SHUTDOWN_POWEROFF, null), outcome);
+        assertEquals(SchedOp.SHUTDOWN_POWEROFF, outcome.reason());
+        assertNull(outcome.failure());
+        assertArrayEquals(new long[] {200, 200}, outcome.ticks(), "the ticks the guest handled, by vCPU");
         assertEquals("poweroff", outcome.reasonName());
         List<String> lines = outLines();
         assertEquals("[dom1] reference guest on Xen 4.17: 2 vCPUs, 100 Hz for PT2S, an IPI to the next vCPU every 10 ticks",
@@ -88,8 +91,23 @@ class GuestRunTest {
             }
 
             @Override
-            public DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines) {
-                return host.createDomain(domid, vcpus, consoleLines);
+            public DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines, String version) {
+                return host.createDomain(domid, vcpus, consoleLines, version);
+            }
+
+            @Override
+            public List<DomainHandle> domains() {
+                return host.domains();
+            }
+
+            @Override
+            public DomainHandle domain(int domid) {
+                return host.domain(domid);
+            }
+
+            @Override
+            public String timerProvider() {
+                return host.timerProvider();
             }
 
             @Override
@@ -100,7 +118,8 @@ class GuestRunTest {
         GuestRun.Outcome outcome = ended.get(20, TimeUnit.SECONDS);
 
         String panic = "vCPU 0: vcpu_op(VCPUOP_register_vcpu_info) gfn 3 offset 0 failed: -ENOSYS (a real guest would panic)";
-        assertEquals(new GuestRun.Outcome(1, SchedOp.SHUTDOWN_CRASH, panic), outcome);
+        assertEquals(SchedOp.SHUTDOWN_CRASH, outcome.reason());
+        assertEquals(panic, outcome.failure());
         assertEquals("dom1 crashed: " + panic + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
     }
 

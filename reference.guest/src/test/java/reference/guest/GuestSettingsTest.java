@@ -1,56 +1,57 @@
 package reference.guest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+/** {@link GuestSettings} from a configuration of xen.domain.reference, as strings or typed values. */
 class GuestSettingsTest {
-    private static GuestSettings from(Map<String, String> properties) {
-        return GuestSettings.from(properties::get);
-    }
-
-    @Test
-    void bootsOnlyWhenAskedForTheReferenceGuest() {
-        assertFalse(from(Map.of()).boot());
-        assertFalse(from(Map.of("xen.guest", "linux")).boot(), "another booter's guest");
-        assertTrue(from(Map.of("xen.guest", "reference")).boot());
-        assertTrue(from(Map.of("xen.guest", " reference ")).boot());
-        assertFalse(from(Map.of("xen.guest.hz", "fast")).boot(), "settings are read only for a guest to boot");
-    }
-
     @Test
     void defaultsAreTwoVcpusAtHundredHzForFiveSecondsWithIpisEveryTenTicks() {
-        GuestConfig c = from(Map.of("xen.guest", "reference")).config();
-        assertEquals(new GuestConfig(2, 100, Duration.ofSeconds(5), true, 10), c);
+        GuestSettings s = GuestSettings.from(Map.of("domid", 1));
+        assertEquals(1, s.domid());
+        assertEquals(new GuestConfig(2, 100, Duration.ofSeconds(5), true, 10), s.config());
+        assertNull(s.xenVersion(), "the host's default");
     }
 
     @Test
-    void readsEverySetting() {
-        GuestConfig c = from(Map.of("xen.guest", "reference", "xen.guest.vcpus", "4", "xen.guest.hz", "1000",
-                "xen.guest.seconds", "7", "xen.guest.ipis", "false")).config();
-        assertEquals(new GuestConfig(4, 1000, Duration.ofSeconds(7), false, 10), c);
+    void readsEverySettingTypedOrAsStrings() {
+        GuestSettings typed = GuestSettings.from(Map.of("domid", 3, "vcpus", 4, "hz", 1000L, "seconds", 7,
+                "ipis", false, "xen.version", "4.19"));
+        GuestSettings strings = GuestSettings.from(Map.of("domid", "3", "vcpus", " 4", "hz", "1000", "seconds", "7",
+                "ipis", "false", "xen.version", "4.19"));
+        for (GuestSettings s : new GuestSettings[] {typed, strings}) {
+            assertEquals(3, s.domid());
+            assertEquals(new GuestConfig(4, 1000, Duration.ofSeconds(7), false, 10), s.config());
+            assertEquals("4.19", s.xenVersion());
+        }
     }
 
     @Test
-    void badValuesNameTheProperty() {
-        assertMessage("xen.guest.hz must be a whole number: got \"fast\"", Map.of("xen.guest.hz", "fast"));
-        assertMessage("xen.guest.ipis must be true or false: got \"yes\"", Map.of("xen.guest.ipis", "yes"));
-        assertMessage("xen.guest.seconds must be at least 1: got 0", Map.of("xen.guest.seconds", "0"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> from(Map.of("xen.guest", "reference", "xen.guest.vcpus", "65")));
-        assertTrue(e.getMessage().contains("xen.guest.vcpus") && e.getMessage().contains("vcpus must be 1..64"),
-                e.getMessage());
+    void badValuesNameTheConfigurationAndProperty() {
+        assertMessage("domid is required (1..32751)", Map.of("hz", 100));
+        assertMessage("domid must be 1..32751: got 32752", Map.of("domid", 32752));
+        assertMessage("domid must be 1..32751: got 0", Map.of("domid", "0"));
+        assertMessage("hz must be a whole number: got \"fast\"", Map.of("hz", "fast"));
+        assertMessage("hz must be a whole number: got \"1.5\"", Map.of("hz", 1.5));
+        assertMessage("hz must be 1..10000: got 10001", Map.of("hz", 10001));
+        assertMessage("ipis must be true or false: got \"yes\"", Map.of("ipis", "yes"));
+        assertMessage("seconds must be 1..86400: got 0", Map.of("seconds", "0"));
+        assertMessage("vcpus must be 1..64: got 65", Map.of("vcpus", "65"));
     }
 
-    private static void assertMessage(String expected, Map<String, String> properties) {
-        Map<String, String> all = new HashMap<>(properties);
-        all.put("xen.guest", "reference");
-        assertEquals(expected, assertThrows(IllegalArgumentException.class, () -> from(all)).getMessage());
+    private static void assertMessage(String expected, Map<String, Object> properties) {
+        Map<String, Object> all = new HashMap<>(properties);
+        all.putIfAbsent("domid", 1);
+        if (!properties.containsKey("domid") && expected.startsWith("domid is required")) {
+            all.remove("domid");
+        }
+        String message = assertThrows(IllegalArgumentException.class, () -> GuestSettings.from(all)).getMessage();
+        assertEquals("configuration xen.domain.reference: " + expected, message);
     }
 }

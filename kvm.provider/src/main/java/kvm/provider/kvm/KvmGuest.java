@@ -47,13 +47,19 @@ public final class KvmGuest implements AutoCloseable {
      */
     public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
             Consumer<String> console) {
+        return boot(host, domid, config, image, cmdline, null, console);
+    }
+
+    /** {@link #boot(GuestHost, int, KvmConfig, PvhImage, String, Consumer)} showing the guest Xen {@code xenVersion} ("major.minor"; null: the host's). */
+    public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
+            String xenVersion, Consumer<String> console) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(image, "image");
         KvmBackend backend = new KvmBackend(domid, config, host.hypercalls());
         DomainHandle domain = null;
         try {
             backend.loadPvh(image, cmdline);
-            domain = host.createDomain(domid, backend, console);
+            domain = host.createDomain(domid, backend, console, xenVersion);
             domain.onShutdown(reason -> backend.requestStop());
             backend.start();
             return new KvmGuest(host, backend, domain);

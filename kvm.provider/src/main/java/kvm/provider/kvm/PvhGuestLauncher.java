@@ -4,25 +4,28 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import xen.evtchn.api.host.DomainConfiguration;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
 
 /**
- * Boots a PVH kernel image on KVM ({@link KvmGuest}) as domain {@value #DOMID} of a
- * {@link GuestHost} when the framework property {@code xen.guest} is "kernel" (settings:
- * {@link PvhGuestSettings}). Its console lines go to standard output prefixed
- * "[dom{@value #DOMID}] ", the host's messages about its VM (which KVM path it takes, guest
- * faults) to standard error prefixed "kvm: ".
+ * Boots a PVH kernel image on KVM ({@link KvmGuest}) as a domain of a {@link GuestHost}, once for
+ * each factory configuration {@value PvhGuestSettings#PID} (settings: {@link PvhGuestSettings}).
+ * Its console lines go to standard output prefixed "[dom<i>N</i>] ", the host's messages about
+ * its VM (which KVM path it takes, guest faults) to standard error prefixed "kvm: ".
  *
  * <p>While it runs, the domain is registered as a {@link DomainHandle} service with the properties
- * {@value #DOMAIN_PROPERTY}={@value #DOMID} and {@value #GUEST_PROPERTY}=kernel. When the guest has
+ * {@value #DOMAIN_PROPERTY}=domid and {@value #GUEST_PROPERTY}=kernel. When the guest has
  * ended, a monitor thread (a daemon) adds {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff,
  * reboot, suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an
  * Integer) and, if the guest failed rather than shut down (a triple fault, every vCPU down, ...),
@@ -34,17 +37,21 @@ import xen.evtchn.api.host.GuestHost;
  * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers) and a host where
  * /dev/kvm is unusable fail the activation with a message naming the property or the file.
  */
-@Component(service = {}, immediate = true)
+@Component(service = {}, immediate = true, configurationPid = PvhGuestSettings.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = KernelDomainMetatype.class, factory = true)
 public final class PvhGuestLauncher {
-    public static final int DOMID = 1;
-    public static final String DOMAIN_PROPERTY = "xen.domain";
-    public static final String GUEST_PROPERTY = "xen.guest";
+    public static final String DOMAIN_PROPERTY = DomainConfiguration.DOMAIN_PROPERTY;
+    public static final String GUEST_PROPERTY = DomainConfiguration.GUEST_PROPERTY;
+    /** The value of {@value #GUEST_PROPERTY} of this booter's domains. */
+    public static final String KERNEL_GUEST = "kernel";
     public static final String SHUTDOWN_PROPERTY = "xen.shutdown";
     public static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
     public static final String FAILURE_PROPERTY = "xen.failure";
     /** How long the monitor waits in one go (it is interrupted to stop). */
     private static final Duration MONITOR_WAIT = Duration.ofHours(1);
 
+    private final int domid;
     private final KvmGuest guest;
     private final PrintStream err;
     private Thread monitor;
@@ -52,8 +59,8 @@ public final class PvhGuestLauncher {
     private boolean stopped;
 
     @Activate
-    public PvhGuestLauncher(@Reference GuestHost host, BundleContext context) {
-        this(host, context, PvhGuestSettings.from(context::getProperty), KvmSystem::unavailableReason, System.out,
+    public PvhGuestLauncher(@Reference GuestHost host, BundleContext context, Map<String, Object> configuration) {
+        this(host, context, PvhGuestSettings.from(configuration), KvmSystem::unavailableReason, System.out,
                 System.err);
     }
 
@@ -64,43 +71,37 @@ public final class PvhGuestLauncher {
     PvhGuestLauncher(GuestHost host, BundleContext context, PvhGuestSettings settings,
             Supplier<String> kvmUnavailable, PrintStream out, PrintStream err) {
         this.err = err;
-        if (!settings.boot()) {
-            guest = null;
-            return;
-        }
+        this.domid = settings.domid();
         PvhImage image = settings.image();
         String why = kvmUnavailable.get();
         if (why != null) {
-            throw new IllegalStateException(PvhGuestSettings.GUEST + "=" + PvhGuestSettings.KERNEL_GUEST
-                    + " needs KVM, which is not usable here: " + why);
+            throw new IllegalStateException(PvhGuestSettings.PID + ": a kernel domain needs KVM, which is not usable here: "
+                    + why);
         }
-        String prefix = "[dom" + DOMID + "] ";
+        String prefix = "[dom" + domid + "] ";
         try {
-            guest = KvmGuest.boot(host, DOMID, settings.config(line -> err.println("kvm: " + line)), image,
-                    settings.cmdline(), line -> out.println(prefix + line));
+            guest = KvmGuest.boot(host, domid, settings.config(line -> err.println("kvm: " + line)), image,
+                    settings.cmdline(), settings.xenVersion(), line -> out.println(prefix + line));
         } catch (RuntimeException e) {
-            throw new IllegalStateException(PvhGuestSettings.KERNEL + ": cannot boot " + settings.kernel() + " with "
+            throw new IllegalStateException(PvhGuestSettings.PID + ": cannot boot " + settings.kernel() + " with "
                     + settings.vcpus() + " vCPU(s) and " + (settings.ramBytes() >> 20) + " MiB on KVM: "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
         }
         synchronized (this) {
             try {
-                registration = context.registerService(DomainHandle.class, guest.domain(), properties(null));
+                registration = context.registerService(DomainHandle.class, guest.domain(), properties(domid, null));
             } catch (RuntimeException e) {
                 guest.close();
                 throw e;
             }
             // After the registration: a guest that ends at once updates it, never misses it.
-            monitor = Thread.ofPlatform().name("dom" + DOMID + "-monitor").daemon(true).unstarted(this::monitor);
+            monitor = Thread.ofPlatform().name("dom" + domid + "-monitor").daemon(true).unstarted(this::monitor);
             monitor.start();
         }
     }
 
     @Deactivate
     void deactivate() {
-        if (guest == null) {
-            return;
-        }
         Thread m;
         synchronized (this) {
             stopped = true;
@@ -117,7 +118,7 @@ public final class PvhGuestLauncher {
         try {
             guest.close();
         } catch (IllegalStateException e) {
-            err.println("dom" + DOMID + ": while stopping: " + e.getMessage());
+            err.println("dom" + domid + ": while stopping: " + e.getMessage());
         }
         synchronized (this) {
             try {
@@ -128,7 +129,7 @@ public final class PvhGuestLauncher {
         }
     }
 
-    /** The guest, or null if none was to be booted (for tests). */
+    /** The guest (for tests). */
     KvmGuest guest() {
         return guest;
     }
@@ -145,7 +146,7 @@ public final class PvhGuestLauncher {
         String failure = outcome.failure();
         if (failure != null && !failure.equals(guest.backend().failure().orElse(null))) {
             // The backend's own failures went to the log already.
-            err.println("dom" + DOMID + " crashed: " + failure);
+            err.println("dom" + domid + " crashed: " + failure);
         }
         ended(outcome);
     }
@@ -156,17 +157,17 @@ public final class PvhGuestLauncher {
             return;
         }
         try {
-            registration.setProperties(properties(outcome));
+            registration.setProperties(properties(domid, outcome));
         } catch (IllegalStateException alreadyGone) {
             // unregistered with the bundle meanwhile
         }
     }
 
     /** The service properties: running if {@code outcome} is null. */
-    static Dictionary<String, Object> properties(KvmGuest.Outcome outcome) {
+    static Dictionary<String, Object> properties(int domid, KvmGuest.Outcome outcome) {
         Hashtable<String, Object> p = new Hashtable<>();
-        p.put(DOMAIN_PROPERTY, DOMID);
-        p.put(GUEST_PROPERTY, PvhGuestSettings.KERNEL_GUEST);
+        p.put(DOMAIN_PROPERTY, domid);
+        p.put(GUEST_PROPERTY, KERNEL_GUEST);
         if (outcome != null) {
             p.put(SHUTDOWN_PROPERTY, outcome.reasonName());
             p.put(SHUTDOWN_CODE_PROPERTY, outcome.reason());

@@ -108,7 +108,8 @@ class PvhGuestLauncherTest {
         }
 
         @Override
-        public DomainHandle createDomain(int domid, VcpuBackend vcpus, java.util.function.Consumer<String> console) {
+        public DomainHandle createDomain(int domid, VcpuBackend vcpus, java.util.function.Consumer<String> console,
+                String xenVersion) {
             domain = new FakeDomain(domid, vcpus.vcpuCount(), console);
             return domain;
         }
@@ -117,6 +118,21 @@ class PvhGuestLauncherTest {
         public boolean destroyDomain(int domid) {
             destroyed.add(domid);
             return true;
+        }
+
+        @Override
+        public List<DomainHandle> domains() {
+            return domain == null ? List.of() : List.of(domain);
+        }
+
+        @Override
+        public DomainHandle domain(int domid) {
+            return domain != null && domain.domid == domid ? domain : null;
+        }
+
+        @Override
+        public String timerProvider() {
+            return "none";
         }
     }
 
@@ -158,6 +174,31 @@ class PvhGuestLauncherTest {
             listeners.add(listener);
         }
 
+        @Override
+        public List<xen.evtchn.api.host.PortInfo> ports() {
+            return List.of();
+        }
+
+        @Override
+        public xen.evtchn.api.host.PortInfo port(int port) {
+            return null;
+        }
+
+        @Override
+        public int inject(int port) {
+            return -22;
+        }
+
+        @Override
+        public xen.evtchn.api.host.VcpuTimerInfo timers(int vcpu) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public xen.evtchn.api.EventChannels eventChannels() {
+            throw new UnsupportedOperationException();
+        }
+
         /** As SCHEDOP_shutdown would. */
         synchronized void shutdown(int why) {
             reason = why;
@@ -166,37 +207,29 @@ class PvhGuestLauncherTest {
     }
 
     PvhGuestLauncher launcher(Map<String, String> properties, String kvmUnavailable) {
-        return new PvhGuestLauncher(host, context(), PvhGuestSettings.from(properties::get), () -> kvmUnavailable,
+        return new PvhGuestLauncher(host, context(), PvhGuestSettings.from(properties), () -> kvmUnavailable,
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
     static Map<String, String> kernel(Path file) {
-        return Map.of("xen.guest", "kernel", "xen.kernel", file.toString(), "xen.guest.memory", "4");
+        return Map.of("domid", "1", "kernel", file.toString(), "memory", "4");
     }
 
     @Test
     void propertiesAreTheReferenceGuestsNames() {
-        assertEquals(Map.of("xen.domain", 1, "xen.guest", "kernel"), map(PvhGuestLauncher.properties(null)));
+        assertEquals(Map.of("xen.domain", 1, "xen.guest", "kernel"), map(PvhGuestLauncher.properties(1, null)));
         assertEquals(Map.of("xen.domain", 1, "xen.guest", "kernel", "xen.shutdown", "poweroff", "xen.shutdown.code", 0),
-                map(PvhGuestLauncher.properties(new KvmGuest.Outcome(SchedOp.SHUTDOWN_POWEROFF, null))));
+                map(PvhGuestLauncher.properties(1, new KvmGuest.Outcome(SchedOp.SHUTDOWN_POWEROFF, null))));
         assertEquals(Map.of("xen.domain", 1, "xen.guest", "kernel", "xen.shutdown", "crash", "xen.shutdown.code", 3,
                 "xen.failure", "dom1 vcpu0: triple fault"),
-                map(PvhGuestLauncher.properties(new KvmGuest.Outcome(SchedOp.SHUTDOWN_CRASH, "dom1 vcpu0: triple fault"))));
-    }
-
-    @Test
-    void bootsNothingForAnotherGuest() {
-        PvhGuestLauncher l = launcher(Map.of("xen.guest", "reference"), "no KVM in this test");
-        assertNull(l.guest());
-        assertEquals(List.of(), registrations);
-        l.deactivate();
+                map(PvhGuestLauncher.properties(1, new KvmGuest.Outcome(SchedOp.SHUTDOWN_CRASH, "dom1 vcpu0: triple fault"))));
     }
 
     @Test
     void aMissingImageFailsTheActivationNamingIt(@TempDir Path dir) {
         Path missing = dir.resolve("missing.elf");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> launcher(kernel(missing), null));
-        assertEquals("xen.kernel: " + missing + " does not exist", e.getMessage());
+        assertEquals("kernel: " + missing + " does not exist", e.getMessage());
         assertEquals(List.of(), registrations);
         assertNull(host.domain);
     }
@@ -206,7 +239,8 @@ class PvhGuestLauncherTest {
         Path file = Files.write(dir.resolve("pvh.elf"), PvhImageTest.image(true, 8).build());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> launcher(kernel(file), "/dev/kvm does not exist"));
-        assertEquals("xen.guest=kernel needs KVM, which is not usable here: /dev/kvm does not exist", e.getMessage());
+        assertEquals("xen.domain.kernel: a kernel domain needs KVM, which is not usable here: /dev/kvm does not exist",
+                e.getMessage());
         assertEquals(List.of(), registrations);
     }
 
@@ -295,7 +329,7 @@ class PvhGuestLauncherTest {
                 .build();
         Path file = Files.write(dir.resolve("low.elf"), elf);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> launcher(kernel(file), null));
-        assertTrue(e.getMessage().startsWith("xen.kernel: cannot boot " + file + " with 1 vCPU(s) and 4 MiB on KVM: "),
+        assertTrue(e.getMessage().startsWith("xen.domain.kernel: cannot boot " + file + " with 1 vCPU(s) and 4 MiB on KVM: "),
                 e.getMessage());
         assertTrue(e.getMessage().contains("below 1 MiB"), e.getMessage());
         assertEquals(List.of(), registrations);

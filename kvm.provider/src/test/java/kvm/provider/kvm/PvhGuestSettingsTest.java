@@ -13,15 +13,15 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link PvhGuestSettings} from framework properties, and the image it reads: no KVM needed. */
+/** {@link PvhGuestSettings} from a configuration, and the image it reads: no KVM needed. */
 class PvhGuestSettingsTest {
     private static PvhGuestSettings from(Map<String, String> properties) {
-        return PvhGuestSettings.from(properties::get);
+        return PvhGuestSettings.from(properties);
     }
 
-    /** xen.guest=kernel, xen.kernel=file, and {@code more} (key, value, key, value...). */
+    /** domid=1, kernel=file, and {@code more} (key, value, key, value...). */
     private static Map<String, String> kernel(String file, String... more) {
-        Map<String, String> p = new HashMap<>(Map.of("xen.guest", "kernel", "xen.kernel", file));
+        Map<String, String> p = new HashMap<>(Map.of("domid", "1", "kernel", file));
         for (int i = 0; i < more.length; i += 2) {
             p.put(more[i], more[i + 1]);
         }
@@ -29,17 +29,17 @@ class PvhGuestSettingsTest {
     }
 
     @Test
-    void bootsOnlyWhenAskedForAKernel() {
-        assertFalse(from(Map.of()).boot());
-        assertFalse(from(Map.of("xen.guest", "reference", "xen.kernel", "/x")).boot(), "another booter's guest");
-        assertFalse(from(Map.of("xen.guest.memory", "lots")).boot(), "settings are read only for a guest to boot");
-        assertTrue(from(Map.of("xen.guest", " kernel ", "xen.kernel", "/x")).boot());
+    void theDomidIsRequiredAndAGuestDomid() {
+        assertMessage("configuration xen.domain.kernel: domid is required (1..32751)", Map.of("kernel", "/k"));
+        assertMessage("configuration xen.domain.kernel: domid must be 1..32751: got 0", Map.of("domid", "0", "kernel", "/k"));
+        assertEquals(7, PvhGuestSettings.from(Map.of("domid", 7, "kernel", "/k")).domid(), "typed values too");
+        assertEquals("4.19", from(kernel("/k", "xen.version", "4.19")).xenVersion());
     }
 
     @Test
     void defaultsAreOneVcpu64MibAndNoCommandLine() {
         PvhGuestSettings s = from(kernel("/boot/pvh.elf"));
-        assertEquals(new PvhGuestSettings(true, Path.of("/boot/pvh.elf"), "", 1, 64L << 20), s);
+        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null), s);
         KvmConfig config = s.config(line -> { });
         assertEquals(1, config.vcpus());
         assertEquals(64L << 20, config.ramBytes());
@@ -48,8 +48,8 @@ class PvhGuestSettingsTest {
 
     @Test
     void readsEverySettingAndMakesTheKernelPathAbsolute() {
-        PvhGuestSettings s = from(kernel("some/dir/../pvh.elf", "xen.kernel.cmdline", " console=hvc0 quiet",
-                "xen.guest.vcpus", "4", "xen.guest.memory", "256"));
+        PvhGuestSettings s = from(kernel("some/dir/../pvh.elf", "cmdline", " console=hvc0 quiet",
+                "vcpus", "4", "memory", "256"));
         assertEquals(Path.of("some/pvh.elf").toAbsolutePath(), s.kernel());
         assertEquals(" console=hvc0 quiet", s.cmdline(), "the command line is the guest's, as given");
         assertEquals(4, s.vcpus());
@@ -59,31 +59,31 @@ class PvhGuestSettingsTest {
 
     @Test
     void memoryIsRoundedUpToTwoMib() {
-        assertEquals(2L << 20, from(kernel("/k", "xen.guest.memory", "1")).ramBytes());
-        assertEquals(66L << 20, from(kernel("/k", "xen.guest.memory", "65")).ramBytes());
-        assertEquals(KvmConfig.MAX_RAM, from(kernel("/k", "xen.guest.memory", "65536")).ramBytes());
+        assertEquals(2L << 20, from(kernel("/k", "memory", "1")).ramBytes());
+        assertEquals(66L << 20, from(kernel("/k", "memory", "65")).ramBytes());
+        assertEquals(KvmConfig.MAX_RAM, from(kernel("/k", "memory", "65536")).ramBytes());
     }
 
     @Test
     void badValuesNameTheProperty() {
-        assertMessage("xen.guest=kernel needs xen.kernel, the path of a PVH kernel image", Map.of("xen.guest", "kernel"));
-        assertMessage("xen.guest=kernel needs xen.kernel, the path of a PVH kernel image",
-                Map.of("xen.guest", "kernel", "xen.kernel", "  "));
-        assertMessage("xen.guest.vcpus must be 1..64: got 0", kernel("/k", "xen.guest.vcpus", "0"));
-        assertMessage("xen.guest.vcpus must be 1..64: got 65", kernel("/k", "xen.guest.vcpus", "65"));
-        assertMessage("xen.guest.vcpus must be a whole number: got \"two\"", kernel("/k", "xen.guest.vcpus", "two"));
-        assertMessage("xen.guest.memory must be 1..65536: got 0", kernel("/k", "xen.guest.memory", "0"));
-        assertMessage("xen.guest.memory must be 1..65536: got 65537", kernel("/k", "xen.guest.memory", "65537"));
-        assertMessage("xen.guest.memory must be a whole number: got \"64M\"", kernel("/k", "xen.guest.memory", "64M"));
-        assertMessage("xen.kernel.cmdline must be ASCII without NUL: character U+00E9 at index 1",
-                kernel("/k", "xen.kernel.cmdline", "r\u00e9sum\u00e9"));
-        assertMessage("xen.kernel.cmdline is 4096 characters long, at most 4095",
-                kernel("/k", "xen.kernel.cmdline", "x".repeat(4096)));
-        assertEquals(4095, from(kernel("/k", "xen.kernel.cmdline", "x".repeat(4095))).cmdline().length());
+        assertMessage("kernel is required: the path of a PVH kernel image", Map.of("domid", "1"));
+        assertMessage("kernel is required: the path of a PVH kernel image", Map.of("domid", "1", "kernel", "  "));
+        assertMessage("vcpus must be 1..64: got 0", kernel("/k", "vcpus", "0"));
+        assertMessage("vcpus must be 1..64: got 65", kernel("/k", "vcpus", "65"));
+        assertMessage("vcpus must be a whole number: got \"two\"", kernel("/k", "vcpus", "two"));
+        assertMessage("memory must be 1..65536: got 0", kernel("/k", "memory", "0"));
+        assertMessage("memory must be 1..65536: got 65537", kernel("/k", "memory", "65537"));
+        assertMessage("memory must be a whole number: got \"64M\"", kernel("/k", "memory", "64M"));
+        assertMessage("cmdline must be ASCII without NUL: character U+00E9 at index 1",
+                kernel("/k", "cmdline", "r\u00e9sum\u00e9"));
+        assertMessage("cmdline is 4096 characters long, at most 4095",
+                kernel("/k", "cmdline", "x".repeat(4096)));
+        assertEquals(4095, from(kernel("/k", "cmdline", "x".repeat(4095))).cmdline().length());
     }
 
     private static void assertMessage(String expected, Map<String, String> properties) {
-        assertEquals(expected, assertThrows(IllegalArgumentException.class, () -> from(properties)).getMessage());
+        String prefixed = expected.startsWith("configuration ") ? expected : "configuration xen.domain.kernel: " + expected;
+        assertEquals(prefixed, assertThrows(IllegalArgumentException.class, () -> from(properties)).getMessage());
     }
 
     @Test
@@ -96,18 +96,18 @@ class PvhGuestSettingsTest {
     @Test
     void aMissingUnreadableOrForeignImageIsNamed(@TempDir Path dir) throws IOException {
         Path missing = dir.resolve("nowhere.elf");
-        assertImage("xen.kernel: " + missing + " does not exist", missing);
-        assertImage("xen.kernel: " + dir + " is not a regular file", dir);
+        assertImage("kernel: " + missing + " does not exist", missing);
+        assertImage("kernel: " + dir + " is not a regular file", dir);
 
         Path text = Files.writeString(dir.resolve("notes.txt"), "not an ELF file at all, just some text here");
         String message = imageFailure(text);
-        assertTrue(message.startsWith("xen.kernel: " + text + " is not a PVH kernel image: "), message);
+        assertTrue(message.startsWith("kernel: " + text + " is not a PVH kernel image: "), message);
 
         // An ELF without the PVH entry note: parse's reason is passed on.
         byte[] plain = new PvhImageTest.Elf(true).load(PvhImageTest.ENTRY, PvhImageTest.CODE, 0x100).build();
         Path elf = Files.write(dir.resolve("plain.elf"), plain);
         message = imageFailure(elf);
-        assertEquals("xen.kernel: " + elf + " is not a PVH kernel image: not a PVH image: no XEN_ELFNOTE_PHYS32_ENTRY note",
+        assertEquals("kernel: " + elf + " is not a PVH kernel image: not a PVH image: no XEN_ELFNOTE_PHYS32_ENTRY note",
                 message);
     }
 

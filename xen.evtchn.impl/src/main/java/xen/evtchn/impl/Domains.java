@@ -1,5 +1,6 @@
 package xen.evtchn.impl;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
@@ -56,6 +57,21 @@ public final class Domains {
     /** The guest domain {@code domid}, or null. */
     public GuestDomain guest(int domid) {
         return get(domid) instanceof GuestDomain g ? g : null;
+    }
+
+    /** The guest domains' ids, ascending (a snapshot). */
+    public int[] domids() {
+        int[] ids = new int[16];
+        int n = 0;
+        for (int id = DomId.HOST + 1; id < DomId.FIRST_RESERVED; id++) {
+            if (byId.get(id) instanceof GuestDomain) {
+                if (n == ids.length) {
+                    ids = Arrays.copyOf(ids, n * 2);
+                }
+                ids[n++] = id;
+            }
+        }
+        return Arrays.copyOf(ids, n);
     }
 
     /** Event channels for backends that live in the host. */

@@ -16,10 +16,12 @@ abstract class EventDomain {
     final int domid;
     final PortTable ports;
     final StampedLock lock = new StampedLock();
+    final PortCounters counters;
 
     EventDomain(int domid, PortTable ports) {
         this.domid = domid;
         this.ports = ports;
+        this.counters = new PortCounters(ports.limit());
     }
 
     /** Makes a bound port pending, notifying {@code target} (a vCPU, or a host handle). */
@@ -58,7 +60,32 @@ abstract class EventDomain {
         return true;
     }
 
+    /** Raises a port in use, whatever it is bound to (a tool's inject); false if it is not in use. */
+    final boolean inject(int port) {
+        if (!ports.isValid(port)) {
+            return false;
+        }
+        long stamp = lock.tryOptimisticRead();
+        long e = ports.get(port);
+        if (!PortEntry.isBound(e)) {
+            return false;
+        }
+        raiseChecked(port, e, stamp);
+        return true;
+    }
+
+    /** Events sent from {@code port} since it was bound. */
+    public final long sentCount(int port) {
+        return counters.sentCount(port);
+    }
+
+    /** Events raised on {@code port} since it was bound. */
+    public final long raisedCount(int port) {
+        return counters.raisedCount(port);
+    }
+
     private void raiseChecked(int port, long e, long stamp) {
+        counters.raised(port);
         setPending(port, PortEntry.vcpu(e));
         if (!lock.validate(stamp)) {
             clearIfClosed(port);
@@ -92,6 +119,7 @@ abstract class EventDomain {
      */
     final void bindPort(int port, long entry) {
         clearPending(port);
+        counters.reset(port);
         ports.allocate(port, entry);
     }
 

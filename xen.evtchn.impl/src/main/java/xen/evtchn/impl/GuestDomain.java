@@ -200,6 +200,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         long e = ports.get(port);
         switch (PortEntry.type(e)) {
             case PortEntry.INTERDOMAIN -> {
+                counters.sent(port);
                 EventDomain peer = domains.get(PortEntry.remoteDom(e));
                 if (peer != null) {
                     peer.raiseFrom(PortEntry.remotePort(e), domid, port);
@@ -207,6 +208,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 return 0;
             }
             case PortEntry.IPI -> {
+                counters.sent(port);
                 raiseOwn(port, PortEntry.IPI, 0);
                 return 0;
             }
@@ -512,6 +514,11 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     /** The port's mask bit as the guest sees it. */
     public boolean isMasked(int port) {
         return ports.isValid(port) && delivery.isMasked(port);
+    }
+
+    /** Raises {@code port} whatever it is bound to (QEMU's xen-event-inject): 0, or -EINVAL if it is not in use. */
+    public int injectEvent(int port) {
+        return inject(port) ? 0 : -EINVAL;
     }
 
     /** Ports valid so far (Xen's valid_evtchns). */

@@ -1,8 +1,16 @@
 package xen.evtchn.impl;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.abi.DomId;
+import java.util.function.IntFunction;
+import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
 
@@ -21,6 +29,8 @@ final class HostBackends extends EventDomain implements EvtchnHost {
     final Domains domains;
     private final AtomicIntegerArray delivery;
     private final AtomicReferenceArray<HostHandle> handles = new AtomicReferenceArray<>(MAX_HANDLES);
+    /** Named handles, open or parked, by name. */
+    private final Map<String, HostHandle> named = new HashMap<>();
 
     HostBackends(Domains domains, int ports) {
         super(DomId.HOST, new PortTable(ports));
@@ -30,19 +40,67 @@ final class HostBackends extends EventDomain implements EvtchnHost {
 
     @Override
     public EvtchnHandle open() {
+        return register(id -> new HostHandle(this, id));
+    }
+
+    private HostHandle register(IntFunction<HostHandle> make) {
         for (int id = 0; id < MAX_HANDLES; id++) {
             if (handles.get(id) == null) {
-                HostHandle h = new HostHandle(this, id);
+                HostHandle h = make.apply(id);
                 if (handles.compareAndSet(id, null, h)) {
                     return h;
                 }
             }
         }
-        throw new IllegalStateException("all " + MAX_HANDLES + " host event channel handles are open");
+        throw new IllegalStateException("all " + MAX_HANDLES + " host event channel handles are open or parked");
     }
 
-    void closed(HostHandle h) {
+    /**
+     * A named handle: the parked one of that name taken over (same id, so its port entries still
+     * name it; same queue, so the events that came meanwhile are there), or a new one.
+     */
+    @Override
+    public synchronized EvtchnHandle open(String name) {
+        if (name == null || name.isEmpty() || name.length() > MAX_NAME) {
+            throw new IllegalArgumentException("a handle name must have 1 to " + MAX_NAME + " characters: "
+                    + (name == null ? "null" : "\"" + name.substring(0, Math.min(name.length(), MAX_NAME)) + "\""));
+        }
+        HostHandle parked = named.get(name);
+        if (parked != null && !parked.isParked()) {
+            throw new IllegalStateException("a handle named \"" + name + "\" is open");
+        }
+        HostHandle h;
+        if (parked != null) {
+            h = new HostHandle(this, parked.id, name, parked.events);
+            if (!handles.compareAndSet(parked.id, parked, h)) {
+                throw new IllegalStateException("the parked handle \"" + name + "\" lost its id");
+            }
+        } else {
+            h = register(id -> new HostHandle(this, id, name, new LinkedBlockingQueue<>()));
+        }
+        named.put(name, h);
+        return h;
+    }
+
+    @Override
+    public synchronized List<BackendState> backends() {
+        List<BackendState> all = new ArrayList<>();
+        for (HostHandle h : named.values()) {
+            all.add(h.state());
+        }
+        all.sort(Comparator.comparing(BackendState::name));
+        return all;
+    }
+
+    @Override
+    public synchronized boolean isParked(String name) {
+        HostHandle h = named.get(name);
+        return h != null && h.isParked();
+    }
+
+    synchronized void closed(HostHandle h) {
         handles.compareAndSet(h.id, h, null);
+        named.remove(h.name, h);
     }
 
     /**

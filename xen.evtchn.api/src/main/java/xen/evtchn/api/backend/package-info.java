@@ -1,6 +1,6 @@
 /** The API for host-side backends, shaped like libxenevtchn. */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package xen.evtchn.api.backend;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,7 +1,9 @@
 package xen.evtchn.api.host;
 
+import java.util.List;
 import java.util.function.IntConsumer;
 import org.osgi.annotation.versioning.ProviderType;
+import xen.evtchn.api.EventChannels;
 
 /** A domain of a {@link GuestHost}, as its booter and observers see it. Thread-safe. */
 @ProviderType
@@ -32,4 +34,26 @@ public interface DomainHandle {
      * caller's thread, if it has shut down already. A soft reset is not a shutdown.
      */
     void onShutdown(IntConsumer listener);
+
+    /** The ports in use (not free), in port order, with their bits and counters. */
+    List<PortInfo> ports();
+
+    /** Port {@code port} as {@link #ports()} shows it, or null if it is not valid or not in use. */
+    PortInfo port(int port);
+
+    /**
+     * Raises {@code port} as if its peer had sent on it (QEMU's xen-event-inject): its pending bit,
+     * then the upcall unless it is masked. Returns 0, or -EINVAL if the port is not valid or not
+     * in use.
+     */
+    int inject(int port);
+
+    /** The vCPU's timers. @throws IndexOutOfBoundsException if the domain has no such vCPU */
+    VcpuTimerInfo timers(int vcpu);
+
+    /**
+     * The domain's event channels, the operations its EVTCHNOP hypercalls reach, for tools and
+     * tests that act for the guest.
+     */
+    EventChannels eventChannels();
 }

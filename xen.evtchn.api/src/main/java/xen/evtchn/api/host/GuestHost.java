@@ -1,5 +1,6 @@
 package xen.evtchn.api.host;
 
+import java.util.List;
 import java.util.function.Consumer;
 import org.osgi.annotation.versioning.ProviderType;
 import xen.evtchn.api.HypercallHandler;
@@ -30,11 +31,38 @@ public interface GuestHost {
      * @throws IllegalArgumentException if {@code domid} is not a guest domain id
      * @throws IllegalStateException    if domain {@code domid} exists
      */
-    DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines);
+    default DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines) {
+        return createDomain(domid, vcpus, consoleLines, null);
+    }
+
+    /**
+     * {@link #createDomain(int, VcpuBackend, Consumer)} for a guest that is to see Xen
+     * {@code xenVersion} ("major.minor", e.g. "4.17"; null for the host's default, {@value #DEFAULT_XEN_VERSION}).
+     *
+     * @throws IllegalArgumentException also for a version that is not major.minor within
+     *                                  XENVER_version's range (major 0..32767, minor 0..65535)
+     */
+    DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines, String xenVersion);
+
+    /** The Xen version guests see unless their domain says otherwise. */
+    String DEFAULT_XEN_VERSION = "4.17";
 
     /**
      * Destroys domain {@code domid}: stops its timers and removes it; ports of other domains bound
      * to it return to unbound. Stop its vCPUs first. False if there was no such domain.
      */
     boolean destroyDomain(int domid);
+
+    /** The domains of this host, by domid. */
+    List<DomainHandle> domains();
+
+    /** Domain {@code domid}, or null if there is none. */
+    DomainHandle domain(int domid);
+
+    /**
+     * The timer provider the host's timers run on now, as a line for people: its name and ranking
+     * (from its service properties), or that there is none and armed timers are parked until one
+     * comes.
+     */
+    String timerProvider();
 }

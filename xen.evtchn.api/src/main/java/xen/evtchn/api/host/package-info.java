@@ -4,7 +4,7 @@
  * handlers and follow them through {@link xen.evtchn.api.host.DomainHandle}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,6 +1,7 @@
 package xen.evtchn.impl.host;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -8,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -15,39 +17,95 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.backend.BackendState;
+import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
+import xen.evtchn.api.host.PortInfo;
+import xen.evtchn.api.host.VcpuTimerInfo;
+import xen.evtchn.impl.GuestDomain;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.PrefixedLineSink;
 import xen.evtchn.impl.hypercall.TokenBucket;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
+import xen.evtchn.impl.time.ParkedTimers;
+import xen.evtchn.impl.time.TimerState;
+import xen.evtchn.impl.time.VcpuTimers;
 
 /**
- * The host as a service: one {@link XenHost} on the timer provider it is given, offered to guest
- * booters as a {@link GuestHost}. Each domain's SCHEDOP_shutdown reaches that domain's
- * {@link DomainHandle} listeners. Deactivation destroys the domains that are left.
+ * The host as a service: one {@link XenHost}, offered to guest booters as a {@link GuestHost} and
+ * to host-side backends as an {@link EvtchnHost}. Each domain's SCHEDOP_shutdown reaches that
+ * domain's {@link DomainHandle} listeners. Deactivation destroys the domains that are left.
+ * <p>
+ * The timer provider is a dynamic, greedy reference: the best-ranked {@link TimerProvider}
+ * service is used, and when it changes every armed timer of every domain moves to the new one
+ * with its deadline ({@link XenHost#useTimers}); with none, timers are parked
+ * ({@link ParkedTimers}) until one comes. Domains live on through every swap.
  * <p>
  * Hypercall handlers registered as services with the property {@value HypercallHandler#NUMBER_PROPERTY}
  * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
  * hypercall the host does not have; a number the host already handles is refused with a message.
  */
-@Component(service = GuestHost.class, immediate = true)
-public final class HostComponent implements GuestHost {
+@Component(service = {GuestHost.class, EvtchnHost.class}, immediate = true)
+public final class HostComponent implements GuestHost, EvtchnHost {
     /** Longest console line passed on in one piece, in bytes. */
     static final int MAX_CONSOLE_LINE = 1024;
 
-    private final XenHost xen;
+    private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, this::shutdown);
     private final ConcurrentMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    /** The provider in use and its description; both change under this object's monitor. */
+    private TimerProvider provider;
+    private String providerLine = ParkedTimers.INSTANCE.toString();
 
     @Activate
-    public HostComponent(@Reference TimerProvider timers) {
-        this.xen = new XenHost(Objects.requireNonNull(timers, "timers"), this::shutdown);
+    public HostComponent() {
+    }
+
+    /** A host on {@code timers}, without a framework (tests, benchmarks, embedding). */
+    public HostComponent(TimerProvider timers) {
+        bindTimers(Objects.requireNonNull(timers, "timers"), Map.of("provider.name", timers.getClass().getSimpleName()));
+    }
+
+    /** A better provider came (or the first): every timer moves to it. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void bindTimers(TimerProvider timers, Map<String, Object> properties) {
+        provider = timers;
+        providerLine = describe(properties);
+        xen.useTimers(timers);
+    }
+
+    /** The provider went: timers park until the next one, unless SCR has bound that already. */
+    synchronized void unbindTimers(TimerProvider timers) {
+        if (provider == timers) {
+            provider = null;
+            providerLine = ParkedTimers.INSTANCE.toString();
+            xen.useTimers(ParkedTimers.INSTANCE);
+        }
+    }
+
+    /** "precise (ranking 100, service.id 7)" from a provider's service properties. */
+    static String describe(Map<String, Object> properties) {
+        Object name = properties.getOrDefault("provider.name", properties.get("component.name"));
+        Object ranking = properties.getOrDefault(Constants.SERVICE_RANKING, 0);
+        return (name == null ? "unnamed" : name) + " (ranking " + ranking + ", service.id "
+                + properties.get(Constants.SERVICE_ID) + ")";
+    }
+
+    @Override
+    public synchronized String timerProvider() {
+        return providerLine;
     }
 
     @Deactivate
@@ -98,9 +156,10 @@ public final class HostComponent implements GuestHost {
     }
 
     @Override
-    public DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines) {
+    public DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines, String xenVersion) {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
+        XenVersionInfo version = xenVersion == null ? XenVersionInfo.DEFAULT : XenVersionInfo.parse(xenVersion);
         Domain handle = new Domain(domid, vcpus.vcpuCount());
         // In the table before the domain exists, so no shutdown can miss its handle.
         if (domains.putIfAbsent(domid, handle) != null) {
@@ -109,7 +168,7 @@ public final class HostComponent implements GuestHost {
         try {
             DomainConsole console = new DomainConsole(
                     new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""), TokenBucket.defaults());
-            handle.platform = xen.createDomain(domid, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, console);
+            handle.platform = xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console);
             return handle;
         } catch (RuntimeException e) {
             domains.remove(domid, handle);
@@ -122,6 +181,38 @@ public final class HostComponent implements GuestHost {
         Domain handle = domains.remove(domid);
         boolean destroyed = xen.destroyDomain(domid);
         return handle != null && destroyed;
+    }
+
+    @Override
+    public List<DomainHandle> domains() {
+        List<DomainHandle> all = new ArrayList<>(domains.values());
+        all.sort(Comparator.comparingInt(DomainHandle::domid));
+        return all;
+    }
+
+    @Override
+    public DomainHandle domain(int domid) {
+        return domains.get(domid);
+    }
+
+    @Override
+    public EvtchnHandle open() {
+        return xen.domains().host().open();
+    }
+
+    @Override
+    public EvtchnHandle open(String name) {
+        return xen.domains().host().open(name);
+    }
+
+    @Override
+    public List<BackendState> backends() {
+        return xen.domains().host().backends();
+    }
+
+    @Override
+    public boolean isParked(String name) {
+        return xen.domains().host().isParked(name);
     }
 
     /** XenHost's ShutdownListener: on the vCPU thread of the SCHEDOP_shutdown. */
@@ -194,6 +285,59 @@ public final class HostComponent implements GuestHost {
             for (IntConsumer l : toCall) {
                 l.accept(why);
             }
+        }
+
+        /** The platform, once createDomain has made it. */
+        private DomainPlatform platform() {
+            DomainPlatform p = platform;
+            if (p == null) {
+                throw new IllegalStateException("dom" + domid + " is being created");
+            }
+            return p;
+        }
+
+        @Override
+        public List<PortInfo> ports() {
+            GuestDomain d = platform().domain();
+            List<PortInfo> all = new ArrayList<>();
+            for (int port = 1; port < d.validPorts(); port++) {
+                PortInfo info = info(d, port);
+                if (info != null) {
+                    all.add(info);
+                }
+            }
+            return all;
+        }
+
+        @Override
+        public PortInfo port(int port) {
+            return info(platform().domain(), port);
+        }
+
+        private static PortInfo info(GuestDomain d, int port) {
+            PortStatus status = d.status(DomId.SELF, port);
+            if (status.error() != 0 || status.status() == EvtchnStat.CLOSED) {
+                return null;
+            }
+            return new PortInfo(port, status, d.isPending(port), d.isMasked(port), d.sentCount(port), d.raisedCount(port));
+        }
+
+        @Override
+        public int inject(int port) {
+            return platform().domain().injectEvent(port);
+        }
+
+        @Override
+        public VcpuTimerInfo timers(int vcpu) {
+            Objects.checkIndex(vcpu, vcpus);
+            VcpuTimers t = platform().time().timers();
+            TimerState s = t.state(vcpu);
+            return new VcpuTimerInfo(vcpu, t.clock().now(), s.singleshot(), s.period(), s.periodicNext(), t.fired(vcpu));
+        }
+
+        @Override
+        public EventChannels eventChannels() {
+            return platform().domain();
         }
 
         @Override

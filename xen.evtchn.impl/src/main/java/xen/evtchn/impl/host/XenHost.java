@@ -30,7 +30,9 @@ public final class XenHost {
     private final Domains domains = new Domains();
     private final Platforms platforms = new Platforms();
     private final HypercallDispatcher dispatcher = new HypercallDispatcher();
-    private final TimerProvider timers;
+    /** Guards {@link #timers} against a domain created while every domain's timers move. */
+    private final Object timerLock = new Object();
+    private TimerProvider timers;
 
     public XenHost(TimerProvider timers, ShutdownListener shutdowns) {
         this.timers = timers;
@@ -53,6 +55,29 @@ public final class XenHost {
         return platforms;
     }
 
+    /** The provider the timers run on now. */
+    public TimerProvider timers() {
+        synchronized (timerLock) {
+            return timers;
+        }
+    }
+
+    /**
+     * Moves every domain's armed timers to {@code next} with their deadlines (VcpuTimers.moveTo:
+     * none lost, none fired twice); domains created from now on use it.
+     */
+    public void useTimers(TimerProvider next) {
+        synchronized (timerLock) {
+            timers = next;
+            for (int domid : domains.domids()) {
+                DomainPlatform p = platforms.get(domid);
+                if (p != null) {
+                    p.time().timers().moveTo(next);
+                }
+            }
+        }
+    }
+
     /**
      * Creates guest domain {@code domid} on {@code vcpus}: system time starts now, and every
      * vCPU's vcpu_time_info is written before the guest runs (it moves with shared_info and
@@ -60,15 +85,22 @@ public final class XenHost {
      */
     public DomainPlatform createDomain(int domid, GuestWidth width, VcpuBackend vcpus, XenVersionInfo version,
             DomainConsole console) {
-        GuestDomain d = domains.create(domid, width, vcpus);
-        long boot = System.nanoTime();
-        long tscAtBoot = vcpus.tsc();
-        DomainTime time = new DomainTime(new GuestClock(System::nanoTime, boot), vcpus.vcpuCount(), timers,
-                vcpus.tscHz(), tscAtBoot, vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
-        for (int v = 0; v < vcpus.vcpuCount(); v++) {
-            time.writeTimeInfo(d.vcpuInfo(v));
+        synchronized (timerLock) {
+            GuestDomain d = domains.create(domid, width, vcpus);
+            long boot = System.nanoTime();
+            long tscAtBoot = vcpus.tsc();
+            DomainTime time = new DomainTime(new GuestClock(System::nanoTime, boot), vcpus.vcpuCount(), timers,
+                    vcpus.tscHz(), tscAtBoot, vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
+            for (int v = 0; v < vcpus.vcpuCount(); v++) {
+                time.writeTimeInfo(d.vcpuInfo(v));
+            }
+            try {
+                return platforms.create(d, version, console, time);
+            } catch (RuntimeException e) {
+                domains.destroy(domid);
+                throw e;
+            }
         }
-        return platforms.create(d, version, console, time);
     }
 
     /** Stops the domain's timers and removes it; its peers' ports return to unbound. False if there was none. */

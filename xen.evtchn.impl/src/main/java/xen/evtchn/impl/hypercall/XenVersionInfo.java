@@ -53,6 +53,25 @@ public final class XenVersionInfo {
         this.changesetBytes = XenString.encode(changeset, XenVer.CHANGESET_LEN);
     }
 
+    /**
+     * {@link #DEFAULT} with the version "major.minor" (e.g. "4.19"), as a configuration gives it.
+     *
+     * @throws IllegalArgumentException naming the value, if it is not two decimal numbers in range
+     */
+    public static XenVersionInfo parse(String version) {
+        String v = version.strip();
+        int dot = v.indexOf('.');
+        try {
+            if (dot > 0 && dot < 6 && v.length() - dot <= 6 && v.indexOf('.', dot + 1) < 0) {
+                return DEFAULT.withVersion(Integer.parseInt(v, 0, dot, 10), Integer.parseInt(v, dot + 1, v.length(), 10));
+            }
+        } catch (IllegalArgumentException notNumbersInRange) {
+            // NumberFormatException too; the message below says what is wanted
+        }
+        throw new IllegalArgumentException("a Xen version is major.minor (major 0..32767, minor 0..65535), e.g. 4.17: got \""
+                + (v.length() > 20 ? v.substring(0, 20) + "..." : v) + "\"");
+    }
+
     /** This one with another version number, e.g. {@code DEFAULT.withVersion(4, 19)}. */
     public XenVersionInfo withVersion(int major, int minor) {
         return new XenVersionInfo(major, minor, extraVersion, compileInfo, capabilities, changeset);

@@ -1,0 +1,105 @@
+package xen.evtchn.api.host;
+
+import java.util.Map;
+import xen.evtchn.api.abi.DomId;
+
+/**
+ * Reads a domain's Config Admin configuration (a factory configuration of a guest booter, e.g.
+ * {@code xen.domain.reference}), which an operator wrote and so is not trusted: every value is
+ * checked, and a bad one is refused with a message naming the factory PID and the property.
+ * Values may be typed (Integer, Long, Boolean) or strings, as a configuration file gives them.
+ * The properties every booter shares: {@value #DOMID} (required) and {@value #XEN_VERSION}.
+ */
+public final class DomainConfiguration {
+    public static final String DOMID = "domid";
+    public static final String VCPUS = "vcpus";
+    public static final String XEN_VERSION = "xen.version";
+    /** The service property of a booted domain's DomainHandle: its domid. */
+    public static final String DOMAIN_PROPERTY = "xen.domain";
+    /** The service property of a booted domain's DomainHandle: which booter's guest it is. */
+    public static final String GUEST_PROPERTY = "xen.guest";
+
+    private final String pid;
+    private final Map<String, ?> properties;
+
+    public DomainConfiguration(String pid, Map<String, ?> properties) {
+        this.pid = pid;
+        this.properties = properties;
+    }
+
+    /** The guest domid, 1..32751. */
+    public int domid() {
+        if (properties.get(DOMID) == null) {
+            throw refused(DOMID + " is required (1.." + (DomId.FIRST_RESERVED - 1) + ")");
+        }
+        return integer(DOMID, 0, 1, DomId.FIRST_RESERVED - 1);
+    }
+
+    /** The Xen version the guest sees, "major.minor", or null for the host's default (checked by the host). */
+    public String xenVersion() {
+        return string(XEN_VERSION, null);
+    }
+
+    /** A whole number in min..max, or {@code fallback} if absent. */
+    public int integer(String name, int fallback, int min, int max) {
+        Object value = properties.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        long n;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            n = ((Number) value).longValue();
+        } else {
+            String s = value.toString().strip();
+            try {
+                n = Long.parseLong(s);
+            } catch (NumberFormatException e) {
+                throw refused(name + " must be a whole number: got \"" + shortened(s) + "\"");
+            }
+        }
+        if (n < min || n > max) {
+            throw refused(name + " must be " + min + ".." + max + ": got " + n);
+        }
+        return (int) n;
+    }
+
+    /** true or false, or {@code fallback} if absent. */
+    public boolean bool(String name, boolean fallback) {
+        Object value = properties.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        return switch (value.toString().strip()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw refused(name + " must be true or false: got \"" + shortened(value.toString()) + "\"");
+        };
+    }
+
+    /** A string, or {@code fallback} if absent or blank. */
+    public String string(String name, String fallback) {
+        Object value = properties.get(name);
+        if (value == null || value.toString().isBlank()) {
+            return fallback;
+        }
+        return value.toString().strip();
+    }
+
+    /** The string as given, unstripped, or {@code fallback} if absent. */
+    public String raw(String name, String fallback) {
+        Object value = properties.get(name);
+        return value == null ? fallback : value.toString();
+    }
+
+    /** An IllegalArgumentException naming the configuration. */
+    public IllegalArgumentException refused(String why) {
+        return new IllegalArgumentException("configuration " + pid + ": " + why);
+    }
+
+    private static String shortened(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+}
