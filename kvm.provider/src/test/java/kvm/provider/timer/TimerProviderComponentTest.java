@@ -1,6 +1,7 @@
 package kvm.provider.timer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -55,6 +56,29 @@ class TimerProviderComponentTest {
             assertEquals(TimerProviderComponent.PORTABLE, c.name());
             assertEquals("PreciseTimerProvider failed to open: timerfd_create failed: EMFILE",
                     c.properties().get(TimerProviderComponent.FALLBACK_PROPERTY));
+        } finally {
+            c.provider().close();
+        }
+    }
+
+    @Test
+    void aConfiguredKindAndRankingAreCheckedAndUsed() {
+        var context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {org.osgi.framework.BundleContext.class}, (proxy, method, args) -> {
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        IllegalArgumentException kind = assertThrows(IllegalArgumentException.class,
+                () -> new TimerProviderComponent(context, java.util.Map.of("kind", "fastest")));
+        assertEquals("configuration xen.timer: kind must be best, precise or portable: got \"fastest\"", kind.getMessage());
+        IllegalArgumentException ranking = assertThrows(IllegalArgumentException.class,
+                () -> new TimerProviderComponent(context, java.util.Map.of("ranking", "high")));
+        assertEquals("configuration xen.timer: ranking must be a whole number: got \"high\"", ranking.getMessage());
+        assertEquals(300, TimerProviderComponent.ranking(" 300"));
+        assertEquals(null, TimerProviderComponent.ranking(null));
+        TimerProviderComponent.Choice c = new TimerProviderComponent.Choice(new PortableTimerProvider(), "portable", 50, null)
+                .withRanking(7);
+        try {
+            assertEquals(7, c.properties().get(org.osgi.framework.Constants.SERVICE_RANKING));
         } finally {
             c.provider().close();
         }

@@ -99,8 +99,8 @@ public final class HostComponent implements GuestHost, EvtchnHost {
     static String describe(Map<String, Object> properties) {
         Object name = properties.getOrDefault("provider.name", properties.get("component.name"));
         Object ranking = properties.getOrDefault(Constants.SERVICE_RANKING, 0);
-        return (name == null ? "unnamed" : name) + " (ranking " + ranking + ", service.id "
-                + properties.get(Constants.SERVICE_ID) + ")";
+        Object id = properties.get(Constants.SERVICE_ID);
+        return (name == null ? "unnamed" : name) + " (ranking " + ranking + (id == null ? "" : ", service.id " + id) + ")";
     }
 
     @Override
