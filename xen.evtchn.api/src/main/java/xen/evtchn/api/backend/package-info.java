@@ -1,4 +1,7 @@
-/** The API for host-side backends, shaped like libxenevtchn. */
+/**
+ * The API for host-side backends, shaped like libxenevtchn. 1.1: named handles, which hand their
+ * ports over from one owner to the next ({@link xen.evtchn.api.backend.BackendState}).
+ */
 @Export
 @Version("1.1.0")
 package xen.evtchn.api.backend;

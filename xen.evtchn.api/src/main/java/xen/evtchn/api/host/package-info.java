@@ -1,7 +1,11 @@
 /**
  * A running host as a service: {@link xen.evtchn.api.host.GuestHost} lets a guest booter (a
  * bundle that brings up vCPUs and runs a guest on them) create domains on the host's hypercall
- * handlers and follow them through {@link xen.evtchn.api.host.DomainHandle}.
+ * handlers and follow them through {@link xen.evtchn.api.host.DomainHandle}, which also shows tools
+ * a domain's ports ({@link xen.evtchn.api.host.PortInfo}) and timers
+ * ({@link xen.evtchn.api.host.VcpuTimerInfo}). {@link xen.evtchn.api.host.DomainConfiguration}
+ * reads a booter's Config Admin configuration. 1.1: those, and the domains and timer provider of a
+ * host.
  */
 @Export
 @Version("1.1.0")
