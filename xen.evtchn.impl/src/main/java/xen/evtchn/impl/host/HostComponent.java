@@ -183,16 +183,23 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         return handle != null && destroyed;
     }
 
+    /** The domains made whole: one being created is left out until it is. */
     @Override
     public List<DomainHandle> domains() {
-        List<DomainHandle> all = new ArrayList<>(domains.values());
+        List<DomainHandle> all = new ArrayList<>();
+        for (Domain d : domains.values()) {
+            if (d.platform != null) {
+                all.add(d);
+            }
+        }
         all.sort(Comparator.comparingInt(DomainHandle::domid));
         return all;
     }
 
     @Override
     public DomainHandle domain(int domid) {
-        return domains.get(domid);
+        Domain d = domains.get(domid);
+        return d != null && d.platform != null ? d : null;
     }
 
     @Override
