@@ -47,6 +47,20 @@ class XenVersionHandlerTest {
     }
 
     @Test
+    void aConfiguredVersionIsMajorDotMinorInRange() {
+        XenVersionInfo v = XenVersionInfo.parse(" 4.19 ");
+        assertEquals(4, v.major());
+        assertEquals(19, v.minor());
+        assertEquals(32767, XenVersionInfo.parse("32767.65535").major());
+        for (String bad : new String[] {"4", "4.", ".17", "4.17.1", "four.17", "32768.0", "4.65536", "-1.2", "4.1x"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> XenVersionInfo.parse(bad), bad);
+            assertEquals("a Xen version is major.minor (major 0..32767, minor 0..65535), e.g. 4.17: got \"" + bad + "\"",
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void versionIsMajorShiftedSixteenOrMinorAndIgnoresItsArgument() {
         assertEquals(0x0004_0011, g.call(XEN_VERSION, 0, 0), "4.17 by default");
         assertEquals(0x0004_0011, g.call(XEN_VERSION, 0, 0xDEAD_BEEF_0000L), "the argument is not a buffer");
