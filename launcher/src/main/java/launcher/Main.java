@@ -37,13 +37,13 @@ import org.osgi.framework.launch.FrameworkFactory;
  * and, by default, boots the reference guest as domain 1 and follows it to its shutdown; with
  * {@code --kernel FILE} it boots that PVH kernel image on KVM as domain 1 instead.
  * <p>
- * The guest is booted inside the framework by a DS component that reads the framework properties
- * this launcher sets: reference.guest's for {@code xen.guest}=reference ({@code xen.guest.vcpus},
- * {@code .hz}, {@code .seconds}, {@code .ipis}), kvm.provider's for {@code xen.guest}=kernel
- * ({@code xen.kernel} (an absolute path), {@code xen.kernel.cmdline}, {@code xen.guest.vcpus},
- * {@code xen.guest.memory} in MiB). The guest's console (and the reference guest's live event
- * summary, or the KVM host's messages) are printed by the bundles. The launcher shares no classes
- * with them: it follows the domain's service, registered with {@code xen.domain} and
+ * The guest is booted inside the framework by a DS component configured through Config Admin:
+ * the launcher writes one factory configuration, {@value #REFERENCE_PID} (domid 1, vcpus, hz,
+ * seconds, ipis) or {@value #KERNEL_PID} (domid 1, kernel (an absolute path), cmdline, vcpus,
+ * memory in MiB), by reflection ({@link Configurations}). The guest's console (and the reference
+ * guest's live event summary, or the KVM host's messages) are printed by the bundles. The
+ * launcher shares no classes with them: it follows the domain's service, registered with
+ * {@code xen.domain} and
  * {@code xen.guest} (reference or kernel), until it carries {@code xen.shutdown} (the reason's
  * name) and {@code xen.shutdown.code}, then stops the framework and exits with
  * {@link #exitStatus(int, boolean)}. If the guest's component fails to activate (bad settings, an
@@ -61,16 +61,21 @@ public final class Main {
     /** System property naming the bundle directory (the {@code --bundles} option wins). */
     public static final String BUNDLES_PROPERTY = "launcher.bundles";
 
-    /** Framework properties read by the guests' launcher components: which guest, and its settings. */
+    /** The factory PIDs of the guests' booter components, and the domain's configuration properties. */
+    static final String REFERENCE_PID = "xen.domain.reference";
+    static final String KERNEL_PID = "xen.domain.kernel";
+    static final String DOMID = "domid";
+    static final String VCPUS = "vcpus";
+    static final String HZ = "hz";
+    static final String SECONDS = "seconds";
+    static final String IPIS = "ipis";
+    static final String MEMORY = "memory";
+    static final String KERNEL = "kernel";
+    static final String CMDLINE = "cmdline";
+    /** The domain the launcher boots. */
+    static final int GUEST_DOMID = 1;
+    /** The service property naming a domain's booter, and its values: the reference guest, or a PVH kernel on KVM. */
     static final String GUEST = "xen.guest";
-    static final String GUEST_VCPUS = "xen.guest.vcpus";
-    static final String GUEST_HZ = "xen.guest.hz";
-    static final String GUEST_SECONDS = "xen.guest.seconds";
-    static final String GUEST_IPIS = "xen.guest.ipis";
-    static final String GUEST_MEMORY = "xen.guest.memory";
-    static final String KERNEL = "xen.kernel";
-    static final String KERNEL_CMDLINE = "xen.kernel.cmdline";
-    /** The values of {@value #GUEST}: the reference guest, or a PVH kernel on KVM. */
     static final String REFERENCE_GUEST = "reference";
     static final String KERNEL_GUEST = "kernel";
     /** The service properties of the guest's domain. */
@@ -164,17 +169,21 @@ public final class Main {
             return kernel == null ? REFERENCE_GUEST : KERNEL_GUEST;
         }
 
-        /** The framework properties that tell the guest's component what to boot. */
-        Map<String, String> guestProperties() {
+        /** The factory PID whose configuration boots the guest. */
+        String guestPid() {
+            return kernel == null ? REFERENCE_PID : KERNEL_PID;
+        }
+
+        /** The guest domain's configuration, typed as its booter's metatype says; empty with --no-guest. */
+        Map<String, Object> guestConfiguration() {
             if (!guest) {
                 return Map.of();
             }
             if (kernel != null) {
-                return Map.of(GUEST, KERNEL_GUEST, KERNEL, kernel.toString(), KERNEL_CMDLINE, cmdline,
-                        GUEST_VCPUS, Integer.toString(vcpus), GUEST_MEMORY, Integer.toString(memory));
+                return Map.of(DOMID, GUEST_DOMID, KERNEL, kernel.toString(), CMDLINE, cmdline, VCPUS, vcpus, MEMORY,
+                        memory);
             }
-            return Map.of(GUEST, REFERENCE_GUEST, GUEST_VCPUS, Integer.toString(vcpus), GUEST_HZ,
-                    Integer.toString(hz), GUEST_SECONDS, Integer.toString(seconds), GUEST_IPIS, Boolean.toString(ipis));
+            return Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds, IPIS, ipis);
         }
 
         /** The guest's domain service, as its component registers it. */
@@ -531,6 +540,15 @@ public final class Main {
 
                 int status = failures.isEmpty() ? 0 : 1;
                 if (guest != null) {
+                    String refused = Configurations.create(context, options.guestPid(), "dom" + GUEST_DOMID,
+                            options.guestConfiguration());
+                    if (refused != null) {
+                        if (!options.verbose()) {
+                            out.print(tables);
+                        }
+                        err.println("launcher: " + refused);
+                        return 1;
+                    }
                     status = followGuest(context, guest, tables);
                 }
                 if (options.stay()) {
@@ -602,7 +620,6 @@ public final class Main {
                     config.put(key, System.getProperty(key));
                 }
             }
-            config.putAll(options.guestProperties());
             config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
             config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
             Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();

@@ -45,8 +45,11 @@ class MainIT {
 
     private static final List<String> COMPONENTS = List.of(
             "kvm.provider.timer.TimerProviderComponent",
-            "kvm.provider.kvm.PvhGuestLauncher",
             "xen.evtchn.impl.host.HostComponent",
+            "xen.evtchn.impl.shell.XenCommands");
+    /** The guest booters, which wait for a domain's configuration (none with --no-guest). */
+    private static final List<String> BOOTERS = List.of(
+            "kvm.provider.kvm.PvhGuestLauncher",
             "reference.guest.ReferenceGuestLauncher");
 
     private static Path builtBundles() {
@@ -66,8 +69,12 @@ class MainIT {
         }
         assertEquals(EXPECTED.size(), states.size(), "one row per bundle:\n" + result.out());
         for (String component : COMPONENTS) {
-            assertTrue(result.out().lines().anyMatch(l -> l.startsWith(component + " ") && l.contains(" ACTIVE ")),
+            assertTrue(result.out().lines().anyMatch(l -> l.contains(component + " ") && l.contains(" ACTIVE")),
                     component + " ACTIVE in\n" + result.out());
+        }
+        for (String booter : BOOTERS) {
+            assertTrue(result.out().lines().anyMatch(l -> l.contains(booter + " ") && l.contains(" NO CONFIGURATION")),
+                    booter + " NO CONFIGURATION in\n" + result.out());
         }
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("All " + (EXPECTED.size() - 1) + " bundles are ACTIVE."), result.out());
@@ -206,7 +213,7 @@ class MainIT {
 
             assertEquals(1, run.status(), all);
             assertTrue(run.err().contains("FAILED: kvm.provider component kvm.provider.kvm.PvhGuestLauncher failed to"
-                    + " activate: java.lang.IllegalArgumentException: xen.kernel: " + notAnImage.toAbsolutePath()
+                    + " activate: java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: " + notAnImage.toAbsolutePath()
                     + " is not a PVH kernel image: "), all);
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "it did not wait for the timeout");
         } finally {

@@ -131,13 +131,14 @@ class MainTest {
         Main.Options o = Main.parse(new String[] {"--bundles", "b"});
         assertTrue(o.guest() && o.ipis() && !o.stay() && !o.verbose());
         assertEquals(List.of(2, 100, 5), List.of(o.vcpus(), o.hz(), o.seconds()));
-        assertEquals(Map.of("xen.guest", "reference", "xen.guest.vcpus", "2", "xen.guest.hz", "100",
-                "xen.guest.seconds", "5", "xen.guest.ipis", "true"), o.guestProperties());
+        assertEquals("xen.domain.reference", o.guestPid());
+        assertEquals(Map.of("domid", 1, "vcpus", 2, "hz", 100, "seconds", 5, "ipis", true), o.guestConfiguration(),
+                "typed as the booter's metatype says");
         assertEquals(Duration.ofSeconds(65), o.guestDeadline());
 
         Main.Options none = Main.parse(new String[] {"--bundles", "b", "--no-guest", "--stay", "--verbose"});
         assertTrue(!none.guest() && none.stay() && none.verbose());
-        assertEquals(Map.of(), none.guestProperties(), "no xen.guest: the guest's component boots nothing");
+        assertEquals(Map.of(), none.guestConfiguration(), "no configuration: no booter runs");
     }
 
     @Test
@@ -147,8 +148,8 @@ class MainTest {
         assertEquals(List.of(64, 10_000, 86_400), List.of(o.vcpus(), o.hz(), o.seconds()));
         assertFalse(o.ipis());
         assertEquals(Duration.ofSeconds(7), o.timeout());
-        assertEquals("false", o.guestProperties().get("xen.guest.ipis"));
-        assertEquals("64", o.guestProperties().get("xen.guest.vcpus"));
+        assertEquals(false, o.guestConfiguration().get("ipis"));
+        assertEquals(64, o.guestConfiguration().get("vcpus"));
     }
 
     @Test
@@ -173,16 +174,16 @@ class MainTest {
         assertEquals("kernel", o.guestName());
         assertEquals(List.of(1, 64), List.of(o.vcpus(), o.memory()), "one vCPU and 64 MiB by default");
         assertEquals("", o.cmdline());
-        assertEquals(Map.of("xen.guest", "kernel", "xen.kernel", kernel.toAbsolutePath().toString(),
-                "xen.kernel.cmdline", "", "xen.guest.vcpus", "1", "xen.guest.memory", "64"), o.guestProperties());
+        assertEquals("xen.domain.kernel", o.guestPid());
+        assertEquals(Map.of("domid", 1, "kernel", kernel.toAbsolutePath().toString(), "cmdline", "", "vcpus", 1,
+                "memory", 64), o.guestConfiguration());
         assertEquals("(&(xen.domain=*)(xen.guest=kernel))", o.guestFilter());
         assertEquals(null, o.guestDeadline(), "a kernel runs until it shuts down");
 
         Main.Options all = Main.parse(new String[] {"--bundles", "b", "--kernel=" + kernel, "--cmdline",
                 "console=hvc0 hostile=triple-fault", "--memory=65536", "--vcpus", "4"});
-        assertEquals(Map.of("xen.guest", "kernel", "xen.kernel", kernel.toAbsolutePath().toString(),
-                "xen.kernel.cmdline", "console=hvc0 hostile=triple-fault", "xen.guest.vcpus", "4",
-                "xen.guest.memory", "65536"), all.guestProperties());
+        assertEquals(Map.of("domid", 1, "kernel", kernel.toAbsolutePath().toString(), "cmdline",
+                "console=hvc0 hostile=triple-fault", "vcpus", 4, "memory", 65536), all.guestConfiguration());
         assertEquals("", Main.parse(new String[] {"--kernel", kernel.toString(), "--cmdline="}).cmdline());
 
         Main.Options reference = Main.parse(new String[] {"--bundles", "b"});
@@ -197,7 +198,7 @@ class MainTest {
         Main.Options o = Main.parse(new String[] {"--kernel", "pom.xml"});
         assertTrue(o.kernel().isAbsolute(), o.kernel().toString());
         assertEquals(Path.of("pom.xml").toAbsolutePath(), o.kernel());
-        assertEquals(o.kernel().toString(), o.guestProperties().get("xen.kernel"));
+        assertEquals(o.kernel().toString(), o.guestConfiguration().get("kernel"));
     }
 
     @Test
@@ -231,13 +232,13 @@ class MainTest {
                 java.lang.reflect.InvocationTargetException
                 	at java.base/jdk.internal.reflect.DirectConstructorHandleAccessor.newInstance(X.java:74)
                 	at launcher.Main.main(Main.java:144)
-                Caused by: java.lang.IllegalArgumentException: xen.kernel: /k is not a PVH kernel image: bad ELF magic at offset 0
+                Caused by: java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: /k is not a PVH kernel image: bad ELF magic at offset 0
                 	at kvm.provider.kvm.PvhGuestSettings.image(PvhGuestSettings.java:116)
                 	... 51 more
                 Caused by: java.lang.IllegalArgumentException: bad ELF magic at offset 0
                 	at kvm.provider.kvm.PvhImage$ElfReader.header(PvhImage.java:144)
                 """;
-        assertEquals("java.lang.IllegalArgumentException: xen.kernel: /k is not a PVH kernel image: bad ELF magic at offset 0",
+        assertEquals("java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: /k is not a PVH kernel image: bad ELF magic at offset 0",
                 Main.failureSummary(trace));
         assertEquals("java.lang.IllegalStateException: no", Main.failureSummary("java.lang.IllegalStateException: no\n\tat x(Y.java:1)\n"));
         assertEquals("java.lang.NullPointerException", Main.failureSummary("java.lang.NullPointerException\n\tat x(Y.java:1)\n"));
@@ -277,7 +278,7 @@ class MainTest {
 
     /** A directory whose bundles start but hold no guest: the launcher says so instead of waiting. */
     @Test
-    void failsWhenNoGuestStarts(@TempDir Path dir) throws IOException {
+    void failsWithoutConfigAdminToBootTheGuest(@TempDir Path dir) throws IOException {
         Manifest manifest = new Manifest();
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -288,13 +289,13 @@ class MainTest {
         Result result = launch("--bundles", dir.toString(), "--timeout", "1");
 
         assertEquals(1, result.status(), result.err());
-        assertTrue(result.err().contains("no reference guest started within 1 s"), result.err());
+        assertTrue(result.err().contains("launcher: no org.osgi.service.cm.ConfigurationAdmin service: is"
+                + " org.apache.felix.configadmin among the bundles?"), result.err());
         assertEquals("ACTIVE", table(result.out()).get("test.empty"), "the table is printed:\n" + result.out());
 
         Path kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1});
         Result kernelRun = launch("--bundles", dir.toString(), "--timeout", "1", "--kernel", kernel.toString());
         assertEquals(1, kernelRun.status(), kernelRun.err());
-        assertTrue(kernelRun.err().contains("no kernel guest started within 1 s: is kvm.provider in " + dir),
-                kernelRun.err());
+        assertTrue(kernelRun.err().contains("no org.osgi.service.cm.ConfigurationAdmin service"), kernelRun.err());
     }
 }

@@ -35,6 +35,8 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
     static final String MEMORY = "memory";
+    /** How messages about the image name it: the configuration and the property. */
+    private static final String SOURCE = "configuration " + PID + ": " + KERNEL;
 
     static final int DEFAULT_VCPUS = 1;
     static final int DEFAULT_MEMORY_MIB = 64;
@@ -82,19 +84,19 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     /**
      * Reads and parses the image at {@link #kernel()}.
      *
-     * @throws IllegalArgumentException naming {@value #KERNEL} and the file, if it cannot be read,
+     * @throws IllegalArgumentException naming the configuration, {@value #KERNEL} and the file, if it cannot be read,
      *                                  is too large, or is not a PVH image (and saying why)
      */
     PvhImage image() {
         byte[] bytes;
         try {
             if (!Files.isRegularFile(kernel)) {
-                throw new IllegalArgumentException(KERNEL + ": " + kernel
+                throw new IllegalArgumentException(SOURCE + ": " + kernel
                         + (Files.exists(kernel) ? " is not a regular file" : " does not exist"));
             }
             long size = Files.size(kernel);
             if (size > MAX_IMAGE_BYTES) {
-                throw new IllegalArgumentException(KERNEL + ": " + kernel + " is " + size + " bytes, more than the "
+                throw new IllegalArgumentException(SOURCE + ": " + kernel + " is " + size + " bytes, more than the "
                         + (MAX_IMAGE_BYTES >> 20) + " MiB an image may have");
             }
             bytes = Files.readAllBytes(kernel);
@@ -104,7 +106,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
         try {
             return PvhImage.parse(bytes);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(KERNEL + ": " + kernel + " is not a PVH kernel image: " + e.getMessage(),
+            throw new IllegalArgumentException(SOURCE + ": " + kernel + " is not a PVH kernel image: " + e.getMessage(),
                     e);
         }
     }

@@ -229,7 +229,7 @@ class PvhGuestLauncherTest {
     void aMissingImageFailsTheActivationNamingIt(@TempDir Path dir) {
         Path missing = dir.resolve("missing.elf");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> launcher(kernel(missing), null));
-        assertEquals("kernel: " + missing + " does not exist", e.getMessage());
+        assertEquals("configuration xen.domain.kernel: kernel: " + missing + " does not exist", e.getMessage());
         assertEquals(List.of(), registrations);
         assertNull(host.domain);
     }

@@ -96,18 +96,18 @@ class PvhGuestSettingsTest {
     @Test
     void aMissingUnreadableOrForeignImageIsNamed(@TempDir Path dir) throws IOException {
         Path missing = dir.resolve("nowhere.elf");
-        assertImage("kernel: " + missing + " does not exist", missing);
-        assertImage("kernel: " + dir + " is not a regular file", dir);
+        assertImage("configuration xen.domain.kernel: kernel: " + missing + " does not exist", missing);
+        assertImage("configuration xen.domain.kernel: kernel: " + dir + " is not a regular file", dir);
 
         Path text = Files.writeString(dir.resolve("notes.txt"), "not an ELF file at all, just some text here");
         String message = imageFailure(text);
-        assertTrue(message.startsWith("kernel: " + text + " is not a PVH kernel image: "), message);
+        assertTrue(message.startsWith("configuration xen.domain.kernel: kernel: " + text + " is not a PVH kernel image: "), message);
 
         // An ELF without the PVH entry note: parse's reason is passed on.
         byte[] plain = new PvhImageTest.Elf(true).load(PvhImageTest.ENTRY, PvhImageTest.CODE, 0x100).build();
         Path elf = Files.write(dir.resolve("plain.elf"), plain);
         message = imageFailure(elf);
-        assertEquals("kernel: " + elf + " is not a PVH kernel image: not a PVH image: no XEN_ELFNOTE_PHYS32_ENTRY note",
+        assertEquals("configuration xen.domain.kernel: kernel: " + elf + " is not a PVH kernel image: not a PVH image: no XEN_ELFNOTE_PHYS32_ENTRY note",
                 message);
     }
 
