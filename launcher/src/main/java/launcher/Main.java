@@ -2,6 +2,7 @@ package launcher;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -129,7 +130,12 @@ public final class Main {
               --no-guest         boot no guest: start the bundles, say whether all are ACTIVE, exit
               --stay             keep the framework running after the guest ended (or, with
                                  --no-guest, after the bundles started); Ctrl-C stops it
-              --verbose          also print the bundle and component tables
+              --shell            the Gogo shell on standard input even without a terminal
+                                 (default: on a terminal only); it stays after the guest
+                                 ended, and exit or Ctrl-D stops the host
+              --no-shell         no shell, also on a terminal
+              --verbose          also print the bundle and component tables, and when dom1
+                                 was running (seconds after the JVM started)
               --bundles DIR      start every *.jar in DIR (default: -D%s, else the bundles/
                                  directory next to launcher.jar, else launcher/target/bundles)
               --timeout SECONDS  how long to wait for bundles and components (default 30)
@@ -140,6 +146,9 @@ public final class Main {
             or component failed (e.g. the kernel is no PVH image, /dev/kvm is unusable), 2 for
             bad usage.
             """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, BUNDLES_PROPERTY);
+
+    /** The framework property with the arguments of Gogo's shell (gogo.shell's Activator runs "gosh --login" with them). */
+    static final String GOSH_ARGS = "gosh.args";
 
     private static final String SCR_RUNTIME = "org.osgi.service.component.runtime.ServiceComponentRuntime";
 
@@ -163,7 +172,15 @@ public final class Main {
      * @param memory  the kernel's RAM in MiB
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
-            int vcpus, int hz, int seconds, boolean ipis, Path kernel, String cmdline, int memory) {
+            int vcpus, int hz, int seconds, boolean ipis, Path kernel, String cmdline, int memory, Shell shell) {
+        /**
+         * Whether the Gogo shell reads commands from standard input: --shell, or a terminal
+         * unless --no-shell.
+         */
+        boolean shellWanted(boolean terminal) {
+            return shell == Shell.ON || shell == Shell.AUTO && terminal;
+        }
+
         /** Which guest: {@value #REFERENCE_GUEST} or {@value #KERNEL_GUEST}, the value of {@value #GUEST}. */
         String guestName() {
             return kernel == null ? REFERENCE_GUEST : KERNEL_GUEST;
@@ -200,6 +217,17 @@ public final class Main {
         }
     }
 
+    /** --shell, --no-shell, or neither (a shell on a terminal only). */
+    enum Shell {
+        AUTO, ON, OFF
+    }
+
+    /** Whether standard input and output are a terminal (JDK 22+: System.console() exists on a pipe too). */
+    static boolean onTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
+    }
+
     static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -215,6 +243,7 @@ public final class Main {
         boolean verbose = false;
         boolean guest = true;
         boolean ipis = true;
+        Shell shell = Shell.AUTO;
         long timeout = 30;
         int vcpus = -1;
         int hz = 100;
@@ -235,7 +264,7 @@ public final class Main {
                 arg = arg.substring(0, eq);
             }
             switch (arg) {
-                case "--stay", "-h", "--help", "-v", "--verbose", "--no-guest", "--no-ipis" -> {
+                case "--stay", "-h", "--help", "-v", "--verbose", "--no-guest", "--no-ipis", "--shell", "--no-shell" -> {
                     if (value != null) {
                         throw new UsageException(arg + " takes no value");
                     }
@@ -243,6 +272,13 @@ public final class Main {
                         case "--stay" -> stay = true;
                         case "-v", "--verbose" -> verbose = true;
                         case "--no-guest" -> guest = false;
+                        case "--shell", "--no-shell" -> {
+                            Shell wanted = arg.equals("--shell") ? Shell.ON : Shell.OFF;
+                            if (shell != Shell.AUTO && shell != wanted) {
+                                throw new UsageException("--shell and --no-shell contradict each other");
+                            }
+                            shell = wanted;
+                        }
                         case "--no-ipis" -> {
                             ipis = false;
                             guestOptions.add(arg);
@@ -311,7 +347,7 @@ public final class Main {
         }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
                 guest, vcpus, hz, seconds, ipis, kernel, cmdline == null ? "" : cmdline,
-                memory < 0 ? DEFAULT_MEMORY_MIB : memory);
+                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell);
     }
 
     /** {@code value} as the absolute path of a readable file, or a message naming it. */
@@ -464,7 +500,11 @@ public final class Main {
         private boolean cleaned;
         private volatile boolean stopping;
 
+        /** Whether Gogo reads commands from standard input in this session. */
+        private final boolean shell;
+
         Session(Options options, PrintStream out, PrintStream err) {
+            this.shell = options.shellWanted(onTerminal());
             this.options = options;
             this.out = out;
             this.err = err;
@@ -551,7 +591,11 @@ public final class Main {
                     }
                     status = followGuest(context, guest, tables);
                 }
-                if (options.stay()) {
+                if (shell) {
+                    out.println("Gogo shell: xen:domains, xen:event-list, xen:providers, ... (help xen); exit or Ctrl-D"
+                            + " stops the host.");
+                    framework.waitForStop(0);
+                } else if (options.stay()) {
                     out.println("Framework running; press Ctrl-C to stop.");
                     framework.waitForStop(0);
                 }
@@ -593,6 +637,10 @@ public final class Main {
                     return 1;
                 }
             }
+            if (options.verbose()) {
+                long upMillis = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+                out.printf("launcher: dom%d running %.2f s after the JVM started%n", GUEST_DOMID, upMillis / 1000.0);
+            }
             Duration limit = options.guestDeadline();
             GuestWatch.End end = guest.awaitEnd(limit);
             if (end == null) {
@@ -620,6 +668,9 @@ public final class Main {
                     config.put(key, System.getProperty(key));
                 }
             }
+            // Gogo's shell reads standard input only when this session gives one; otherwise it
+            // runs its login script and leaves the console alone.
+            config.put(GOSH_ARGS, shell ? "" : "--nointeractive");
             config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
             config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
             Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();

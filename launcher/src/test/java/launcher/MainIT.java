@@ -36,6 +36,9 @@ class MainIT {
             "org.apache.felix.scr",
             "org.osgi.service.component",
             "org.apache.felix.configadmin",
+            "org.apache.felix.gogo.runtime",
+            "org.apache.felix.gogo.command",
+            "org.apache.felix.gogo.shell",
             "org.osgi.util.promise",
             "org.osgi.util.function",
             "xen.evtchn.api",
@@ -91,8 +94,18 @@ class MainIT {
     private record Process(int status, List<String> out, String err, long firstConsoleMillis) {
     }
 
-    /** Runs {@code java -jar target/launcher.jar ARGS} with the built bundles. */
+    /** Runs {@code java -jar target/launcher.jar ARGS} with the built bundles and nothing on standard input. */
     private static Process launcher(String... args) throws IOException, InterruptedException {
+        return launcherWithInput(null, null, args);
+    }
+
+    /**
+     * Runs {@code java -jar target/launcher.jar ARGS} with the built bundles; {@code whileRunning}
+     * goes to standard input once dom1's first event summary (a second into its run) is out, {@code atEnd} once it has
+     * shut down (then standard input closes). Null: nothing, and standard input closes at once.
+     */
+    private static Process launcherWithInput(String whileRunning, String atEnd, String... args)
+            throws IOException, InterruptedException {
         String jar = System.getProperty("launcher.jar");
         assertTrue(jar != null && Files.isRegularFile(Paths.get(jar)), "Failsafe sets -Dlauncher.jar: " + jar);
         List<String> command = new ArrayList<>(List.of(
@@ -105,13 +118,24 @@ class MainIT {
             long start = System.nanoTime();
             java.lang.Process p = new ProcessBuilder(command).redirectErrorStream(false)
                     .redirectError(errFile.toFile()).start();
-            p.getOutputStream().close();
+            var stdin = p.getOutputStream();
+            if (whileRunning == null) {
+                stdin.close();
+            }
             List<String> out = new ArrayList<>();
             long first = -1;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
-                    if (first < 0 && line.startsWith("[dom1] ")) {
+                    if (first < 0 && line.contains("[dom1] ")) {
                         first = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    }
+                    if (whileRunning != null && line.contains("dom1  t=1s ")) {
+                        stdin.write(whileRunning.getBytes(StandardCharsets.UTF_8));
+                        stdin.flush();
+                    }
+                    if (whileRunning != null && line.contains("dom1 shut down: ")) {
+                        stdin.write(atEnd.getBytes(StandardCharsets.UTF_8));
+                        stdin.close();
                     }
                     System.out.println(line);
                     out.add(line);
@@ -142,6 +166,33 @@ class MainIT {
         assertTrue(run.out().stream().noneMatch(l -> l.contains("symbolic-name")), "no bundle table without --verbose");
         assertEquals("", run.err(), "nothing on standard error");
         System.out.println("MainIT: first console line " + run.firstConsoleMillis() + " ms after the launcher's start");
+    }
+
+    /** --shell reads Gogo commands from standard input: the host's own and the framework's. */
+    @Test
+    void theShellRunsCommandsFromStandardInput() throws IOException, InterruptedException {
+        // The commands come after the guest has booted and ticked for a while.
+        Process run = launcherWithInput("xen:domains\nxen:event-list\nxen:providers\nlb\nxen:event-inject abc\n",
+                "exit\n", "--shell", "--seconds", "3");
+        String all = String.join("\n", run.out()) + "\n" + run.err();
+        assertEquals(0, run.status(), "the guest's poweroff, after the shell exits:\n" + all);
+        assertTrue(run.out().stream().anyMatch(l -> l.matches(".*dom1 +vcpus 2 +running +ports \\d+ .*")), all);
+        assertTrue(run.out().stream().anyMatch(l -> l.matches(".*port +\\d+: vcpu: 0 virq\\(0\\).*")), all);
+        assertTrue(run.out().stream().anyMatch(l -> l.contains("timers run on: precise") || l.contains("timers run on: portable")),
+                all);
+        assertTrue(run.out().stream().anyMatch(l -> l.contains("org.apache.felix.gogo.runtime")
+                || l.contains("Apache Felix Gogo Runtime")), "lb lists the bundles:\n" + all);
+        assertTrue(all.contains("port must be a number 1..2147483647: got \"abc\""), "a bad argument says why:\n" + all);
+        assertTrue(run.out().contains("dom1 shut down: poweroff (exit status 0)"), all);
+    }
+
+    /** Without --shell and without a terminal, nothing reads standard input and no prompt appears. */
+    @Test
+    void withoutATerminalThereIsNoShell() throws IOException, InterruptedException {
+        Process run = launcherWithInput("xen:domains\n", "", "--seconds", "1");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().stream().noneMatch(l -> l.startsWith("g!") || l.contains("vcpus 2   running")),
+                String.join("\n", run.out()));
     }
 
     /**

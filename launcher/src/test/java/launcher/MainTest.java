@@ -153,6 +153,18 @@ class MainTest {
     }
 
     @Test
+    void theShellIsOnATerminalUnlessForcedOrRefused() throws Main.UsageException {
+        Main.Options auto = Main.parse(new String[] {"--bundles", "b"});
+        assertTrue(auto.shellWanted(true) && !auto.shellWanted(false), "by default: on a terminal only");
+        Main.Options on = Main.parse(new String[] {"--bundles", "b", "--shell"});
+        assertTrue(on.shellWanted(false), "--shell: also on a pipe");
+        Main.Options off = Main.parse(new String[] {"--bundles", "b", "--no-shell"});
+        assertFalse(off.shellWanted(true), "--no-shell: not even on a terminal");
+        assertUsage("--shell and --no-shell contradict each other", "--shell", "--no-shell");
+        assertUsage("--shell takes no value", "--shell=yes");
+    }
+
+    @Test
     void badOptionValuesExitTwoNamingTheOption() {
         assertUsage("--vcpus must be 1..64: got 0", "--vcpus", "0");
         assertUsage("--vcpus must be 1..64: got 65", "--vcpus", "65");
