@@ -1,0 +1,272 @@
+package itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceReference;
+import xen.evtchn.api.HypercallContext;
+import xen.evtchn.api.abi.Errno;
+import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.GuestHost;
+
+/**
+ * The host in a real framework (Felix or Equinox, whichever Failsafe put on the class path), with
+ * the real bundle jars: components, guests booted by Config Admin, hot swaps under load, the shell.
+ * Each test uses domids of its own, so they share one framework.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class HostIT {
+    /** Made in the framework: the class is also instantiated outside it, for {@link #configuration()}. */
+    private Host host;
+
+    private Host host() {
+        if (host == null) {
+            host = new Host();
+        }
+        return host;
+    }
+
+    @Configuration
+    public Option[] configuration() {
+        return HostOptions.runtime();
+    }
+
+    @Test
+    public void runsOnTheFrameworkOfThisExecution() {
+        String expected = System.getProperty("itests.framework");
+        assertEquals(expected, host().context.getBundle(0).getSymbolicName());
+    }
+
+    @Test
+    public void everyBundleAndComponentIsActive() {
+        for (Bundle b : host().context.getBundles()) {
+            assertEquals(b.getSymbolicName() + " is ACTIVE", Bundle.ACTIVE, b.getState());
+        }
+        host().service(GuestHost.class);
+        host().service(xen.evtchn.api.backend.EvtchnHost.class);
+        host().service(xen.evtchn.api.TimerProvider.class);
+        assertEquals(List.of(), host().componentProblems());
+    }
+
+    @Test
+    public void theReferenceGuestBootsByConfigurationAndEveryTickIsCounted() throws Exception {
+        var config = host().bootReference(2, 2, 100, 2);
+        try {
+            ServiceReference<?> ref = host().awaitShutdown(2);
+            assertEquals("poweroff", ref.getProperty("xen.shutdown"));
+            assertEquals("reference", ref.getProperty("xen.guest"));
+            assertArrayEquals(new long[] {200, 200}, (long[]) ref.getProperty("xen.guest.ticks"));
+            DomainHandle d = (DomainHandle) host().context.getService(ref);
+            assertEquals(200, d.timerTicks(0));
+            assertEquals(200, d.timerTicks(1));
+        } finally {
+            config.delete();
+        }
+    }
+
+    @Test
+    public void aBadConfigurationIsRefusedAndRunningDomainsAreUntouched() throws Exception {
+        var running = host().bootReference(3, 1, 100, 3);
+        var bad = host().configure("xen.domain.reference", "bad", Map.of("domid", 30, "hz", "fast"));
+        var clash = host().configure("xen.domain.reference", "clash", Map.of("domid", 3, "seconds", 1));
+        try {
+            Host.await("the bad configurations to fail", () -> host().failures("reference.guest.ReferenceGuestLauncher").size() == 2);
+            List<String> failures = host().failures("reference.guest.ReferenceGuestLauncher");
+            assertTrue(failures.toString(), failures.stream().anyMatch(
+                    f -> f.contains("configuration xen.domain.reference: hz must be a whole number: got \"fast\"")));
+            assertTrue(failures.toString(), failures.stream().anyMatch(f -> f.contains("domain 3 already exists")));
+            ServiceReference<?> ref = host().awaitShutdown(3);
+            assertEquals("the running domain went on to its end", "poweroff", ref.getProperty("xen.shutdown"));
+            assertArrayEquals(new long[] {300}, (long[]) ref.getProperty("xen.guest.ticks"));
+        } finally {
+            bad.delete();
+            clash.delete();
+            running.delete();
+        }
+    }
+
+    /** Swap (a): install, stop and start timer providers while the guest ticks; nothing lost, nothing twice. */
+    @Test
+    public void timersMoveBetweenProvidersWhileTheGuestTicks() throws Exception {
+        GuestHost xen = host().service(GuestHost.class);
+        var config = host().bootReference(5, 2, 200, 3);
+        Bundle kvm = Arrays.stream(host().context.getBundles()).filter(b -> b.getSymbolicName().equals("kvm.provider"))
+                .findFirst().orElseThrow();
+        try {
+            host().domainService(5);
+            Bundle example = host().install("timer.example");
+            assertTrue(xen.timerProvider(), xen.timerProvider().startsWith("scheduled-example (ranking 200"));
+            for (int i = 0; i < 5; i++) {
+                example.stop();
+                assertTrue(xen.timerProvider(), xen.timerProvider().matches("(precise|portable) \\(ranking .*"));
+                Thread.sleep(50);
+                example.start();
+                assertTrue(xen.timerProvider(), xen.timerProvider().startsWith("scheduled-example"));
+                Thread.sleep(50);
+            }
+            example.uninstall();
+            kvm.stop();
+            assertTrue("no provider: " + xen.timerProvider(), xen.timerProvider().startsWith("none"));
+            Thread.sleep(100);
+            kvm.start();
+            ServiceReference<?> ref = host().awaitShutdown(5);
+            assertEquals("poweroff", ref.getProperty("xen.shutdown"));
+            assertArrayEquals("every tick handled once", new long[] {600, 600}, (long[]) ref.getProperty("xen.guest.ticks"));
+            DomainHandle d = (DomainHandle) host().context.getService(ref);
+            assertEquals("no timer event lost or fired twice", 600, d.timerTicks(0));
+            assertEquals(600, d.timerTicks(1));
+        } finally {
+            if (kvm.getState() != Bundle.ACTIVE) {
+                kvm.start();
+            }
+            config.delete();
+        }
+    }
+
+    /** Swap (b): the echo backend's bundle is updated while the probe domain keeps sending. */
+    @Test
+    public void aBackendBundleUpdateTakesItsPortOverWithNothingLost() throws Exception {
+        GuestHost xen = host().service(GuestHost.class);
+        try (ProbeDomain probe = new ProbeDomain(xen, 7)) {
+            int port = probe.offerToHost();
+            Bundle echo = host().install("echo.backend");
+            var config = host().configure("xen.backend.echo", "dom7", Map.of("domid", 7, "port", port));
+            try {
+                Host.await("the echo backend's answer to its bind", () -> probe.raised(port) == 1);
+                AtomicBoolean done = new AtomicBoolean();
+                ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+                Thread updater = Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; i < 5 && !done.get(); i++) {
+                            host().update(echo, "echo.backend");
+                            Thread.sleep(20);
+                        }
+                    } catch (Throwable t) {
+                        errors.add(t);
+                    }
+                });
+                int events = 0;
+                while (updater.isAlive() || events < 200) {
+                    probe.pingPong(port, Host.WAIT_MS);
+                    events++;
+                }
+                done.set(true);
+                updater.join();
+                assertEquals(List.of(), List.copyOf(errors));
+                Thread.sleep(100);
+                assertEquals(events, probe.sent(port));
+                assertEquals("every event answered once (and the bind once)", events + 1, probe.raised(port));
+            } finally {
+                config.delete();
+                echo.uninstall();
+            }
+        }
+    }
+
+    /** Swap (c): a bundle adds a hypercall; its removal removes it. */
+    @Test
+    public void aHypercallComesAndGoesWithItsBundle() throws Exception {
+        GuestHost xen = host().service(GuestHost.class);
+        assertEquals(-Errno.ENOSYS, xen.hypercalls().hypercall(new Call(48, 21)));
+        Bundle example = host().install("hypercall.example");
+        Host.await("hypercall 48", () -> xen.hypercalls().hypercall(new Call(48, 21)) == 42);
+        example.uninstall();
+        assertEquals(-Errno.ENOSYS, xen.hypercalls().hypercall(new Call(48, 21)));
+    }
+
+    /** The xen:* commands through Gogo, on a probe domain whose ports are known. */
+    @Test
+    public void theShellCommandsShowTheHost() throws Exception {
+        GuestHost xen = host().service(GuestHost.class);
+        CommandProcessor gogo = host().service(CommandProcessor.class);
+        try (ProbeDomain probe = new ProbeDomain(xen, 11)) {
+            int ipi = probe.events.bindIpi(0);
+            int offered = probe.offerToHost();
+            Host.await("the xen commands", () -> run(gogo, "xen:domains").contains("dom11"));
+            String list = run(gogo, "xen:event-list 11");
+            assertEquals("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n", list);
+            assertTrue(run(gogo, "xen:event-inject 11 " + ipi).contains("ipi PENDING"));
+            assertTrue(run(gogo, "xen:stats dom11").contains(String.format("      %4d  ipi         %-11d %d", ipi, 0, 1)));
+            assertTrue(run(gogo, "xen:timers 11").startsWith("dom11 vcpu0   singleshot -"));
+            assertTrue(run(gogo, "xen:providers").startsWith("timers run on: " + xen.timerProvider()));
+            assertTrue(failure(gogo, "xen:event-inject 11 abc").contains("port must be a number 1..2147483647: got \"abc\""));
+            assertTrue(failure(gogo, "xen:event-list 99").contains("no domain 99 (see xen:domains)"));
+        }
+    }
+
+    private static String run(CommandProcessor gogo, String command) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        try (CommandSession session = gogo.createSession(System.in, print, print)) {
+            Object result = session.execute(command);
+            return result == null ? out.toString(StandardCharsets.UTF_8) : String.valueOf(result);
+        } catch (Exception e) {
+            throw new AssertionError(command + ": " + e, e);
+        }
+    }
+
+    private static String failure(CommandProcessor gogo, String command) {
+        try (CommandSession session = gogo.createSession(System.in, System.out, System.err)) {
+            Object result = session.execute(command);
+            throw new AssertionError(command + " should have failed, printed " + result);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } catch (Exception e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    /** A hypercall from dom1 vCPU 0 at CPL 0 with one argument. */
+    private record Call(int number, long arg0) implements HypercallContext {
+        @Override
+        public int domid() {
+            return 1;
+        }
+
+        @Override
+        public int vcpu() {
+            return 0;
+        }
+
+        @Override
+        public boolean longMode() {
+            return true;
+        }
+
+        @Override
+        public int cpl() {
+            return 0;
+        }
+
+        @Override
+        public long arg(int index) {
+            return index == 0 ? arg0 : 0;
+        }
+
+        @Override
+        public MemorySegment guest(long address, long length) {
+            return null;
+        }
+    }
+}
