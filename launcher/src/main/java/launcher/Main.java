@@ -132,7 +132,7 @@ public final class Main {
                                  --no-guest, after the bundles started); Ctrl-C stops it
               --shell            the Gogo shell on standard input even without a terminal
                                  (default: on a terminal only); it stays after the guest
-                                 ended, and exit or Ctrl-D stops the host
+                                 ended, and `exit 0` or Ctrl-D stops the host
               --no-shell         no shell, also on a terminal
               --verbose          also print the bundle and component tables, and when dom1
                                  was running (seconds after the JVM started)
@@ -592,7 +592,7 @@ public final class Main {
                     status = followGuest(context, guest, tables);
                 }
                 if (shell) {
-                    out.println("Gogo shell: xen:domains, xen:event-list, xen:providers, ... (help xen); exit or Ctrl-D"
+                    out.println("Gogo shell: xen:domains, xen:event-list, xen:providers, ... (help xen); exit 0 or Ctrl-D"
                             + " stops the host.");
                     framework.waitForStop(0);
                 } else if (options.stay()) {

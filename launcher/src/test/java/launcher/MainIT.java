@@ -102,7 +102,8 @@ class MainIT {
     /**
      * Runs {@code java -jar target/launcher.jar ARGS} with the built bundles; {@code whileRunning}
      * goes to standard input once dom1's first event summary (a second into its run) is out, {@code atEnd} once it has
-     * shut down (then standard input closes). Null: nothing, and standard input closes at once.
+     * shut down (standard input stays open until the process has ended). Null: nothing, and
+     * standard input closes at once.
      */
     private static Process launcherWithInput(String whileRunning, String atEnd, String... args)
             throws IOException, InterruptedException {
@@ -118,6 +119,16 @@ class MainIT {
             long start = System.nanoTime();
             java.lang.Process p = new ProcessBuilder(command).redirectErrorStream(false)
                     .redirectError(errFile.toFile()).start();
+            // A launcher that never exits must not hang the build: it is killed, and the test fails below.
+            Thread.ofPlatform().daemon(true).start(() -> {
+                try {
+                    if (!p.waitFor(90, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                } catch (InterruptedException e) {
+                    p.destroyForcibly();
+                }
+            });
             var stdin = p.getOutputStream();
             if (whileRunning == null) {
                 stdin.close();
@@ -134,13 +145,15 @@ class MainIT {
                         stdin.flush();
                     }
                     if (whileRunning != null && line.contains("dom1 shut down: ")) {
+                        // Left open: what is written must end the shell by itself.
                         stdin.write(atEnd.getBytes(StandardCharsets.UTF_8));
-                        stdin.close();
+                        stdin.flush();
                     }
                     System.out.println(line);
                     out.add(line);
                 }
             }
+            stdin.close();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("the launcher did not exit within 60 s; it printed:\n" + String.join("\n", out));
@@ -173,7 +186,7 @@ class MainIT {
     void theShellRunsCommandsFromStandardInput() throws IOException, InterruptedException {
         // The commands come after the guest has booted and ticked for a while.
         Process run = launcherWithInput("xen:domains\nxen:event-list\nxen:providers\nlb\nxen:event-inject abc\n",
-                "exit\n", "--shell", "--seconds", "3");
+                "exit 0\n", "--shell", "--seconds", "3");
         String all = String.join("\n", run.out()) + "\n" + run.err();
         assertEquals(0, run.status(), "the guest's poweroff, after the shell exits:\n" + all);
         assertTrue(run.out().stream().anyMatch(l -> l.matches(".*dom1 +vcpus 2 +running +ports \\d+ .*")), all);
