@@ -549,6 +549,10 @@ public final class Main {
                         failures.put(name(bundle), "cannot be started: " + describe(e));
                     }
                 }
+                // The guest's configuration as soon as Config Admin is up (it started with its
+                // bundle): the guest boots while the launcher checks the bundles and components.
+                String refused = guest == null ? null
+                        : Configurations.create(context, options.guestPid(), "dom" + GUEST_DOMID, options.guestConfiguration());
                 awaitActive(installed, failures);
 
                 StringBuilder tables = new StringBuilder();
@@ -580,8 +584,6 @@ public final class Main {
 
                 int status = failures.isEmpty() ? 0 : 1;
                 if (guest != null) {
-                    String refused = Configurations.create(context, options.guestPid(), "dom" + GUEST_DOMID,
-                            options.guestConfiguration());
                     if (refused != null) {
                         if (!options.verbose()) {
                             out.print(tables);

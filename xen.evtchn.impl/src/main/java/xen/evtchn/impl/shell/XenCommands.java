@@ -162,7 +162,7 @@ public final class XenCommands {
     String providers() {
         StringBuilder out = new StringBuilder("timers run on: ").append(host.timerProvider()).append('\n');
         out.append("timer providers registered:").append(providers.isEmpty() ? " none\n" : "\n");
-        providers.forEach((id, p) -> out.append(String.format("  service.id %-4d %-10s ranking %s%s%n", id,
+        providers.forEach((id, p) -> out.append(String.format("  service.id %-4d %-18s ranking %s%s%n", id,
                 p.getOrDefault("provider.name", p.getOrDefault("component.name", "unnamed")),
                 p.getOrDefault(Constants.SERVICE_RANKING, 0),
                 p.containsKey("provider.fallback") ? "  (" + p.get("provider.fallback") + ")" : "")));

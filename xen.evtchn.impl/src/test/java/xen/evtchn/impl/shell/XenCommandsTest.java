@@ -94,7 +94,7 @@ class XenCommandsTest {
             int port = h.bindInterdomain(4, offered);
             String p = xen._main("providers");
             assertTrue(p.startsWith("timers run on: ManualTimerProvider (ranking 0)\n"), p);
-            assertTrue(p.contains("  service.id 12   precise    ranking 100\n"), p);
+            assertTrue(p.contains("  service.id 12   precise            ranking 100\n"), p);
             assertTrue(p.contains("  blk  open  port " + port + " -> dom4:" + offered + "\n"), p);
             h.detach();
             assertTrue(xen._main("providers").contains("  blk  parked  port " + port), xen._main("providers"));
