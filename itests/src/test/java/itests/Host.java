@@ -57,6 +57,14 @@ final class Host {
         return c;
     }
 
+    /** Turns the host's per-port counting on (configuration xen.host, stats=true); the ping-pongs read it. */
+    void countEvents() throws IOException {
+        Configuration c = service(ConfigurationAdmin.class).getConfiguration("xen.host", "?");
+        c.update(new Hashtable<>(Map.of("stats", true)));
+        xen.evtchn.api.host.GuestHost host = service(xen.evtchn.api.host.GuestHost.class);
+        await("the host to count events", host::countsEvents);
+    }
+
     /** Boots a reference guest domain; returns its configuration. */
     Configuration bootReference(int domid, int vcpus, int hz, int seconds) throws IOException {
         return configure("xen.domain.reference", "dom" + domid,

@@ -148,6 +148,7 @@ public class HostIT {
     @Test
     public void aBackendBundleUpdateTakesItsPortOverWithNothingLost() throws Exception {
         GuestHost xen = host().service(GuestHost.class);
+        host().countEvents();
         try (ProbeDomain probe = new ProbeDomain(xen, 7)) {
             int port = probe.offerToHost();
             Bundle echo = host().install("echo.backend");
@@ -200,6 +201,7 @@ public class HostIT {
     public void theShellCommandsShowTheHost() throws Exception {
         GuestHost xen = host().service(GuestHost.class);
         CommandProcessor gogo = host().service(CommandProcessor.class);
+        host().countEvents();
         try (ProbeDomain probe = new ProbeDomain(xen, 11)) {
             int ipi = probe.events.bindIpi(0);
             int offered = probe.offerToHost();

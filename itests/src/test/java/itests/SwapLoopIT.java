@@ -44,6 +44,7 @@ public class SwapLoopIT {
     public void aHundredTimerAndBackendSwapsLoseAndDoubleNothing() throws Exception {
         Host host = new Host();
         GuestHost xen = host.service(GuestHost.class);
+        host.countEvents();
         var guestConfig = host.bootReference(20, 2, HZ, SECONDS);
         Bundle timers = host.install("timer.example");
         Bundle echo = host.install("echo.backend");

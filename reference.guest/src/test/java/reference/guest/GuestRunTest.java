@@ -111,6 +111,11 @@ class GuestRunTest {
             }
 
             @Override
+            public boolean countsEvents() {
+                return host.countsEvents();
+            }
+
+            @Override
             public boolean destroyDomain(int domid) {
                 return host.destroyDomain(domid);
             }

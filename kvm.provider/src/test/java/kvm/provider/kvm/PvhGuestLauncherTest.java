@@ -134,6 +134,11 @@ class PvhGuestLauncherTest {
         public String timerProvider() {
             return "none";
         }
+
+        @Override
+        public boolean countsEvents() {
+            return false;
+        }
     }
 
     static final class FakeDomain implements DomainHandle {

@@ -18,10 +18,10 @@ abstract class EventDomain {
     final StampedLock lock = new StampedLock();
     final PortCounters counters;
 
-    EventDomain(int domid, PortTable ports) {
+    EventDomain(int domid, PortTable ports, PortCounters.Switch counting) {
         this.domid = domid;
         this.ports = ports;
-        this.counters = new PortCounters(ports.limit());
+        this.counters = new PortCounters(ports.limit(), counting);
     }
 
     /** Makes a bound port pending, notifying {@code target} (a vCPU, or a host handle). */

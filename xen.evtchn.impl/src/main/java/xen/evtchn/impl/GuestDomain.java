@@ -49,7 +49,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     private final AtomicReferenceArray<UpcallRoute> vcpuVectors;
 
     GuestDomain(int domid, GuestWidth width, VcpuBackend vcpus, Domains domains) {
-        super(domid, new PortTable(width.twoLevelPorts()));
+        super(domid, new PortTable(width.twoLevelPorts()), domains.counting);
         this.width = width;
         this.vcpus = vcpus;
         this.domains = domains;

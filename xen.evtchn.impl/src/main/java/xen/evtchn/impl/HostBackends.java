@@ -33,7 +33,7 @@ final class HostBackends extends EventDomain implements EvtchnHost {
     private final Map<String, HostHandle> named = new HashMap<>();
 
     HostBackends(Domains domains, int ports) {
-        super(DomId.HOST, new PortTable(ports));
+        super(DomId.HOST, new PortTable(ports), domains.counting);
         this.domains = domains;
         this.delivery = new AtomicIntegerArray(ports);
     }

@@ -5,25 +5,37 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Per-port event counters for tools (sent from the port, raised on it), kept apart from the port
- * table so that a port that never carries an event costs no heap for them: a block of
- * {@value PortTable#GROUP} ports' counters is made at the first event of one of its ports.
+ * table and off unless the host counts ({@link Domains#countEvents}): a port costs 8 bytes of
+ * heap, and counting adds 16 for each port of a block of {@value PortTable#GROUP} made at the first
+ * event of one of them. While counting is off the counts stand still.
  */
 final class PortCounters {
+    /** The host's switch, shared by all its domains. */
+    static final class Switch {
+        volatile boolean on;
+    }
+
     private static final int SENT = 0;
     private static final int RAISED = 1;
 
+    private final Switch counting;
     private final AtomicReferenceArray<AtomicLongArray> blocks;
 
-    PortCounters(int limit) {
+    PortCounters(int limit, Switch counting) {
+        this.counting = counting;
         blocks = new AtomicReferenceArray<>(limit / PortTable.GROUP);
     }
 
     void sent(int port) {
-        block(port).incrementAndGet(slot(port, SENT));
+        if (counting.on) {
+            block(port).incrementAndGet(slot(port, SENT));
+        }
     }
 
     void raised(int port) {
-        block(port).incrementAndGet(slot(port, RAISED));
+        if (counting.on) {
+            block(port).incrementAndGet(slot(port, RAISED));
+        }
     }
 
     long sentCount(int port) {

@@ -37,6 +37,7 @@ class BackendHandoverTest {
     @BeforeEach
     void setUp() {
         domains = new Domains();
+        domains.countEvents(true);
         vcpus = new SoftwareBackend(GUEST, 1, 1 << 20, call -> -Errno.ENOSYS);
         guest = domains.create(GUEST, GuestWidth.X86_64, vcpus);
         assertEquals(0, guest.mapSharedInfo(0x20));

@@ -44,6 +44,12 @@ public interface GuestHost {
      */
     DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines, String xenVersion);
 
+    /**
+     * Whether the host counts events per port ({@link PortInfo#sent()}, {@link PortInfo#raised()}):
+     * off unless its configuration turns it on, since counting costs heap per port.
+     */
+    boolean countsEvents();
+
     /** The Xen version guests see unless their domain says otherwise. */
     String DEFAULT_XEN_VERSION = "4.17";
 

@@ -4,7 +4,8 @@ import xen.evtchn.api.PortStatus;
 
 /**
  * One port of a domain as tools see it: its EVTCHNOP_status answer, the guest's pending and mask
- * bits, and the host's counters since the port was bound.
+ * bits, and the host's counters since the port was bound (while the host counts:
+ * {@link GuestHost#countsEvents()}).
  *
  * @param port    the port number
  * @param status  what EVTCHNOP_status answers for it

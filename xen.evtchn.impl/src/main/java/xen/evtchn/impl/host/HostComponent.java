@@ -13,10 +13,12 @@ import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
 import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.PortStatus;
@@ -57,8 +59,13 @@ import xen.evtchn.impl.time.VcpuTimers;
  * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
  * hypercall the host does not have; a number the host already handles is refused with a message.
  */
-@Component(service = {GuestHost.class, EvtchnHost.class}, immediate = true)
+@Component(service = {GuestHost.class, EvtchnHost.class}, immediate = true, configurationPid = HostComponent.PID)
+@Designate(ocd = HostMetatype.class)
 public final class HostComponent implements GuestHost, EvtchnHost {
+    /** The host's optional configuration: {@value #STATS} (Boolean, default false) counts events per port. */
+    public static final String PID = "xen.host";
+    public static final String STATS = "stats";
+
     /** Longest console line passed on in one piece, in bytes. */
     static final int MAX_CONSOLE_LINE = 1024;
 
@@ -69,11 +76,36 @@ public final class HostComponent implements GuestHost, EvtchnHost {
     private String providerLine = ParkedTimers.INSTANCE.toString();
 
     @Activate
-    public HostComponent() {
+    public HostComponent(Map<String, Object> configuration) {
+        modified(configuration);
     }
 
-    /** A host on {@code timers}, without a framework (tests, benchmarks, embedding). */
+    /** A changed configuration applies at once; domains run on. A bad value is refused with a message. */
+    @Modified
+    void modified(Map<String, Object> configuration) {
+        Object stats = configuration.getOrDefault(STATS, false);
+        boolean on = switch (String.valueOf(stats).strip()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("configuration " + PID + ": " + STATS
+                    + " must be true or false: got \"" + stats + "\"");
+        };
+        xen.domains().countEvents(on);
+    }
+
+    @Override
+    public boolean countsEvents() {
+        return xen.domains().countsEvents();
+    }
+
+    /** A host on {@code timers}, without a framework (tests, benchmarks, embedding), not counting events. */
     public HostComponent(TimerProvider timers) {
+        this(timers, false);
+    }
+
+    /** A host on {@code timers}, without a framework, counting events per port if {@code countEvents}. */
+    public HostComponent(TimerProvider timers, boolean countEvents) {
+        xen.domains().countEvents(countEvents);
         bindTimers(Objects.requireNonNull(timers, "timers"), Map.of("provider.name", timers.getClass().getSimpleName()));
     }
 

@@ -210,8 +210,10 @@ public final class XenCommands {
         return stats(d);
     }
 
-    private static String stats(DomainHandle d) {
-        StringBuilder out = new StringBuilder(String.format("dom%d  port  type         sent        raised%n", d.domid()));
+    private String stats(DomainHandle d) {
+        StringBuilder out = new StringBuilder(host.countsEvents() ? ""
+                : "(the host does not count events: stats=true in configuration xen.host turns it on)\n");
+        out.append(String.format("dom%d  port  type         sent        raised%n", d.domid()));
         for (PortInfo p : d.ports()) {
             out.append(String.format("      %4d  %-11s %-11d %d%n", p.port(), EvtchnStat.name(p.status().status()), p.sent(),
                     p.raised()));

@@ -19,7 +19,7 @@ import xen.evtchn.impl.time.ManualTimerProvider;
 /** The xen:* commands on a host with one domain whose ports the test binds as its guest would. */
 class XenCommandsTest {
     final ManualTimerProvider timers = new ManualTimerProvider(0);
-    final HostComponent host = new HostComponent(timers);
+    final HostComponent host = new HostComponent(timers, true);
     final SoftwareBackend vcpus = new SoftwareBackend(4, 2, 1 << 20, host.hypercalls());
     final XenCommands xen = new XenCommands(host, host);
     final DomainHandle dom = host.createDomain(4, vcpus, line -> { });
@@ -98,6 +98,24 @@ class XenCommandsTest {
             assertTrue(p.contains("  blk  open  port " + port + " -> dom4:" + offered + "\n"), p);
             h.detach();
             assertTrue(xen._main("providers").contains("  blk  parked  port " + port), xen._main("providers"));
+        }
+    }
+
+    @Test
+    void statsSayWhenTheHostDoesNotCount() {
+        HostComponent quiet = new HostComponent(timers);
+        SoftwareBackend b = new SoftwareBackend(6, 1, 1 << 20, quiet.hypercalls());
+        try {
+            quiet.createDomain(6, b, line -> { });
+            int ipi = quiet.domain(6).eventChannels().bindIpi(0);
+            quiet.domain(6).eventChannels().send(ipi);
+            String stats = new XenCommands(quiet, quiet)._main("stats");
+            assertTrue(stats.startsWith("(the host does not count events: stats=true in configuration xen.host turns it on)\n"),
+                    stats);
+            assertEquals(0, quiet.domain(6).port(ipi).sent(), "nothing counted");
+        } finally {
+            quiet.destroyDomain(6);
+            b.close();
         }
     }
 
