@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
@@ -38,6 +39,10 @@ public class SendBenchmark {
     private static final VarHandle U64 = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle U8 = ValueLayout.JAVA_BYTE.varHandle();
 
+    /** Whether the host counts events per port (configuration xen.host, stats): off by default. */
+    @Param({"false", "true"})
+    public boolean countEvents;
+
     private GuestDomain domain;
     private int port;
     private MemorySegment shared;
@@ -47,7 +52,9 @@ public class SendBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        domain = new Domains().create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
+        Domains domains = new Domains();
+        domains.countEvents(countEvents);
+        domain = domains.create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
         domain.mapSharedInfo(16);
         domain.setCallback(new UpcallRoute.Vector(0xf3));
         port = domain.bindIpi(0);
