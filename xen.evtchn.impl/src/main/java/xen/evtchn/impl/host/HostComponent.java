@@ -75,22 +75,34 @@ public final class HostComponent implements GuestHost, EvtchnHost {
     private TimerProvider provider;
     private String providerLine = ParkedTimers.INSTANCE.toString();
 
+    /** A bad configuration fails the activation, with a message naming the property. */
     @Activate
     public HostComponent(Map<String, Object> configuration) {
-        modified(configuration);
+        xen.domains().countEvents(stats(configuration));
     }
 
-    /** A changed configuration applies at once; domains run on. A bad value is refused with a message. */
+    /**
+     * A changed configuration applies at once and the domains run on; a bad one is refused with a
+     * message and the host keeps what it had (throwing here could cost the domains their host).
+     */
     @Modified
     void modified(Map<String, Object> configuration) {
+        try {
+            xen.domains().countEvents(stats(configuration));
+        } catch (IllegalArgumentException e) {
+            System.err.println("xen host: " + e.getMessage() + "; kept " + STATS + "=" + countsEvents());
+        }
+    }
+
+    /** The {@value #STATS} property: true or false, default false. */
+    static boolean stats(Map<String, Object> configuration) {
         Object stats = configuration.getOrDefault(STATS, false);
-        boolean on = switch (String.valueOf(stats).strip()) {
+        return switch (String.valueOf(stats).strip()) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalArgumentException("configuration " + PID + ": " + STATS
                     + " must be true or false: got \"" + stats + "\"");
         };
-        xen.domains().countEvents(on);
     }
 
     @Override

@@ -155,6 +155,20 @@ class HostComponentTest {
         assertEquals(17, HostComponent.number(Map.of(HypercallHandler.NUMBER_PROPERTY, " 17 ")));
     }
 
+    @Test
+    void theStatsSwitchIsConfiguredAndABadChangeKeepsTheSetting() {
+        HostComponent configured = new HostComponent(Map.of("stats", "true"));
+        assertTrue(configured.countsEvents());
+        configured.modified(Map.of("stats", false));
+        assertFalse(configured.countsEvents(), "a change applies at once");
+        configured.modified(Map.of("stats", "maybe"));
+        assertFalse(configured.countsEvents(), "a bad change is refused, the setting kept");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new HostComponent(Map.of("stats", "yes")));
+        assertEquals("configuration xen.host: stats must be true or false: got \"yes\"", e.getMessage());
+        assertFalse(new HostComponent(Map.of()).countsEvents(), "off by default");
+    }
+
     /** A call with only a number, from CPL 0. */
     private record NumberOnly(int number) implements HypercallContext {
         @Override
