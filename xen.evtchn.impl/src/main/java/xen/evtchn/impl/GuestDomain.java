@@ -516,6 +516,42 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         return ports.isValid(port) && delivery.isMasked(port);
     }
 
+    /**
+     * The host-side invariants, for fuzzing and model tests: every VIRQ slot names a port bound to
+     * that VIRQ (on that vCPU, for a per-vCPU one) and every VIRQ port is in its slot. Null if they
+     * hold, else what is wrong. Takes the read lock.
+     */
+    String selfCheck() {
+        long stamp = lock.readLock();
+        try {
+            for (int slot = 0; slot < virqPorts.length; slot++) {
+                int port = virqPorts[slot];
+                if (port == 0) {
+                    continue;
+                }
+                long e = ports.get(port);
+                int virq = slot % Virq.COUNT;
+                if (!PortEntry.is(e, PortEntry.VIRQ, virq)) {
+                    return "VIRQ slot " + slot + " names port " + port + ", which is not bound to VIRQ " + virq;
+                }
+            }
+            for (int port = 1; port < ports.validPorts(); port++) {
+                long e = ports.get(port);
+                if (PortEntry.type(e) == PortEntry.VIRQ) {
+                    int virq = PortEntry.virqNumber(e);
+                    int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? PortEntry.vcpu(e) : 0;
+                    if (virqPorts[owner * Virq.COUNT + virq] != port) {
+                        return "port " + port + " is bound to VIRQ " + virq + " but its slot names "
+                                + virqPorts[owner * Virq.COUNT + virq];
+                    }
+                }
+            }
+            return ports.validPorts() <= ports.limit() ? null : "valid ports beyond the limit: " + ports.validPorts();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     /** Raises {@code port} whatever it is bound to (QEMU's xen-event-inject): 0, or -EINVAL if it is not in use. */
     public int injectEvent(int port) {
         return inject(port) ? 0 : -EINVAL;
