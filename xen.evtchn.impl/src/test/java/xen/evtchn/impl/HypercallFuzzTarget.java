@@ -107,7 +107,7 @@ final class HypercallFuzzTarget {
             this.ram = ram;
             int n = in.u8();
             number = n < 200 ? n % 42 : n; // mostly real families, sometimes any number
-            vcpu = in.u8() % VCPUS; // the backend names the calling vCPU: a real one
+            vcpu = in.u8() % (VCPUS + 1) - (in.u8() == 0 ? 9 : 0); // now and then one the domain lacks
             cpl = in.u8() % 16 == 0 ? 3 : 0;
             longMode = in.u8() % 8 != 0;
             for (int i = 0; i < args.length; i++) {

@@ -29,7 +29,11 @@ import xen.evtchn.impl.time.GuestClock;
 public final class XenHost {
     private final Domains domains = new Domains();
     private final Platforms platforms = new Platforms();
-    private final HypercallDispatcher dispatcher = new HypercallDispatcher();
+    /** A backend names the calling vCPU; one its domain does not have is refused before any family runs. */
+    private final HypercallDispatcher dispatcher = new HypercallDispatcher((domid, vcpu) -> {
+        GuestDomain d = domains.guest(domid);
+        return d == null || d.vcpus().vcpuExists(vcpu);
+    });
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
     private TimerProvider timers;

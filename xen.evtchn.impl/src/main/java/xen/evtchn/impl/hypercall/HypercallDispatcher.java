@@ -1,5 +1,6 @@
 package xen.evtchn.impl.hypercall;
 
+import static xen.evtchn.api.abi.Errno.EINVAL;
 import static xen.evtchn.api.abi.Errno.ENOSYS;
 import static xen.evtchn.api.abi.Errno.EPERM;
 
@@ -10,13 +11,30 @@ import xen.evtchn.api.HypercallHandler;
 /**
  * The entry point of every hypercall: a table of handlers by hypercall number (a whiteboard, so
  * a bundle can add one at run time and take it away). A call from CPL &gt; 0 answers -EPERM before
- * any handler sees it; a number with no handler -ENOSYS. The lookup is one array read.
+ * any handler sees it; a call that names a vCPU its domain does not have (a backend's mistake, not
+ * the guest's) -EINVAL; a number with no handler -ENOSYS. The lookup is one array read.
  */
 public final class HypercallDispatcher implements HypercallHandler {
     /** Hypercall numbers are below this on x86 (NR_hypercalls). */
     public static final int MAX_HYPERCALLS = 64;
 
+    /** Whether a call's domain and vCPU may make it: false only for a vCPU its domain does not have. */
+    @FunctionalInterface
+    public interface Callers {
+        boolean mayCall(int domid, int vcpu);
+    }
+
     private final AtomicReferenceArray<HypercallHandler> handlers = new AtomicReferenceArray<>(MAX_HYPERCALLS);
+    private final Callers callers;
+
+    /** A dispatcher that takes every caller as given. */
+    public HypercallDispatcher() {
+        this((domid, vcpu) -> true);
+    }
+
+    public HypercallDispatcher(Callers callers) {
+        this.callers = callers;
+    }
 
     /**
      * Installs {@code handler} for {@code number}. Throws IllegalArgumentException for a number
@@ -44,6 +62,9 @@ public final class HypercallDispatcher implements HypercallHandler {
     public long hypercall(HypercallContext call) {
         if (call.cpl() > 0) {
             return -EPERM;
+        }
+        if (!callers.mayCall(call.domid(), call.vcpu())) {
+            return -EINVAL;
         }
         HypercallHandler h = handler(call.number());
         return h == null ? -ENOSYS : h.hypercall(call);

@@ -156,6 +156,22 @@ class HostComponentTest {
     }
 
     @Test
+    void aCallFromAVcpuTheDomainLacksIsRefusedBeforeAnyFamily() {
+        host.createDomain(6, backend(6), line -> { });
+        HypercallContext fromVcpu3 = (HypercallContext) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {HypercallContext.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "number" -> Hypercall.SET_TIMER_OP;
+                    case "domid" -> 6;
+                    case "vcpu" -> 3;
+                    case "longMode", "interruptsEnabled" -> true;
+                    case "cpl" -> 0;
+                    case "arg" -> 1_000_000L;
+                    default -> null;
+                });
+        assertEquals(-22, host.hypercalls().hypercall(fromVcpu3), "-EINVAL: dom6 has one vCPU");
+    }
+
+    @Test
     void theStatsSwitchIsConfiguredAndABadChangeKeepsTheSetting() {
         HostComponent configured = new HostComponent(Map.of("stats", "true"));
         assertTrue(configured.countsEvents());
