@@ -55,11 +55,9 @@ final class ProbeDomain implements AutoCloseable {
         long start = System.nanoTime();
         assertEquals(0, events.send(port));
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        long now;
         while (raised(port) == before) {
-            now = System.nanoTime();
-            if (now > deadline) {
-                throw new AssertionError("lost: no answer to event " + (sent(port)) + " on dom" + domid + " port " + port
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("lost: no answer to event " + sent(port) + " on dom" + domid + " port " + port
                         + " within " + timeoutMs + " ms");
             }
             LockSupport.parkNanos(20_000); // not a spin: the machine has two cores, and the host needs them

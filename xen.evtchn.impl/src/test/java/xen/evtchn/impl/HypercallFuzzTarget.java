@@ -114,7 +114,7 @@ final class HypercallFuzzTarget {
                 args[i] = switch (in.u8() % 4) {
                     case 0 -> in.u8() % 16; // sub-ops, ports, vCPUs
                     case 1 -> in.u32() % RAM; // somewhere in guest RAM
-                    case 2 -> in.u32() % 4096 * 4096 / 4096; // a small page-sized number
+                    case 2 -> in.u32() % 4096; // below a page
                     default -> in.u64();
                 };
                 if (!longMode) {

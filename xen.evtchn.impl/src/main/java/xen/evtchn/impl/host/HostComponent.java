@@ -71,8 +71,7 @@ public final class HostComponent implements GuestHost, EvtchnHost {
 
     private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, this::shutdown);
     private final ConcurrentMap<Integer, Domain> domains = new ConcurrentHashMap<>();
-    /** The provider in use and its description; both change under this object's monitor. */
-    private TimerProvider provider;
+    /** The description of the provider in use (XenHost holds the provider); changes under this object's monitor. */
     private String providerLine = ParkedTimers.INSTANCE.toString();
 
     /** A bad configuration fails the activation, with a message naming the property. */
@@ -125,15 +124,13 @@ public final class HostComponent implements GuestHost, EvtchnHost {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     synchronized void bindTimers(TimerProvider timers, Map<String, Object> properties) {
-        provider = timers;
         providerLine = describe(properties);
         xen.useTimers(timers);
     }
 
     /** The provider went: timers park until the next one, unless SCR has bound that already. */
     synchronized void unbindTimers(TimerProvider timers) {
-        if (provider == timers) {
-            provider = null;
+        if (xen.timers() == timers) {
             providerLine = ParkedTimers.INSTANCE.toString();
             xen.useTimers(ParkedTimers.INSTANCE);
         }

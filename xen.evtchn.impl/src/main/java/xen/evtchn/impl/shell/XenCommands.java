@@ -206,8 +206,7 @@ public final class XenCommands {
 
     /** Per port: events sent from it and raised on it since it was bound. */
     String stats(String domid) {
-        DomainHandle d = domain(domid);
-        return stats(d);
+        return stats(domain(domid));
     }
 
     private String stats(DomainHandle d) {
