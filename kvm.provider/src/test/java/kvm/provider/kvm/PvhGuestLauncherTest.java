@@ -115,6 +115,12 @@ class PvhGuestLauncherTest {
         }
 
         @Override
+        public DomainHandle restoreDomain(int domid, byte[] stream, VcpuBackend vcpus,
+                java.util.function.Consumer<String> console) {
+            throw new UnsupportedOperationException("not used by the launcher");
+        }
+
+        @Override
         public boolean destroyDomain(int domid) {
             destroyed.add(domid);
             return true;
@@ -192,6 +198,11 @@ class PvhGuestLauncherTest {
         @Override
         public int inject(int port) {
             return -22;
+        }
+
+        @Override
+        public byte[] save() {
+            throw new UnsupportedOperationException("not used by the launcher");
         }
 
         @Override

@@ -50,6 +50,7 @@ public final class Domains {
         if (d == null) {
             return false;
         }
+        d.dying();
         d.closeAll();
         byId.compareAndSet(domid, d, null);
         return true;
@@ -90,6 +91,28 @@ public final class Domains {
     /** Event channels for backends that live in the host. */
     public EvtchnHost host() {
         return host;
+    }
+
+    HostBackends backends() {
+        return host;
+    }
+
+    /**
+     * Guest {@code domid}'s event channel state and the named backends' bindings to it, for a
+     * save. Null if there is no such guest.
+     */
+    public SavedDomainEvents save(int domid) {
+        GuestDomain d = guest(domid);
+        return d == null ? null : new SavedDomainEvents(d.image(), host.savedBackends(domid));
+    }
+
+    /**
+     * Puts saved state into {@code fresh}, a guest domain just created here without ports (see
+     * {@link DomainRestore}). Throws IllegalStateException, changing nothing, if this host cannot
+     * take the backends' bindings.
+     */
+    public void restore(GuestDomain fresh, int savedDomid, SavedDomainEvents saved) {
+        DomainRestore.apply(this, fresh, savedDomid, saved);
     }
 
     /** Any domain by id, or null (also for reserved ids). */

@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.EventChannels;
@@ -47,6 +49,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     private final AtomicBoolean resetting = new AtomicBoolean();
     private volatile UpcallRoute callback = UpcallRoute.NONE;
     private final AtomicReferenceArray<UpcallRoute> vcpuVectors;
+    private volatile boolean dying;
 
     GuestDomain(int domid, GuestWidth width, VcpuBackend vcpus, Domains domains) {
         super(domid, new PortTable(width.twoLevelPorts()), domains.counting);
@@ -415,7 +418,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     @Override
     void clearPending(int port) {
-        delivery.clearPending(port);
+        if (!dying) {
+            delivery.clearPending(port);
+        }
     }
 
     private void deliverUpcall(int vcpu) {
@@ -459,7 +464,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
         long stamp = lock.writeLock();
         try {
-            vcpuInfos.moveSharedInfo(page);
+            vcpuInfos.moveSharedInfo(gfn, page);
             return 0;
         } finally {
             lock.unlockWrite(stamp);
@@ -486,7 +491,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
         long stamp = lock.writeLock();
         try {
-            if (!vcpuInfos.register(vcpu, page.asSlice(offset, VcpuInfoLayout.SIZE))) {
+            if (!vcpuInfos.register(vcpu, gfn * GuestMemory.PAGE_SIZE + offset, page.asSlice(offset, VcpuInfoLayout.SIZE))) {
                 return -EINVAL;
             }
         } finally {
@@ -550,6 +555,86 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         } finally {
             lock.unlockRead(stamp);
         }
+    }
+
+    // ---- save and restore -------------------------------------------------------------------
+
+    /**
+     * The domain's event channel state as values, taken under the write lock so that no bind or
+     * close is half seen. Sends may go on: their bits are in guest memory, which is not here.
+     */
+    public EventChannelImage image() {
+        long stamp = lock.writeLock();
+        try {
+            List<SavedPort> saved = new ArrayList<>();
+            for (int port = 1; port < ports.validPorts(); port++) {
+                long e = ports.get(port);
+                if (PortEntry.isBound(e)) {
+                    saved.add(SavedPort.of(port, e));
+                }
+            }
+            int n = vcpus.vcpuCount();
+            int[] vectors = new int[n];
+            long[] infoAt = new long[n];
+            for (int v = 0; v < n; v++) {
+                UpcallRoute.LapicVector vector = (UpcallRoute.LapicVector) vcpuVectors.get(v);
+                vectors[v] = vector == null ? EventChannelImage.NO_VECTOR : vector.vector();
+                infoAt[v] = vcpuInfos.registeredAt(v);
+            }
+            long gfn = vcpuInfos.sharedInfoGfn();
+            byte[] page = gfn != VcpuInfos.NOWHERE ? null
+                    : vcpuInfos.sharedInfo().asSlice(0, width.sharedInfo().size()).toArray(ValueLayout.JAVA_BYTE);
+            return new EventChannelImage(ports.validPorts(), saved, vectors, gfn, page, infoAt);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Restore, write lock held, on a domain without ports: shared_info and the registered
+     * vcpu_info are adopted where the image says, as they are in guest memory (a shared_info never
+     * mapped gets the saved contents), and the per-vCPU upcall vectors are set. The caller checked
+     * that the frames are in guest memory.
+     */
+    void restoreVcpuState(EventChannelImage image) {
+        GuestMemory memory = vcpus.memory();
+        if (image.sharedInfoGfn() == EventChannelImage.NOWHERE) {
+            MemorySegment.copy(MemorySegment.ofArray(image.sharedInfoPage()), 0, vcpuInfos.sharedInfo(), 0,
+                    image.sharedInfoPage().length);
+        } else {
+            vcpuInfos.adoptSharedInfo(image.sharedInfoGfn(), memory.page(image.sharedInfoGfn()));
+        }
+        for (int v = 0; v < image.vcpus(); v++) {
+            long at = image.vcpuInfoAt()[v];
+            if (at != EventChannelImage.NOWHERE) {
+                vcpuInfos.adopt(v, at, memory.slice(at, VcpuInfoLayout.SIZE));
+            }
+            int vector = image.vcpuVectors()[v];
+            vcpuVectors.set(v, vector == EventChannelImage.NO_VECTOR ? null : new UpcallRoute.LapicVector(vector));
+        }
+        ports.makeValid(image.validPorts());
+    }
+
+    /**
+     * Restore, write lock held: binds the free {@code port} as {@code entry} (with its VIRQ slot),
+     * leaving its pending bit as the guest's memory has it.
+     */
+    void bindSaved(int port, long entry) {
+        counters.reset(port);
+        ports.allocate(port, entry);
+        if (PortEntry.type(entry) == PortEntry.VIRQ) {
+            int virq = PortEntry.virqNumber(entry);
+            int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? PortEntry.vcpu(entry) : 0;
+            INT.setRelease(virqPorts, owner * Virq.COUNT + virq, port);
+        }
+    }
+
+    /**
+     * A dying domain's memory is not written again: closing its ports as it goes leaves the
+     * guest's pending bits as they were, for a save taken before to find them where it left them.
+     */
+    void dying() {
+        dying = true;
     }
 
     /** Raises {@code port} whatever it is bound to (QEMU's xen-event-inject): 0, or -EINVAL if it is not in use. */

@@ -98,6 +98,61 @@ final class HostBackends extends EventDomain implements EvtchnHost {
         return h != null && h.isParked();
     }
 
+    /**
+     * Every named handle's bindings to guest {@code domid}, for a save: by name, each with the
+     * host ports whose event the backend has not yet dealt with. Handles without one are left out.
+     */
+    synchronized List<SavedBackend> savedBackends(int domid) {
+        List<SavedBackend> all = new ArrayList<>();
+        for (HostHandle h : named.values()) {
+            List<BackendState.Binding> mine = new ArrayList<>();
+            List<Integer> pending = new ArrayList<>();
+            for (BackendState.Binding b : h.state().bindings()) {
+                if (b.domid() == domid) {
+                    mine.add(b);
+                    if (delivery.get(b.port()) != 0) {
+                        pending.add(b.port());
+                    }
+                }
+            }
+            if (!mine.isEmpty()) {
+                all.add(new SavedBackend(new BackendState(h.name, mine), pending));
+            }
+        }
+        all.sort(Comparator.comparing(s -> s.state().name()));
+        return all;
+    }
+
+    /** Named handles that exist, open or parked. */
+    synchronized boolean hasNamed(String name) {
+        return named.containsKey(name);
+    }
+
+    /** Free handle ids. */
+    synchronized int freeHandles() {
+        int n = 0;
+        for (int id = 0; id < MAX_HANDLES; id++) {
+            if (handles.get(id) == null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * For a restore (this monitor held): the handle of that name, open or parked, or a new one
+     * parked under the name until a backend opens it.
+     */
+    synchronized HostHandle namedForRestore(String name) {
+        HostHandle h = named.get(name);
+        if (h == null) {
+            h = register(id -> new HostHandle(this, id, name, new LinkedBlockingQueue<>()));
+            h.park();
+            named.put(name, h);
+        }
+        return h;
+    }
+
     synchronized void closed(HostHandle h) {
         handles.compareAndSet(h.id, h, null);
         named.remove(h.name, h);

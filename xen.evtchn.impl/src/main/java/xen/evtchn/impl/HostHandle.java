@@ -50,6 +50,12 @@ final class HostHandle implements EvtchnHandle {
         return detached;
     }
 
+    /** A new handle made for a restore waits, parked, for its backend to open its name. */
+    synchronized void park() {
+        closed = true;
+        detached = true;
+    }
+
     void queue(int port) {
         events.add(port);
     }

@@ -134,6 +134,26 @@ final class PortTable {
         groupsWithFree[group >>> 6] &= ~(1L << group);
     }
 
+    /** Writer only: ports below {@code ports} (a multiple of {@link #GROUP}, at most the limit) are valid, as after a restore. */
+    void makeValid(int ports) {
+        if (ports % GROUP != 0 || ports > limit) {
+            throw new IllegalArgumentException("valid ports must be a multiple of " + GROUP + " up to " + limit + ": " + ports);
+        }
+        validPorts = Math.max(validPorts, ports);
+    }
+
+    /** Writer only: how many ports are in use (a scan; for a restore's planning, not for hot paths). */
+    int boundCount() {
+        long[] e = entries;
+        int n = 0;
+        for (int p = 1; p < e.length; p++) {
+            if (PortEntry.isBound(e[p])) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Writer only: frees a bound port. */
     void free(int port) {
         ENTRY.setRelease(entries, port, PortEntry.FREE_ENTRY);

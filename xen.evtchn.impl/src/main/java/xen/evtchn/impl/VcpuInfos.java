@@ -21,13 +21,21 @@ final class VcpuInfos {
     private final GuestWidth width;
     private final MemorySegment dummy;
     private final MemorySegment[] registered;
+    /** Guest-physical address of each registered vcpu_info, {@link #NOWHERE} if none (for a save). */
+    private final long[] registeredAt;
     private final AtomicReferenceArray<MemorySegment> current;
     private volatile MemorySegment sharedInfo;
+    private long sharedInfoGfn = NOWHERE;
+
+    /** Neither mapped nor registered: the page or record is the hypervisor's own. */
+    static final long NOWHERE = -1;
 
     VcpuInfos(GuestWidth width, int vcpus) {
         this.width = width;
         this.dummy = arena.allocate(VcpuInfoLayout.SIZE, VcpuInfoLayout.SIZE);
         this.registered = new MemorySegment[vcpus];
+        this.registeredAt = new long[vcpus];
+        Arrays.fill(registeredAt, NOWHERE);
         this.current = new AtomicReferenceArray<>(vcpus);
         this.sharedInfo = arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE);
         refresh();
@@ -42,12 +50,28 @@ final class VcpuInfos {
         return current.get(vcpu);
     }
 
-    /** Domain write lock held: shared_info now lives in {@code page}; what it held moves along. */
-    void moveSharedInfo(MemorySegment page) {
+    /** The guest frame shared_info is mapped at, or {@link #NOWHERE}. */
+    long sharedInfoGfn() {
+        return sharedInfoGfn;
+    }
+
+    /** The guest-physical address of vCPU {@code vcpu}'s registered vcpu_info, or {@link #NOWHERE}. */
+    long registeredAt(int vcpu) {
+        return registeredAt[vcpu];
+    }
+
+    /** Domain write lock held: shared_info now lives in guest frame {@code gfn}, {@code page}; what it held moves along. */
+    void moveSharedInfo(long gfn, MemorySegment page) {
         MemorySegment old = sharedInfo;
         long size = width.sharedInfo().size();
         page.asSlice(0, size).copyFrom(old.asSlice(0, size));
+        adoptSharedInfo(gfn, page);
+    }
+
+    /** Domain write lock held (or the domain not yet running): shared_info is {@code page} as it is (a restore). */
+    void adoptSharedInfo(long gfn, MemorySegment page) {
         sharedInfo = page;
+        sharedInfoGfn = gfn;
         refresh();
     }
 
@@ -57,21 +81,28 @@ final class VcpuInfos {
      */
     void reset() {
         Arrays.fill(registered, null);
-        moveSharedInfo(arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE));
+        Arrays.fill(registeredAt, NOWHERE);
+        moveSharedInfo(NOWHERE, arena.allocate(GuestMemory.PAGE_SIZE, GuestMemory.PAGE_SIZE));
     }
 
     /**
-     * Domain write lock held: vCPU {@code vcpu}'s vcpu_info now lives at {@code info}, with what
-     * the old one held. False if the vCPU registered one already.
+     * Domain write lock held: vCPU {@code vcpu}'s vcpu_info now lives at {@code info}, guest-physical
+     * {@code gpa}, with what the old one held. False if the vCPU registered one already.
      */
-    boolean register(int vcpu, MemorySegment info) {
+    boolean register(int vcpu, long gpa, MemorySegment info) {
         if (registered[vcpu] != null) {
             return false;
         }
         info.copyFrom(current.get(vcpu));
-        registered[vcpu] = info;
-        refresh();
+        adopt(vcpu, gpa, info);
         return true;
+    }
+
+    /** Domain write lock held (or the domain not yet running): vCPU {@code vcpu}'s vcpu_info is {@code info} as it is (a restore). */
+    void adopt(int vcpu, long gpa, MemorySegment info) {
+        registered[vcpu] = info;
+        registeredAt[vcpu] = gpa;
+        refresh();
     }
 
     private void refresh() {

@@ -53,7 +53,7 @@ class VcpuAndSchedOpTest extends EvtchnTestBase {
     void setUp() {
         g = guest(GuestWidth.X86_64);
         time = new DomainTime(new GuestClock(provider::now, provider.now()), 2, provider, 1_000_000_000L,
-                provider.now(), vcpu -> g.d.raiseVirq(Virq.TIMER.number(), vcpu));
+                provider.now(), 0, vcpu -> g.d.raiseVirq(Virq.TIMER.number(), vcpu));
         Platforms platforms = new Platforms();
         platforms.create(g.d, XenVersionInfo.DEFAULT, DomainConsole.inMemory(), time);
         dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(platforms));

@@ -56,4 +56,15 @@ public interface DomainHandle {
      * tests that act for the guest.
      */
     EventChannels eventChannels();
+
+    /**
+     * Saves the domain as a save stream (format in docs/SAVE-RESTORE.md): its event channels,
+     * callback and upcall vectors, vcpu_info and shared_info locations, HVM parameters, timers and
+     * the named host backends' bindings to it. Its timers stop first and do not fire on this host
+     * again. Pause its vCPUs before, and copy its guest memory with them; then destroy it, or
+     * restore the stream ({@link GuestHost#restoreDomain}) here or on another host.
+     *
+     * @since 1.2
+     */
+    byte[] save();
 }

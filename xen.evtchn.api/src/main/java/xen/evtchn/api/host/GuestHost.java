@@ -45,6 +45,23 @@ public interface GuestHost {
     DomainHandle createDomain(int domid, VcpuBackend vcpus, Consumer<String> consoleLines, String xenVersion);
 
     /**
+     * Restores a domain saved with {@link DomainHandle#save()} as guest {@code domid} on
+     * {@code vcpus}, whose guest memory holds the saved guest's: the guest carries on where it was
+     * saved, with its system time going on from the saved one and every armed timer keeping its
+     * distance. Channels to named host backends are bound again to handles of the same names (a
+     * name not open here is parked until a backend opens it); a channel whose peer is not here
+     * comes back unbound, offered to that peer.
+     *
+     * @throws SaveStreamException      if the stream is not one this host reads (truncated, corrupted, another
+     *                                  format version, inconsistent) or does not fit {@code vcpus}; nothing is made
+     * @throws IllegalStateException    if domain {@code domid} exists or this host has no room for the
+     *                                  backends' bindings; nothing is left behind
+     * @throws IllegalArgumentException if {@code domid} is not a guest domain id
+     * @since 1.2
+     */
+    DomainHandle restoreDomain(int domid, byte[] stream, VcpuBackend vcpus, Consumer<String> consoleLines);
+
+    /**
      * Whether the host counts events per port ({@link PortInfo#sent()}, {@link PortInfo#raised()}):
      * off unless its configuration turns it on, since counting costs heap per port.
      */

@@ -5,10 +5,11 @@
  * a domain's ports ({@link xen.evtchn.api.host.PortInfo}) and timers
  * ({@link xen.evtchn.api.host.VcpuTimerInfo}). {@link xen.evtchn.api.host.DomainConfiguration}
  * reads a booter's Config Admin configuration. 1.1: those, and the domains and timer provider of a
- * host.
+ * host. 1.2: save and restore ({@link xen.evtchn.api.host.DomainHandle#save()},
+ * {@link xen.evtchn.api.host.GuestHost#restoreDomain}, {@link xen.evtchn.api.host.SaveStreamException}).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;

@@ -41,6 +41,8 @@ import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.PrefixedLineSink;
 import xen.evtchn.impl.hypercall.TokenBucket;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
+import xen.evtchn.impl.save.DomainImage;
+import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ParkedTimers;
 import xen.evtchn.impl.time.TimerState;
 import xen.evtchn.impl.time.VcpuTimers;
@@ -201,20 +203,42 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         XenVersionInfo version = xenVersion == null ? XenVersionInfo.DEFAULT : XenVersionInfo.parse(xenVersion);
-        Domain handle = new Domain(domid, vcpus.vcpuCount());
+        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen);
         // In the table before the domain exists, so no shutdown can miss its handle.
         if (domains.putIfAbsent(domid, handle) != null) {
             throw new IllegalStateException("domain " + domid + " already exists");
         }
         try {
-            DomainConsole console = new DomainConsole(
-                    new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""), TokenBucket.defaults());
-            handle.platform = xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console);
+            handle.platform = xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console(consoleLines));
             return handle;
         } catch (RuntimeException e) {
             domains.remove(domid, handle);
             throw e;
         }
+    }
+
+    @Override
+    public DomainHandle restoreDomain(int domid, byte[] stream, VcpuBackend vcpus, Consumer<String> consoleLines) {
+        Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(vcpus, "vcpus");
+        Objects.requireNonNull(consoleLines, "consoleLines");
+        DomainImage image = SaveStream.read(stream);
+        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen);
+        if (domains.putIfAbsent(domid, handle) != null) {
+            throw new IllegalStateException("domain " + domid + " already exists");
+        }
+        try {
+            handle.platform = xen.restoreDomain(domid, image, vcpus, console(consoleLines));
+            return handle;
+        } catch (RuntimeException e) {
+            domains.remove(domid, handle);
+            throw e;
+        }
+    }
+
+    private static DomainConsole console(Consumer<String> consoleLines) {
+        return new DomainConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""),
+                TokenBucket.defaults());
     }
 
     @Override
@@ -275,13 +299,15 @@ public final class HostComponent implements GuestHost, EvtchnHost {
     private static final class Domain implements DomainHandle {
         private final int domid;
         private final int vcpus;
+        private final XenHost xen;
         private volatile DomainPlatform platform;
         private final List<IntConsumer> listeners = new ArrayList<>();
         private int reason = RUNNING;
 
-        Domain(int domid, int vcpus) {
+        Domain(int domid, int vcpus, XenHost xen) {
             this.domid = domid;
             this.vcpus = vcpus;
+            this.xen = xen;
         }
 
         @Override
@@ -386,6 +412,12 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         @Override
         public EventChannels eventChannels() {
             return platform().domain();
+        }
+
+        @Override
+        public byte[] save() {
+            platform();
+            return SaveStream.write(xen.save(domid));
         }
 
         @Override

@@ -1,11 +1,18 @@
 package xen.evtchn.impl.host;
 
+import java.util.List;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.Hypercall;
+import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
+import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.impl.Domains;
+import xen.evtchn.impl.EventChannelImage;
+import xen.evtchn.impl.SavedDomainEvents;
 import xen.evtchn.impl.EventChannelOpHandler;
 import xen.evtchn.impl.GuestDomain;
 import xen.evtchn.impl.hypercall.DomainConsole;
@@ -18,8 +25,10 @@ import xen.evtchn.impl.hypercall.SetTimerOpHandler;
 import xen.evtchn.impl.hypercall.ShutdownListener;
 import xen.evtchn.impl.hypercall.VcpuOpHandler;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
+import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
+import xen.evtchn.impl.time.TimerState;
 
 /**
  * One host: its domains, every hypercall family in one dispatcher, and a timer provider. It
@@ -94,7 +103,7 @@ public final class XenHost {
             long boot = System.nanoTime();
             long tscAtBoot = vcpus.tsc();
             DomainTime time = new DomainTime(new GuestClock(System::nanoTime, boot), vcpus.vcpuCount(), timers,
-                    vcpus.tscHz(), tscAtBoot, vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
+                    vcpus.tscHz(), tscAtBoot, 0, vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
             for (int v = 0; v < vcpus.vcpuCount(); v++) {
                 time.writeTimeInfo(d.vcpuInfo(v));
             }
@@ -103,6 +112,103 @@ public final class XenHost {
             } catch (RuntimeException e) {
                 domains.destroy(domid);
                 throw e;
+            }
+        }
+    }
+
+    /**
+     * Saves guest {@code domid}: its timers stop first (none fires on this host again, and none
+     * is on its way), then its state is taken at the guest's system time of that moment. Pause its
+     * vCPUs before, so that the guest changes nothing meanwhile; afterwards destroy it, or restore
+     * the image to let it carry on. Throws IllegalArgumentException if there is no such guest.
+     */
+    public DomainImage save(int domid) {
+        DomainPlatform p = platforms.get(domid);
+        SavedDomainEvents events;
+        if (p == null) {
+            throw new IllegalArgumentException("no guest domain " + domid);
+        }
+        synchronized (p) { // the callback and its route change together under it
+            List<TimerState> timers = p.time().timers().stopForSave();
+            long now = p.time().clock().now();
+            events = domains.save(domid);
+            long[] params = new long[HvmParam.NR_PARAMS];
+            for (int i = 0; i < params.length; i++) {
+                params[i] = p.param(i);
+            }
+            return new DomainImage(domid, p.domain().width(), p.version().major(), p.version().minor(), now, events,
+                    params, timers);
+        }
+    }
+
+    /**
+     * Restores {@code image} as guest {@code domid} on {@code vcpus}, whose memory holds the
+     * saved guest's (the VMM copied it): ports, vcpu_info and shared_info where the guest put
+     * them, callback and vectors, HVM parameters, the Xen version it was told, and its timers.
+     * System time carries on from the saved one (the time between save and restore does not
+     * count), so every deadline keeps its distance; the pvclock of every vCPU is written anew for
+     * this backend's TSC. Any upcall that was pending is delivered again.
+     *
+     * @throws SaveStreamException    if the image does not fit {@code vcpus} (vCPU count, frames outside its RAM)
+     * @throws IllegalStateException  if {@code domid} exists, or this host has no room for the backends' bindings;
+     *                                nothing is left behind
+     * @throws IllegalArgumentException for a domid that is not a guest's
+     */
+    public DomainPlatform restoreDomain(int domid, DomainImage image, VcpuBackend vcpus, DomainConsole console) {
+        checkFits(image, vcpus);
+        synchronized (timerLock) {
+            GuestDomain d = domains.create(domid, image.width(), vcpus);
+            try {
+                domains.restore(d, image.domid(), image.events());
+                long tsc = vcpus.tsc();
+                GuestClock clock = new GuestClock(System::nanoTime, System.nanoTime() - image.systemTime());
+                DomainTime time = new DomainTime(clock, vcpus.vcpuCount(), timers, vcpus.tscHz(), tsc, image.systemTime(),
+                        vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
+                for (int v = 0; v < vcpus.vcpuCount(); v++) {
+                    time.writeTimeInfo(d.vcpuInfo(v));
+                }
+                DomainPlatform p = platforms.create(d, XenVersionInfo.DEFAULT.withVersion(image.xenMajor(), image.xenMinor()),
+                        console, time);
+                for (int i = 0; i < HvmParam.NR_PARAMS; i++) {
+                    if (i != HvmParam.CALLBACK_IRQ && image.hvmParams()[i] != 0) {
+                        p.setParam(i, image.hvmParams()[i]);
+                    }
+                }
+                for (int v = 0; v < vcpus.vcpuCount(); v++) {
+                    time.timers().restore(v, image.timers().get(v));
+                }
+                // Last: its route in place, every upcall that was pending is delivered again.
+                p.setParam(HvmParam.CALLBACK_IRQ, image.hvmParams()[HvmParam.CALLBACK_IRQ]);
+                return p;
+            } catch (RuntimeException e) {
+                DomainPlatform p = platforms.get(domid);
+                if (p != null && p.domain() == d) {
+                    p.time().timers().stopAll();
+                    platforms.remove(domid);
+                }
+                domains.destroy(domid);
+                throw e;
+            }
+        }
+    }
+
+    /** The image's vCPUs and frames against the backend's, before anything is made. */
+    private static void checkFits(DomainImage image, VcpuBackend vcpus) {
+        if (image.vcpus() != vcpus.vcpuCount()) {
+            throw new SaveStreamException("the saved dom" + image.domid() + " has " + image.vcpus()
+                    + " vCPUs; the backend to restore it on has " + vcpus.vcpuCount());
+        }
+        EventChannelImage ev = image.events().domain();
+        GuestMemory memory = vcpus.memory();
+        if (ev.sharedInfoGfn() != EventChannelImage.NOWHERE && memory.page(ev.sharedInfoGfn()) == null) {
+            throw new SaveStreamException("the saved shared_info frame 0x" + Long.toHexString(ev.sharedInfoGfn())
+                    + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
+        }
+        for (int v = 0; v < image.vcpus(); v++) {
+            long at = ev.vcpuInfoAt()[v];
+            if (at != EventChannelImage.NOWHERE && memory.slice(at, VcpuInfoLayout.SIZE) == null) {
+                throw new SaveStreamException("vCPU " + v + "'s saved vcpu_info at 0x" + Long.toHexString(at)
+                        + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
             }
         }
     }

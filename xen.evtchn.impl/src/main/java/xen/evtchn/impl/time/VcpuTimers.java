@@ -2,6 +2,8 @@ package xen.evtchn.impl.time;
 
 import static xen.evtchn.api.abi.Errno.EINVAL;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntConsumer;
 import xen.evtchn.api.TimerProvider;
@@ -104,6 +106,18 @@ public final class VcpuTimers {
         }
     }
 
+    /**
+     * Stops every timer and returns what each vCPU had armed, for a save: once it returns, none of
+     * them fires on this host again, and none is on its way.
+     */
+    public List<TimerState> stopForSave() {
+        List<TimerState> states = new ArrayList<>(timers.length);
+        for (VcpuTimer t : timers) {
+            states.add(t.stop());
+        }
+        return states;
+    }
+
     /** Stops every timer (soft reset stops the singleshot ones; a dying domain stops all). */
     public void stopAll() {
         for (int v = 0; v < timers.length; v++) {
@@ -157,29 +171,36 @@ public final class VcpuTimers {
             armPeriodic(period, periodicNext);
         }
 
-        private void singleshotFired(long generation) {
-            synchronized (this) {
-                if (generation != singleshotGeneration || singleshot == TimerState.NONE) {
-                    return; // re-armed or stopped after this fire was due: the new arm decides
-                }
-                singleshot = TimerState.NONE;
-                singleshotTimer = null;
+        /**
+         * The event is raised under the monitor, so that a stop or a save that returns has no
+         * fire still on its way (raising never blocks, and takes no lock a timer user holds).
+         */
+        private synchronized void singleshotFired(long generation) {
+            if (generation != singleshotGeneration || singleshot == TimerState.NONE) {
+                return; // re-armed or stopped after this fire was due: the new arm decides
             }
+            singleshot = TimerState.NONE;
+            singleshotTimer = null;
             fired.incrementAndGet(vcpu);
             fire.accept(vcpu);
         }
 
-        private void periodicFired(long generation) {
-            synchronized (this) {
-                if (generation != periodicGeneration || period == 0) {
-                    return;
-                }
-                periodicNext = Math.max(periodicNext, clock.now()) + period;
-                long next = ++periodicGeneration;
-                periodicTimer = provider.schedule(clock.toProvider(periodicNext, provider), () -> periodicFired(next));
+        private synchronized void periodicFired(long generation) {
+            if (generation != periodicGeneration || period == 0) {
+                return;
             }
+            periodicNext = Math.max(periodicNext, clock.now()) + period;
+            long next = ++periodicGeneration;
+            periodicTimer = provider.schedule(clock.toProvider(periodicNext, provider), () -> periodicFired(next));
             fired.incrementAndGet(vcpu);
             fire.accept(vcpu);
+        }
+
+        synchronized TimerState stop() {
+            TimerState s = state();
+            armSingleshot(TimerState.NONE);
+            armPeriodic(0, 0);
+            return s;
         }
 
         private void cancel(TimerProvider.Timer t) {

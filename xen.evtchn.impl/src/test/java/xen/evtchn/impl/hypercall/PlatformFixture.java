@@ -90,7 +90,7 @@ final class PlatformFixture implements AutoCloseable {
     DomainPlatform platform(GuestDomain d, XenVersionInfo version, DomainConsole console) {
         ManualTimerProvider clock = new ManualTimerProvider(0);
         DomainTime time = new DomainTime(new GuestClock(clock::now, 0), d.vcpus().vcpuCount(), clock,
-                d.vcpus().tscHz(), 0, vcpu -> d.raiseVirq(0, vcpu));
+                d.vcpus().tscHz(), 0, 0, vcpu -> d.raiseVirq(0, vcpu));
         return platforms.create(d, version, console, time);
     }
 

@@ -1,0 +1,39 @@
+package xen.evtchn.impl.save;
+
+import java.util.List;
+import java.util.Objects;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.HvmParam;
+import xen.evtchn.impl.SavedDomainEvents;
+import xen.evtchn.impl.time.TimerState;
+
+/**
+ * Everything a save takes from a guest domain, as values: what the guest was told (width, Xen
+ * version), its system time at the save, its event channels and the host backends' bindings to
+ * them, its HVM parameters (the callback among them) and its vCPUs' timers, with deadlines in
+ * its own system time so that they mean the same on any host clock.
+ *
+ * @param domid      the domain's id when it was saved (a restore may give it another)
+ * @param systemTime the guest's system time at the save (ns); a restore carries on from it
+ * @param hvmParams  every HVM parameter's raw value, {@link HvmParam#NR_PARAMS} of them
+ * @param timers     per vCPU, its timers as armed at the save
+ */
+public record DomainImage(int domid, GuestWidth width, int xenMajor, int xenMinor, long systemTime,
+        SavedDomainEvents events, long[] hvmParams, List<TimerState> timers) {
+    public DomainImage {
+        Objects.requireNonNull(width, "width");
+        Objects.requireNonNull(events, "events");
+        if (hvmParams.length != HvmParam.NR_PARAMS) {
+            throw new IllegalArgumentException("HVM params: " + hvmParams.length + " values, not " + HvmParam.NR_PARAMS);
+        }
+        timers = List.copyOf(timers);
+        if (timers.size() != events.domain().vcpus()) {
+            throw new IllegalArgumentException("timers of " + timers.size() + " vCPUs for a domain of "
+                    + events.domain().vcpus());
+        }
+    }
+
+    public int vcpus() {
+        return timers.size();
+    }
+}

@@ -1,0 +1,394 @@
+package xen.evtchn.impl.save;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import xen.evtchn.api.GuestMemory;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.EvtchnStat;
+import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.api.abi.HvmOp;
+import xen.evtchn.api.abi.HvmParam;
+import xen.evtchn.api.abi.VcpuInfoLayout;
+import xen.evtchn.api.abi.VcpuOp;
+import xen.evtchn.api.abi.Virq;
+import xen.evtchn.api.abi.VirqKind;
+import xen.evtchn.api.backend.BackendState;
+import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.api.host.SaveStreamException;
+import xen.evtchn.impl.Domains;
+import xen.evtchn.impl.EventChannelImage;
+import xen.evtchn.impl.SavedBackend;
+import xen.evtchn.impl.SavedDomainEvents;
+import xen.evtchn.impl.SavedPort;
+import xen.evtchn.impl.time.TimerState;
+
+/**
+ * The save stream, format version {@value #VERSION}: a {@link DomainImage} as bytes, and back.
+ * docs/SAVE-RESTORE.md describes every field. In short: a 16-byte header (magic, version, body
+ * length), the body (sections in a fixed order, integers as unsigned LEB128 varints), and a
+ * CRC32C of everything before it. Reading checks everything a restore relies on before it returns,
+ * so a stream that reads is one a host can apply without finding a fault halfway.
+ */
+public final class SaveStream {
+    /** "XENEVTCH": what the stream starts with. */
+    static final byte[] MAGIC = "XENEVTCH".getBytes(StandardCharsets.US_ASCII);
+    public static final int VERSION = 1;
+    static final int HEADER = 16;
+    static final int TRAILER = 4;
+    /** The longest stream read: far above any domain's (a full 4096-port one is about 20 KiB). */
+    public static final int MAX_BYTES = 1 << 24;
+
+    private static final int WIDTH_X86_64 = 1;
+    private static final int WIDTH_X86_32 = 2;
+    private static final int PORT_BITS_MAX = (1 << 17) - 1;
+
+    private SaveStream() {
+    }
+
+    // ---- writing -------------------------------------------------------------------------------
+
+    public static byte[] write(DomainImage image) {
+        EventChannelImage ev = image.events().domain();
+        StreamWriter w = new StreamWriter(HEADER + 64 + ev.ports().size() * 6
+                + (ev.sharedInfoPage() == null ? 0 : ev.sharedInfoPage().length) + image.vcpus() * 16);
+        w.bytes(MAGIC);
+        w.u16(VERSION);
+        w.u16(0);
+        int lengthAt = w.position();
+        w.u32(0);
+
+        w.varint(image.domid());
+        w.u8(image.width() == GuestWidth.X86_64 ? WIDTH_X86_64 : WIDTH_X86_32);
+        w.varint(image.vcpus());
+        w.varint(image.xenMajor());
+        w.varint(image.xenMinor());
+        w.varint(image.systemTime());
+
+        w.varint(ev.validPorts());
+        w.varint(ev.ports().size());
+        int previous = 0;
+        for (SavedPort p : ev.ports()) {
+            w.varint(p.port() - previous);
+            previous = p.port();
+            w.u8(p.type());
+            w.varint(p.vcpu());
+            switch (p.type()) {
+                case EvtchnStat.UNBOUND -> w.varint(p.remoteDom());
+                case EvtchnStat.INTERDOMAIN -> {
+                    w.varint(p.remoteDom());
+                    w.varint(p.remotePort());
+                }
+                case EvtchnStat.VIRQ -> w.varint(p.virq());
+                default -> {
+                }
+            }
+        }
+
+        int params = 0;
+        for (long v : image.hvmParams()) {
+            params += v != 0 ? 1 : 0;
+        }
+        w.varint(params);
+        for (int i = 0; i < HvmParam.NR_PARAMS; i++) {
+            if (image.hvmParams()[i] != 0) {
+                w.varint(i);
+                w.u64(image.hvmParams()[i]);
+            }
+        }
+        for (int v = 0; v < image.vcpus(); v++) {
+            w.varint(ev.vcpuVectors()[v] + 1L);
+        }
+
+        w.varint(ev.sharedInfoGfn() + 1);
+        if (ev.sharedInfoPage() != null) {
+            w.bytes(ev.sharedInfoPage());
+        }
+        for (int v = 0; v < image.vcpus(); v++) {
+            w.varint(ev.vcpuInfoAt()[v] + 1);
+        }
+
+        for (TimerState t : image.timers()) {
+            w.varint(t.singleshot() + 1);
+            w.varint(t.period());
+            if (t.period() != 0) {
+                w.varint(t.periodicNext());
+            }
+        }
+
+        List<SavedBackend> backends = image.events().backends();
+        w.varint(backends.size());
+        for (SavedBackend b : backends) {
+            byte[] name = b.state().name().getBytes(StandardCharsets.UTF_8);
+            w.varint(name.length);
+            w.bytes(name);
+            Set<Integer> pending = new HashSet<>(b.pendingPorts());
+            w.varint(b.state().bindings().size());
+            for (BackendState.Binding binding : b.state().bindings()) {
+                w.varint(binding.port());
+                w.varint(binding.remotePort());
+                w.u8(pending.contains(binding.port()) ? 1 : 0);
+            }
+        }
+
+        w.u32At(lengthAt, w.position() - HEADER);
+        CRC32C crc = new CRC32C();
+        crc.update(w.buffer(), 0, w.position());
+        w.u32((int) crc.getValue());
+        return w.toArray();
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    /** The image in {@code stream}, every field checked; throws SaveStreamException saying what is wrong. */
+    public static DomainImage read(byte[] stream) {
+        if (stream.length > MAX_BYTES) {
+            throw new SaveStreamException("save stream: " + stream.length + " bytes, more than any domain's ("
+                    + MAX_BYTES + " at most)");
+        }
+        if (stream.length < MAGIC.length || !Arrays.equals(stream, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new SaveStreamException("not a save stream: it does not start with \"XENEVTCH\"");
+        }
+        if (stream.length < HEADER + TRAILER) {
+            throw new SaveStreamException("save stream: truncated: " + stream.length + " bytes, less than its header and checksum");
+        }
+        int version = (stream[8] & 0xFF) | (stream[9] & 0xFF) << 8;
+        if (version != VERSION) {
+            throw new SaveStreamException("save stream: format version " + version + "; this host reads version " + VERSION);
+        }
+        if (stream[10] != 0 || stream[11] != 0) {
+            throw new SaveStreamException("save stream, byte 10: reserved header bytes are not 0");
+        }
+        long body = Integer.toUnsignedLong(littleEndian(stream, 12));
+        long actual = stream.length - HEADER - TRAILER;
+        if (body != actual) {
+            throw new SaveStreamException("save stream: " + (body > actual ? "truncated" : "bytes after its end") + ": the header says "
+                    + body + " bytes of body, the stream has " + actual);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(stream, 0, stream.length - TRAILER);
+        if ((int) crc.getValue() != littleEndian(stream, stream.length - TRAILER)) {
+            throw new SaveStreamException("save stream: corrupted: its CRC32C does not match");
+        }
+        StreamReader r = new StreamReader(stream, HEADER, stream.length - TRAILER);
+        DomainImage image = body(r);
+        if (!r.atEnd()) {
+            throw r.bad(r.position(), "bytes after the last section");
+        }
+        return image;
+    }
+
+    private static DomainImage body(StreamReader r) {
+        int domid = r.varint32("domid", 1, DomId.FIRST_RESERVED - 1);
+        int at = r.position();
+        GuestWidth width = switch (r.u8("width")) {
+            case WIDTH_X86_64 -> GuestWidth.X86_64;
+            case WIDTH_X86_32 -> GuestWidth.X86_32;
+            default -> throw r.bad(at, "width is neither 1 (x86_64) nor 2 (x86_32)");
+        };
+        int vcpus = r.varint32("vCPU count", 1, 0xFFFF);
+        int major = r.varint32("Xen major version", 0x7FFF);
+        int minor = r.varint32("Xen minor version", 0xFFFF);
+        long systemTime = r.varint("system time", Long.MAX_VALUE);
+
+        at = r.position();
+        int validPorts = r.varint32("valid ports", 64, width.twoLevelPorts());
+        if (validPorts % 64 != 0) {
+            throw r.bad(at, "valid ports (" + validPorts + ") is not a multiple of 64");
+        }
+        List<SavedPort> ports = ports(r, domid, vcpus, validPorts);
+
+        long[] params = new long[HvmParam.NR_PARAMS];
+        int count = r.varint32("HVM parameter count", HvmParam.NR_PARAMS);
+        int lastIndex = -1;
+        for (int i = 0; i < count; i++) {
+            at = r.position();
+            int index = r.varint32("HVM parameter index", HvmParam.NR_PARAMS - 1);
+            if (index <= lastIndex) {
+                throw r.bad(at, "HVM parameter " + index + " is out of order or repeated");
+            }
+            lastIndex = index;
+            params[index] = r.u64("HVM parameter " + index);
+        }
+        int[] vectors = new int[vcpus];
+        for (int v = 0; v < vcpus; v++) {
+            at = r.position();
+            int vector = r.varint32("vCPU " + v + "'s upcall vector", 256) - 1;
+            if (vector != EventChannelImage.NO_VECTOR && vector < HvmOp.MIN_UPCALL_VECTOR) {
+                throw r.bad(at, "vCPU " + v + "'s upcall vector " + vector + " is below " + HvmOp.MIN_UPCALL_VECTOR);
+            }
+            vectors[v] = vector;
+        }
+
+        long sharedInfoGfn = r.varint("shared_info frame", Long.MAX_VALUE / GuestMemory.PAGE_SIZE + 1) - 1;
+        byte[] sharedInfoPage = sharedInfoGfn == EventChannelImage.NOWHERE
+                ? r.bytes((int) width.sharedInfo().size(), "the unmapped shared_info page") : null;
+        long[] infoAt = new long[vcpus];
+        for (int v = 0; v < vcpus; v++) {
+            at = r.position();
+            long gpa = r.varint("vCPU " + v + "'s vcpu_info address", Long.MAX_VALUE) - 1;
+            long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
+            if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - VcpuInfoLayout.SIZE || (offset & 7) != 0)) {
+                throw r.bad(at, "vCPU " + v + "'s vcpu_info at 0x" + Long.toHexString(gpa)
+                        + " is not 8-byte aligned within one page");
+            }
+            infoAt[v] = gpa;
+        }
+
+        List<TimerState> timers = new ArrayList<>(vcpus);
+        for (int v = 0; v < vcpus; v++) {
+            long singleshot = r.varint("vCPU " + v + "'s singleshot deadline", Long.MAX_VALUE) - 1;
+            at = r.position();
+            long period = r.varint("vCPU " + v + "'s period", VcpuOp.STIME_DELTA_MAX);
+            if (period != 0 && period < VcpuOp.MIN_PERIOD_NS) {
+                throw r.bad(at, "vCPU " + v + "'s period " + period + " ns is under 1 ms");
+            }
+            long next = period == 0 ? 0 : r.varint("vCPU " + v + "'s next periodic tick", Long.MAX_VALUE);
+            timers.add(new TimerState(singleshot, period, next));
+        }
+
+        EventChannelImage events = new EventChannelImage(validPorts, ports, vectors, sharedInfoGfn, sharedInfoPage, infoAt);
+        List<SavedBackend> backends = backends(r, domid, ports);
+        return new DomainImage(domid, width, major, minor, systemTime, new SavedDomainEvents(events, backends), params, timers);
+    }
+
+    /** The ports, ascending; every field in range, the VIRQ table they imply without a clash, loops closed. */
+    private static List<SavedPort> ports(StreamReader r, int domid, int vcpus, int validPorts) {
+        int count = r.varint32("port count", validPorts - 1);
+        List<SavedPort> ports = new ArrayList<>(count);
+        Set<Long> virqSlots = new HashSet<>();
+        int port = 0;
+        for (int i = 0; i < count; i++) {
+            int at = r.position();
+            port += r.varint32("port number step", 1, validPorts);
+            if (port >= validPorts) {
+                throw r.bad(at, "port " + port + " is not below the valid ports (" + validPorts + ")");
+            }
+            String what = "port " + port;
+            at = r.position();
+            int type = r.u8(what + "'s type");
+            int vcpu = r.varint32(what + "'s vCPU", vcpus - 1);
+            SavedPort p = switch (type) {
+                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, realDomid(r, what + "'s remote domain"));
+                case EvtchnStat.INTERDOMAIN -> {
+                    int remote = realDomid(r, what + "'s peer domain");
+                    int max = remote == DomId.HOST ? Domains.HOST_PORTS - 1 : remote == domid ? validPorts - 1 : PORT_BITS_MAX;
+                    yield SavedPort.interdomain(port, vcpu, remote, r.varint32(what + "'s peer port", 1, max));
+                }
+                case EvtchnStat.VIRQ -> {
+                    int vat = r.position();
+                    int virq = r.varint32(what + "'s VIRQ", Virq.COUNT - 1);
+                    VirqKind kind = Virq.kindOf(virq);
+                    int owner = kind == VirqKind.PER_VCPU ? vcpu : 0;
+                    if (!virqSlots.add((long) owner * Virq.COUNT + virq)) {
+                        throw r.bad(vat, what + ": VIRQ " + virq + " is bound twice"
+                                + (kind == VirqKind.PER_VCPU ? " on vCPU " + vcpu : ""));
+                    }
+                    yield SavedPort.virq(port, vcpu, virq);
+                }
+                case EvtchnStat.IPI -> SavedPort.ipi(port, vcpu);
+                default -> throw r.bad(at, what + "'s type " + type + " is not unbound (1), interdomain (2), VIRQ (4) or IPI (5)");
+            };
+            ports.add(p);
+        }
+        checkLoops(r, domid, ports);
+        return ports;
+    }
+
+    /** A channel from the domain to itself must have both ends here, each naming the other. */
+    private static void checkLoops(StreamReader r, int domid, List<SavedPort> ports) {
+        Map<Integer, SavedPort> byPort = new HashMap<>();
+        for (SavedPort p : ports) {
+            byPort.put(p.port(), p);
+        }
+        for (SavedPort p : ports) {
+            if (p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == domid) {
+                SavedPort other = byPort.get(p.remotePort());
+                if (other == null || other.type() != EvtchnStat.INTERDOMAIN || other.remoteDom() != domid
+                        || other.remotePort() != p.port()) {
+                    throw r.bad(r.position(), "port " + p.port() + " is connected to the domain's own port "
+                            + p.remotePort() + ", which is not connected back");
+                }
+            }
+        }
+    }
+
+    private static List<SavedBackend> backends(StreamReader r, int domid, List<SavedPort> ports) {
+        Map<Integer, SavedPort> toHost = new HashMap<>();
+        for (SavedPort p : ports) {
+            if (p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == DomId.HOST) {
+                toHost.put(p.port(), p);
+            }
+        }
+        int count = r.varint32("backend count", Math.min(toHost.size(), 1024));
+        List<SavedBackend> backends = new ArrayList<>(count);
+        Set<Integer> hostPorts = new HashSet<>();
+        Set<Integer> guestPorts = new HashSet<>();
+        String lastName = null;
+        for (int i = 0; i < count; i++) {
+            int at = r.position();
+            int length = r.varint32("backend name length", 1, 4 * EvtchnHost.MAX_NAME);
+            String name = utf8(r.bytes(length, "backend name"));
+            if (name == null || name.isEmpty() || name.length() > EvtchnHost.MAX_NAME) {
+                throw r.bad(at, "backend name is not 1 to " + EvtchnHost.MAX_NAME + " characters of UTF-8");
+            }
+            if (lastName != null && name.compareTo(lastName) <= 0) {
+                throw r.bad(at, "backend \"" + name + "\" is out of order or repeated");
+            }
+            lastName = name;
+            int bindingCount = r.varint32("backend \"" + name + "\"'s binding count", 1, toHost.size());
+            List<BackendState.Binding> bindings = new ArrayList<>(bindingCount);
+            List<Integer> pending = new ArrayList<>();
+            for (int b = 0; b < bindingCount; b++) {
+                at = r.position();
+                int hostPort = r.varint32("backend \"" + name + "\"'s host port", 1, Domains.HOST_PORTS - 1);
+                int guestPort = r.varint32("backend \"" + name + "\"'s guest port", 1, PORT_BITS_MAX);
+                SavedPort p = toHost.get(guestPort);
+                if (p == null || p.remotePort() != hostPort) {
+                    throw r.bad(at, "backend \"" + name + "\" binds host port " + hostPort + " to guest port " + guestPort
+                            + ", which is not connected to it");
+                }
+                if (!hostPorts.add(hostPort) || !guestPorts.add(guestPort)) {
+                    throw r.bad(at, "backend \"" + name + "\": host port " + hostPort + " or guest port " + guestPort
+                            + " is bound twice");
+                }
+                at = r.position();
+                int flag = r.u8("backend \"" + name + "\"'s pending flag");
+                if (flag > 1) {
+                    throw r.bad(at, "a pending flag is 0 or 1, not " + flag);
+                }
+                bindings.add(new BackendState.Binding(hostPort, domid, guestPort));
+                if (flag == 1) {
+                    pending.add(hostPort);
+                }
+            }
+            backends.add(new SavedBackend(new BackendState(name, bindings), pending));
+        }
+        return backends;
+    }
+
+    /** The text, or null if the bytes are not UTF-8. */
+    private static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static int realDomid(StreamReader r, String what) {
+        return r.varint32(what, DomId.FIRST_RESERVED - 1);
+    }
+
+    private static int littleEndian(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+}

@@ -1,0 +1,95 @@
+package xen.evtchn.impl.save;
+
+import xen.evtchn.api.host.SaveStreamException;
+
+/**
+ * Reads a save stream's fields between two offsets; every read names the field, so a short or
+ * bad stream is refused with where and what.
+ */
+final class StreamReader {
+    private final byte[] buf;
+    private final int end;
+    private int pos;
+
+    StreamReader(byte[] buf, int start, int end) {
+        this.buf = buf;
+        this.pos = start;
+        this.end = end;
+    }
+
+    int position() {
+        return pos;
+    }
+
+    boolean atEnd() {
+        return pos == end;
+    }
+
+    int u8(String what) {
+        need(1, what);
+        return buf[pos++] & 0xFF;
+    }
+
+    /** An unsigned varint of at most {@code max}. */
+    long varint(String what, long max) {
+        int at = pos;
+        long v = 0;
+        for (int shift = 0;; shift += 7) {
+            need(1, what);
+            int b = buf[pos++] & 0xFF;
+            if (shift == 63 && b > 1) {
+                throw bad(at, what + ": more than 64 bits");
+            }
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        if (Long.compareUnsigned(v, max) > 0) {
+            throw bad(at, what + " is " + Long.toUnsignedString(v) + ", more than " + max);
+        }
+        return v;
+    }
+
+    int varint32(String what, int max) {
+        return (int) varint(what, max);
+    }
+
+    /** A varint of at least {@code min} and at most {@code max}. */
+    int varint32(String what, int min, int max) {
+        int at = pos;
+        int v = varint32(what, max);
+        if (v < min) {
+            throw bad(at, what + " is " + v + ", less than " + min);
+        }
+        return v;
+    }
+
+    long u64(String what) {
+        need(8, what);
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v |= (buf[pos++] & 0xFFL) << (8 * i);
+        }
+        return v;
+    }
+
+    byte[] bytes(int n, String what) {
+        need(n, what);
+        byte[] b = new byte[n];
+        System.arraycopy(buf, pos, b, 0, n);
+        pos += n;
+        return b;
+    }
+
+    /** A refusal naming the byte offset {@code at} in the stream. */
+    SaveStreamException bad(int at, String what) {
+        return new SaveStreamException("save stream, byte " + at + ": " + what);
+    }
+
+    private void need(int n, String what) {
+        if (end - pos < n) {
+            throw new SaveStreamException("save stream, byte " + pos + ": truncated in " + what);
+        }
+    }
+}
