@@ -116,6 +116,11 @@ class GuestRunTest {
             }
 
             @Override
+            public DomainHandle restoreDomain(int domid, byte[] stream, VcpuBackend vcpus, Consumer<String> consoleLines) {
+                return host.restoreDomain(domid, stream, vcpus, consoleLines);
+            }
+
+            @Override
             public boolean destroyDomain(int domid) {
                 return host.destroyDomain(domid);
             }
