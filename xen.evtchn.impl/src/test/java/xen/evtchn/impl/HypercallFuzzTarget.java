@@ -9,6 +9,7 @@ import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
+import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
@@ -17,7 +18,8 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  * with the input's bytes, then a hypercall with the input's number, vCPU, CPL, width and
  * arguments (small numbers, guest addresses, or any 64 bits). After every step the host's
  * invariants must hold ({@link GuestDomain#selfCheck()}); an exception escaping a hypercall is a
- * failure. Hypercalls that would wait (SCHEDOP_block, SCHEDOP_poll) are left out: the input
+ * failure. At the end the domain is saved, and the stream must restore on a fresh host
+ * ({@link RestoreCheck}). Hypercalls that would wait (SCHEDOP_block, SCHEDOP_poll) are left out: the input
  * runs on one thread, which they would park.
  */
 final class HypercallFuzzTarget {
@@ -62,6 +64,9 @@ final class HypercallFuzzTarget {
                 if (broken != null) {
                     throw new AssertionError("step " + step + ": " + call + ": " + broken);
                 }
+            }
+            if (host.domains().guest(DOMID) != null && !RestoreCheck.check(SaveStream.write(host.save(DOMID)), ram)) {
+                throw new AssertionError("the domain's own save stream was refused on a fresh host");
             }
         } finally {
             host.destroyDomain(DOMID);
