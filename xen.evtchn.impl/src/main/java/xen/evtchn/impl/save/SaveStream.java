@@ -5,10 +5,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
 import xen.evtchn.api.GuestMemory;
@@ -204,7 +203,7 @@ public final class SaveStream {
         if (validPorts % 64 != 0) {
             throw r.bad(at, "valid ports (" + validPorts + ") is not a multiple of 64");
         }
-        List<SavedPort> ports = ports(r, domid, vcpus, validPorts);
+        SavedPort[] byPort = ports(r, domid, vcpus, validPorts);
 
         long[] params = new long[HvmParam.NR_PARAMS];
         int count = r.varint32("HVM parameter count", HvmParam.NR_PARAMS);
@@ -221,12 +220,14 @@ public final class SaveStream {
         int[] vectors = new int[vcpus];
         for (int v = 0; v < vcpus; v++) {
             at = r.position();
-            int vector = r.varint32("vCPU " + v + "'s upcall vector", 256) - 1;
+            r.about("vCPU ", v);
+            int vector = r.varint32("upcall vector", 256) - 1;
             if (vector != EventChannelImage.NO_VECTOR && vector < HvmOp.MIN_UPCALL_VECTOR) {
-                throw r.bad(at, "vCPU " + v + "'s upcall vector " + vector + " is below " + HvmOp.MIN_UPCALL_VECTOR);
+                throw r.bad(at, "upcall vector " + vector + " is below " + HvmOp.MIN_UPCALL_VECTOR);
             }
             vectors[v] = vector;
         }
+        r.aboutNothing();
 
         long sharedInfoGfn = r.varint("shared_info frame", Long.MAX_VALUE / GuestMemory.PAGE_SIZE + 1) - 1;
         byte[] sharedInfoPage = sharedInfoGfn == EventChannelImage.NOWHERE
@@ -234,84 +235,80 @@ public final class SaveStream {
         long[] infoAt = new long[vcpus];
         for (int v = 0; v < vcpus; v++) {
             at = r.position();
-            long gpa = r.varint("vCPU " + v + "'s vcpu_info address", Long.MAX_VALUE) - 1;
+            r.about("vCPU ", v);
+            long gpa = r.varint("vcpu_info address", Long.MAX_VALUE) - 1;
             long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
             if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - VcpuInfoLayout.SIZE || (offset & 7) != 0)) {
-                throw r.bad(at, "vCPU " + v + "'s vcpu_info at 0x" + Long.toHexString(gpa)
+                throw r.bad(at, "vcpu_info at 0x" + Long.toHexString(gpa)
                         + " is not 8-byte aligned within one page");
             }
             infoAt[v] = gpa;
         }
+        r.aboutNothing();
 
         List<TimerState> timers = new ArrayList<>(vcpus);
         for (int v = 0; v < vcpus; v++) {
-            long singleshot = r.varint("vCPU " + v + "'s singleshot deadline", Long.MAX_VALUE) - 1;
+            r.about("vCPU ", v);
+            long singleshot = r.varint("singleshot deadline", Long.MAX_VALUE) - 1;
             at = r.position();
-            long period = r.varint("vCPU " + v + "'s period", VcpuOp.STIME_DELTA_MAX);
+            long period = r.varint("period", VcpuOp.STIME_DELTA_MAX);
             if (period != 0 && period < VcpuOp.MIN_PERIOD_NS) {
-                throw r.bad(at, "vCPU " + v + "'s period " + period + " ns is under 1 ms");
+                throw r.bad(at, "period " + period + " ns is under 1 ms");
             }
-            long next = period == 0 ? 0 : r.varint("vCPU " + v + "'s next periodic tick", Long.MAX_VALUE);
+            long next = period == 0 ? 0 : r.varint("next periodic tick", Long.MAX_VALUE);
             timers.add(new TimerState(singleshot, period, next));
         }
+        r.aboutNothing();
 
-        EventChannelImage events = new EventChannelImage(validPorts, ports, vectors, sharedInfoGfn, sharedInfoPage, infoAt);
-        List<SavedBackend> backends = backends(r, domid, ports);
+        EventChannelImage events = new EventChannelImage(validPorts, inOrder(byPort), vectors, sharedInfoGfn, sharedInfoPage,
+                infoAt);
+        List<SavedBackend> backends = backends(r, domid, byPort);
         return new DomainImage(domid, width, major, minor, systemTime, new SavedDomainEvents(events, backends), params, timers);
     }
 
     /** The ports, ascending; every field in range, the VIRQ table they imply without a clash, loops closed. */
-    private static List<SavedPort> ports(StreamReader r, int domid, int vcpus, int validPorts) {
+    private static SavedPort[] ports(StreamReader r, int domid, int vcpus, int validPorts) {
         int count = r.varint32("port count", validPorts - 1);
-        List<SavedPort> ports = new ArrayList<>(count);
-        Set<Long> virqSlots = new HashSet<>();
+        SavedPort[] byPort = new SavedPort[validPorts];
+        BitSet virqSlots = new BitSet();
         int port = 0;
         for (int i = 0; i < count; i++) {
+            r.aboutNothing();
             int at = r.position();
             port += r.varint32("port number step", 1, validPorts);
             if (port >= validPorts) {
                 throw r.bad(at, "port " + port + " is not below the valid ports (" + validPorts + ")");
             }
-            String what = "port " + port;
+            r.about("port ", port);
             at = r.position();
-            int type = r.u8(what + "'s type");
-            int vcpu = r.varint32(what + "'s vCPU", vcpus - 1);
-            SavedPort p = switch (type) {
-                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, realDomid(r, what + "'s remote domain"));
+            int type = r.u8("type");
+            int vcpu = r.varint32("vCPU", vcpus - 1);
+            byPort[port] = switch (type) {
+                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, realDomid(r, "remote domain"));
                 case EvtchnStat.INTERDOMAIN -> {
-                    int remote = realDomid(r, what + "'s peer domain");
+                    int remote = realDomid(r, "peer domain");
                     int max = remote == DomId.HOST ? Domains.HOST_PORTS - 1 : remote == domid ? validPorts - 1 : PORT_BITS_MAX;
-                    yield SavedPort.interdomain(port, vcpu, remote, r.varint32(what + "'s peer port", 1, max));
+                    yield SavedPort.interdomain(port, vcpu, remote, r.varint32("peer port", 1, max));
                 }
                 case EvtchnStat.VIRQ -> {
                     int vat = r.position();
-                    int virq = r.varint32(what + "'s VIRQ", Virq.COUNT - 1);
+                    int virq = r.varint32("VIRQ", Virq.COUNT - 1);
                     VirqKind kind = Virq.kindOf(virq);
-                    int owner = kind == VirqKind.PER_VCPU ? vcpu : 0;
-                    if (!virqSlots.add((long) owner * Virq.COUNT + virq)) {
-                        throw r.bad(vat, what + ": VIRQ " + virq + " is bound twice"
-                                + (kind == VirqKind.PER_VCPU ? " on vCPU " + vcpu : ""));
+                    int slot = (kind == VirqKind.PER_VCPU ? vcpu : 0) * Virq.COUNT + virq;
+                    if (virqSlots.get(slot)) {
+                        throw r.bad(vat, "VIRQ " + virq + " is bound twice" + (kind == VirqKind.PER_VCPU ? " on vCPU " + vcpu : ""));
                     }
+                    virqSlots.set(slot);
                     yield SavedPort.virq(port, vcpu, virq);
                 }
                 case EvtchnStat.IPI -> SavedPort.ipi(port, vcpu);
-                default -> throw r.bad(at, what + "'s type " + type + " is not unbound (1), interdomain (2), VIRQ (4) or IPI (5)");
+                default -> throw r.bad(at, "type " + type + " is not unbound (1), interdomain (2), VIRQ (4) or IPI (5)");
             };
-            ports.add(p);
         }
-        checkLoops(r, domid, ports);
-        return ports;
-    }
-
-    /** A channel from the domain to itself must have both ends here, each naming the other. */
-    private static void checkLoops(StreamReader r, int domid, List<SavedPort> ports) {
-        Map<Integer, SavedPort> byPort = new HashMap<>();
-        for (SavedPort p : ports) {
-            byPort.put(p.port(), p);
-        }
-        for (SavedPort p : ports) {
-            if (p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == domid) {
-                SavedPort other = byPort.get(p.remotePort());
+        r.aboutNothing();
+        for (SavedPort p : byPort) {
+            if (p != null && p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == domid) {
+                SavedPort other = byPort[p.remotePort()];
                 if (other == null || other.type() != EvtchnStat.INTERDOMAIN || other.remoteDom() != domid
                         || other.remotePort() != p.port()) {
                     throw r.bad(r.position(), "port " + p.port() + " is connected to the domain's own port "
@@ -319,16 +316,28 @@ public final class SaveStream {
                 }
             }
         }
+        return byPort;
     }
 
-    private static List<SavedBackend> backends(StreamReader r, int domid, List<SavedPort> ports) {
-        Map<Integer, SavedPort> toHost = new HashMap<>();
-        for (SavedPort p : ports) {
-            if (p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == DomId.HOST) {
-                toHost.put(p.port(), p);
+    /** The ports in use, in order. */
+    private static List<SavedPort> inOrder(SavedPort[] byPort) {
+        List<SavedPort> ports = new ArrayList<>();
+        for (SavedPort p : byPort) {
+            if (p != null) {
+                ports.add(p);
             }
         }
-        int count = r.varint32("backend count", Math.min(toHost.size(), 1024));
+        return ports;
+    }
+
+    private static List<SavedBackend> backends(StreamReader r, int domid, SavedPort[] byPort) {
+        int toHost = 0;
+        for (SavedPort p : byPort) {
+            if (p != null && p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == DomId.HOST) {
+                toHost++;
+            }
+        }
+        int count = r.varint32("backend count", Math.min(toHost, 1024));
         List<SavedBackend> backends = new ArrayList<>(count);
         Set<Integer> hostPorts = new HashSet<>();
         Set<Integer> guestPorts = new HashSet<>();
@@ -344,15 +353,16 @@ public final class SaveStream {
                 throw r.bad(at, "backend \"" + name + "\" is out of order or repeated");
             }
             lastName = name;
-            int bindingCount = r.varint32("backend \"" + name + "\"'s binding count", 1, toHost.size());
+            r.about("backend \"" + name + "\"");
+            int bindingCount = r.varint32("binding count", 1, toHost);
             List<BackendState.Binding> bindings = new ArrayList<>(bindingCount);
             List<Integer> pending = new ArrayList<>();
             for (int b = 0; b < bindingCount; b++) {
                 at = r.position();
-                int hostPort = r.varint32("backend \"" + name + "\"'s host port", 1, Domains.HOST_PORTS - 1);
-                int guestPort = r.varint32("backend \"" + name + "\"'s guest port", 1, PORT_BITS_MAX);
-                SavedPort p = toHost.get(guestPort);
-                if (p == null || p.remotePort() != hostPort) {
+                int hostPort = r.varint32("host port", 1, Domains.HOST_PORTS - 1);
+                int guestPort = r.varint32("guest port", 1, PORT_BITS_MAX);
+                SavedPort p = guestPort < byPort.length ? byPort[guestPort] : null;
+                if (p == null || p.type() != EvtchnStat.INTERDOMAIN || p.remoteDom() != DomId.HOST || p.remotePort() != hostPort) {
                     throw r.bad(at, "backend \"" + name + "\" binds host port " + hostPort + " to guest port " + guestPort
                             + ", which is not connected to it");
                 }
@@ -361,7 +371,7 @@ public final class SaveStream {
                             + " is bound twice");
                 }
                 at = r.position();
-                int flag = r.u8("backend \"" + name + "\"'s pending flag");
+                int flag = r.u8("pending flag");
                 if (flag > 1) {
                     throw r.bad(at, "a pending flag is 0 or 1, not " + flag);
                 }
@@ -370,6 +380,7 @@ public final class SaveStream {
                     pending.add(hostPort);
                 }
             }
+            r.aboutNothing();
             backends.add(new SavedBackend(new BackendState(name, bindings), pending));
         }
         return backends;

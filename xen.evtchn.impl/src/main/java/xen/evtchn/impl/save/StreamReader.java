@@ -10,11 +10,31 @@ final class StreamReader {
     private final byte[] buf;
     private final int end;
     private int pos;
+    /** What the fields read now belong to ("port ", 17), so that a message names it; -1: nothing. */
+    private String subject = "";
+    private int subjectNumber = -1;
 
     StreamReader(byte[] buf, int start, int end) {
         this.buf = buf;
         this.pos = start;
         this.end = end;
+    }
+
+    /** The fields read from now on belong to {@code prefix + number} (e.g. "port 17"): their messages say so. */
+    void about(String prefix, int number) {
+        subject = prefix;
+        subjectNumber = number;
+    }
+
+    /** The fields read from now on belong to {@code name} (e.g. backend "vbd"). */
+    void about(String name) {
+        subject = name;
+        subjectNumber = Integer.MAX_VALUE;
+    }
+
+    /** The fields read from now on belong to nothing in particular. */
+    void aboutNothing() {
+        subjectNumber = -1;
     }
 
     int position() {
@@ -84,12 +104,18 @@ final class StreamReader {
 
     /** A refusal naming the byte offset {@code at} in the stream. */
     SaveStreamException bad(int at, String what) {
-        return new SaveStreamException("save stream, byte " + at + ": " + what);
+        return new SaveStreamException("save stream, byte " + at + ": " + named(what));
     }
 
     private void need(int n, String what) {
         if (end - pos < n) {
-            throw new SaveStreamException("save stream, byte " + pos + ": truncated in " + what);
+            throw new SaveStreamException("save stream, byte " + pos + ": truncated in " + named(what));
         }
+    }
+
+    /** Built only for a refusal: a stream is read field by field, thousands of them. */
+    private String named(String what) {
+        return subjectNumber < 0 ? what
+                : (subjectNumber == Integer.MAX_VALUE ? subject : subject + subjectNumber) + "'s " + what;
     }
 }
