@@ -92,4 +92,22 @@ public final class LongMode {
         }
         return pds;
     }
+
+    /** Points the vCPU's IDT at {@code idt} with {@code gates} 16-byte gates (0: a zero limit, so any exception triple-faults). */
+    public static void loadIdt(KvmVcpu vcpu, long idt, int gates) {
+        KvmSregs s = vcpu.getSregs();
+        vcpu.setSregs(new KvmSregs(s.cs(), s.ds(), s.es(), s.fs(), s.gs(), s.ss(), s.tr(), s.ldt(), s.gdt(),
+                new KvmDtable(idt, gates == 0 ? 0 : gates * 16 - 1), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(),
+                s.apicBase(), s.interruptBitmap()));
+    }
+
+    /** Writes the 64-bit interrupt gate (present, DPL 0, code segment {@link #CODE_SELECTOR}) of {@code vector} to {@code target}. */
+    public static void interruptGate(MemorySegment ram, long idt, int vector, long target) {
+        long at = idt + 16L * vector;
+        ram.set(ValueLayout.JAVA_SHORT, at, (short) target);
+        ram.set(ValueLayout.JAVA_SHORT, at + 2, (short) CODE_SELECTOR);
+        ram.set(ValueLayout.JAVA_BYTE, at + 5, (byte) 0x8e);
+        ram.set(ValueLayout.JAVA_SHORT, at + 6, (short) (target >>> 16));
+        ram.set(ValueLayout.JAVA_INT, at + 8, (int) (target >>> 32));
+    }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -54,21 +53,12 @@ class KvmBackendTest {
         MemorySegment.copy(MemorySegment.ofArray(code), 0, ram, CODE, code.length);
         KvmVcpu vcpu = b.vcpu(0);
         LongMode.enter(vcpu, ram, TABLES);
-        KvmSregs s = vcpu.getSregs();
-        vcpu.setSregs(new KvmSregs(s.cs(), s.ds(), s.es(), s.fs(), s.gs(), s.ss(), s.tr(), s.ldt(), s.gdt(),
-                new KvmDtable(IDT, noIdt ? 0 : 256 * 16 - 1), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(),
-                s.apicBase(), s.interruptBitmap()));
+        LongMode.loadIdt(vcpu, IDT, noIdt ? 0 : 256);
         vcpu.setRegs(new KvmRegs(0, 0, 0, 0, 0, 0, STACK_TOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, CODE, 2));
     }
 
-    /** An interrupt gate for {@code vector} to {@code target} in the 64-bit code segment. */
     static void gate(MemorySegment ram, int vector, long target) {
-        long at = IDT + 16L * vector;
-        ram.set(ValueLayout.JAVA_SHORT, at, (short) target);
-        ram.set(ValueLayout.JAVA_SHORT, at + 2, (short) LongMode.CODE_SELECTOR);
-        ram.set(ValueLayout.JAVA_BYTE, at + 5, (byte) 0x8e); // present, DPL 0, 64-bit interrupt gate
-        ram.set(ValueLayout.JAVA_SHORT, at + 6, (short) (target >>> 16));
-        ram.set(ValueLayout.JAVA_INT, at + 8, (int) (target >>> 32));
+        LongMode.interruptGate(ram, IDT, vector, target);
     }
 
     @Test
