@@ -83,9 +83,9 @@ final class HostBackends extends EventDomain implements EvtchnHost {
     }
 
     @Override
-    public synchronized List<BackendState> backends() {
+    public List<BackendState> backends() {
         List<BackendState> all = new ArrayList<>();
-        for (HostHandle h : named.values()) {
+        for (HostHandle h : namedHandles()) {
             all.add(h.state());
         }
         all.sort(Comparator.comparing(BackendState::name));
@@ -102,9 +102,9 @@ final class HostBackends extends EventDomain implements EvtchnHost {
      * Every named handle's bindings to guest {@code domid}, for a save: by name, each with the
      * host ports whose event the backend has not yet dealt with. Handles without one are left out.
      */
-    synchronized List<SavedBackend> savedBackends(int domid) {
+    List<SavedBackend> savedBackends(int domid) {
         List<SavedBackend> all = new ArrayList<>();
-        for (HostHandle h : named.values()) {
+        for (HostHandle h : namedHandles()) {
             List<BackendState.Binding> mine = new ArrayList<>();
             List<Integer> pending = new ArrayList<>();
             for (BackendState.Binding b : h.state().bindings()) {
@@ -121,6 +121,14 @@ final class HostBackends extends EventDomain implements EvtchnHost {
         }
         all.sort(Comparator.comparing(s -> s.state().name()));
         return all;
+    }
+
+    /**
+     * The named handles now. Their states are read outside this monitor: a handle's close holds
+     * its own monitor and then takes this one.
+     */
+    private synchronized List<HostHandle> namedHandles() {
+        return List.copyOf(named.values());
     }
 
     /** Named handles that exist, open or parked. */

@@ -124,14 +124,13 @@ public final class XenHost {
      */
     public DomainImage save(int domid) {
         DomainPlatform p = platforms.get(domid);
-        SavedDomainEvents events;
         if (p == null) {
             throw new IllegalArgumentException("no guest domain " + domid);
         }
         synchronized (p) { // the callback and its route change together under it
             List<TimerState> timers = p.time().timers().stopForSave();
             long now = p.time().clock().now();
-            events = domains.save(domid);
+            SavedDomainEvents events = domains.save(domid);
             long[] params = new long[HvmParam.NR_PARAMS];
             for (int i = 0; i < params.length; i++) {
                 params[i] = p.param(i);

@@ -88,9 +88,10 @@ class KvmRestoreTest {
             MemorySegment ram = kvm.memory().ram();
             ram.copyFrom(saved); // the VMM's copy of guest memory
             // CODE: out 1 to 0x80; sti; hlt; jmp back to sti.
-            // HANDLER: out 0x55 to 0x81; upcall_pending = 0 (vCPU 0's vcpu_info opens shared_info); iretq.
+            // HANDLER: upcall_pending = 0 (vCPU 0's vcpu_info opens shared_info), then out 0x55 to 0x81 (so
+            // the test, seeing the out, sends only after it); iretq.
             byte[] code = bytes(0xb8, 1, 0, 0, 0, 0xe7, 0x80, 0xfb, 0xf4, 0xeb, 0xfc);
-            byte[] handler = bytes(0xb8, 0x55, 0, 0, 0, 0xe7, 0x81, 0xc6, 0x04, 0x25, 0, 0, 0x04, 0, 0, 0x48, 0xcf);
+            byte[] handler = bytes(0xc6, 0x04, 0x25, 0, 0, 0x04, 0, 0, 0xb8, 0x55, 0, 0, 0, 0xe7, 0x81, 0x48, 0xcf);
             MemorySegment.copy(MemorySegment.ofArray(code), 0, ram, CODE, code.length);
             MemorySegment.copy(MemorySegment.ofArray(handler), 0, ram, HANDLER, handler.length);
             KvmVcpu vcpu = kvm.vcpu(0);
