@@ -139,7 +139,7 @@ final class DomainRestore {
         d.bindSaved(p.port(), entry);
         if (peer != null) {
             long r = peer.ports.get(p.remotePort());
-            peer.ports.set(p.remotePort(), PortEntry.interdomain(PortEntry.vcpu(r), self, p.port()));
+            peer.ports.set(p.remotePort(), PortEntry.rebound(r, PortEntry.interdomain(PortEntry.vcpu(r), self, p.port())));
             peer.setPendingOnBind(p.remotePort(), PortEntry.vcpu(r));
             d.setPendingOnBind(p.port(), p.vcpu());
         }

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.PortStatus;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.evtchnop.AllocUnbound;
 import xen.evtchn.api.abi.evtchnop.BindInterdomain;
@@ -87,7 +88,11 @@ public final class EventChannelOpHandler implements HypercallHandler {
             case RESET -> d.reset(Reset.read(s).dom());
             case INIT_CONTROL -> {
                 InitControl a = InitControl.read(s);
-                yield d.initControl(a.controlGfn(), a.offset(), a.vcpu());
+                int rc = d.initControl(a.controlGfn(), a.offset(), a.vcpu());
+                if (rc == 0) {
+                    InitControl.writeOut(s, EvtchnFifo.LINK_BITS);
+                }
+                yield rc;
             }
             case EXPAND_ARRAY -> d.expandArray(ExpandArray.read(s).arrayGfn());
             case SET_PRIORITY -> {

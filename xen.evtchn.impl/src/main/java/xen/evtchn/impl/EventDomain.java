@@ -88,12 +88,12 @@ abstract class EventDomain {
         counters.raised(port);
         setPending(port, PortEntry.vcpu(e));
         if (!lock.validate(stamp)) {
-            clearIfClosed(port);
+            recheck(port);
         }
     }
 
     /** A writer ran while we raised: if it closed the port, take back the bit we may have set after its clear. */
-    private void clearIfClosed(int port) {
+    void recheck(int port) {
         long stamp = lock.readLock();
         try {
             if (!PortEntry.isBound(ports.get(port))) {
@@ -120,7 +120,12 @@ abstract class EventDomain {
     final void bindPort(int port, long entry) {
         clearPending(port);
         counters.reset(port);
-        ports.allocate(port, entry);
+        ports.allocate(port, newBinding(entry));
+    }
+
+    /** What a new binding's entry holds beyond the binding (the FIFO priority); the writer lock is held. */
+    long newBinding(long entry) {
+        return entry;
     }
 
     /** Writer only: frees a bound port; its pending state is cleared after it is marked free. */

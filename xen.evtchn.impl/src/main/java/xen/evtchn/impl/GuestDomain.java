@@ -5,6 +5,7 @@ import static xen.evtchn.api.abi.Errno.EEXIST;
 import static xen.evtchn.api.abi.Errno.EINVAL;
 import static xen.evtchn.api.abi.Errno.ENOENT;
 import static xen.evtchn.api.abi.Errno.ENOSPC;
+import static xen.evtchn.api.abi.Errno.EOPNOTSUPP;
 import static xen.evtchn.api.abi.Errno.ENOSYS;
 import static xen.evtchn.api.abi.Errno.EPERM;
 import static xen.evtchn.api.abi.Errno.ESRCH;
@@ -17,12 +18,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntPredicate;
 import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
@@ -42,7 +45,12 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     private final VcpuBackend vcpus;
     private final Domains domains;
     private final VcpuInfos vcpuInfos;
-    private final EventDelivery delivery;
+    private final TwoLevel twoLevel;
+    /** The ABI in use: {@link #twoLevel} until the guest's first EVTCHNOP_init_control, then {@link #fifo}. */
+    private volatile EventDelivery delivery;
+    /** The FIFO ABI's state once the guest asked for it; null under 2-level. Written under the write lock. */
+    private volatile Fifo fifo;
+    private final TwoLevel.Upcalls upcalls;
     private final EventWaits waits;
     /** virq_to_evtchn of every vCPU: port of VIRQ v on vCPU c at [c * Virq.COUNT + v], 0 if unbound. */
     private final int[] virqPorts;
@@ -61,7 +69,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         this.virqPorts = new int[n * Virq.COUNT];
         this.vcpuVectors = new AtomicReferenceArray<>(n);
         this.waits = new EventWaits(n);
-        this.delivery = new TwoLevel(width, vcpuInfos, new TwoLevel.Upcalls() {
+        this.upcalls = new TwoLevel.Upcalls() {
             @Override
             public void portPending(int port) {
                 waits.portPending(port);
@@ -72,7 +80,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 waits.upcallPending(vcpu);
                 deliverUpcall(vcpu);
             }
-        });
+        };
+        this.twoLevel = new TwoLevel(width, vcpuInfos, upcalls);
+        this.delivery = twoLevel;
     }
 
     @Override
@@ -266,6 +276,10 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             if (!movable) {
                 return -EINVAL;
             }
+            Fifo f = fifo;
+            if (f != null && PortEntry.vcpu(e) != vcpu) {
+                f.leavingQueue(port, PortEntry.vcpu(e), PortEntry.priority(e));
+            }
             ports.set(port, PortEntry.withVcpu(e, vcpu));
             return 0;
         } finally {
@@ -293,6 +307,12 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
         try {
             closeAll();
+            long stamp = lock.writeLock();
+            try {
+                backToTwoLevel();
+            } finally {
+                lock.unlockWrite(stamp);
+            }
             return 0;
         } finally {
             resetting.set(false);
@@ -308,19 +328,167 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
     }
 
+    /**
+     * EVTCHNOP_init_control: vCPU {@code vcpu}'s FIFO control block at {@code offset} in guest
+     * frame {@code controlGfn}. The first call moves the domain to the FIFO ABI: ports may go up to
+     * 2^17, every port in use gets the default priority, and each 2-level pending bit is carried
+     * over (raised once the port's event array page comes). Xen's order: -ENOENT for no such vCPU,
+     * -EINVAL for an offset that leaves no room for the 72 bytes or is not 8-byte aligned, then
+     * under the lock -EINVAL for a vCPU that has a control block or a frame outside guest RAM (a
+     * first call that fails changes nothing).
+     */
     @Override
     public int initControl(long controlGfn, int offset, int vcpu) {
-        return -ENOSYS;
+        if (!vcpus.vcpuExists(vcpu)) {
+            return -ENOENT;
+        }
+        if (Integer.compareUnsigned(offset, GuestMemory.PAGE_SIZE - EvtchnFifo.CONTROL_BLOCK_SIZE) > 0 || (offset & 7) != 0) {
+            return -EINVAL;
+        }
+        long stamp = lock.writeLock();
+        try {
+            Fifo f = fifo;
+            if (f != null && f.controlBlock(vcpu) != null) {
+                return -EINVAL;
+            }
+            MemorySegment page = vcpus.memory().page(controlGfn);
+            if (page == null) {
+                return -EINVAL;
+            }
+            MemorySegment block = page.asSlice(offset, EvtchnFifo.CONTROL_BLOCK_SIZE);
+            if (f != null) {
+                f.mapControlBlock(vcpu, block);
+                return 0;
+            }
+            f = new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
+            f.mapControlBlock(vcpu, block);
+            for (int port = 1; port < ports.validPorts(); port++) {
+                long e = ports.get(port);
+                if (PortEntry.isBound(e)) {
+                    ports.set(port, PortEntry.withPriority(e, EvtchnFifo.PRIORITY_DEFAULT));
+                }
+            }
+            ports.setLimit(EvtchnFifo.NR_CHANNELS);
+            fifo = f;
+            delivery = f; // sends from now on link in FIFO queues; a send that raced this rechecks (see recheck)
+            for (int port = 1; port < ports.validPorts() && port < twoLevel.ports(); port++) {
+                if (PortEntry.isBound(ports.get(port)) && twoLevel.takePending(port)) {
+                    f.pendingFromTwoLevel(port);
+                }
+            }
+            return 0;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
     }
 
+    /**
+     * EVTCHNOP_expand_array: one more event array page, at guest frame {@code arrayGfn}. Events
+     * raised while their page was missing are raised now. -EOPNOTSUPP before init_control,
+     * -ENOSPC past 128 pages, -EINVAL for a frame outside guest RAM.
+     */
     @Override
     public int expandArray(long arrayGfn) {
-        return -ENOSYS;
+        long stamp = lock.writeLock();
+        try {
+            Fifo f = fifo;
+            if (f == null) {
+                return -EOPNOTSUPP;
+            }
+            if (f.pages() >= EvtchnFifo.MAX_PAGES) {
+                return -ENOSPC;
+            }
+            MemorySegment page = vcpus.memory().page(arrayGfn);
+            if (page == null) {
+                return -EINVAL;
+            }
+            int from = f.pages() * EvtchnFifo.WORDS_PER_PAGE;
+            f.addPage(page);
+            for (int port : f.takePendingWithoutPage(from, from + EvtchnFifo.WORDS_PER_PAGE)) {
+                long e = ports.get(port);
+                if (PortEntry.isBound(e)) {
+                    f.setPending(port, PortEntry.vcpu(e));
+                }
+            }
+            return 0;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * EVTCHNOP_set_priority: -EINVAL for a port that is not valid, -ENOSYS under 2-level, -EINVAL
+     * for a priority above 15. An event already queued stays where it is; later ones use the new
+     * priority.
+     */
+    @Override
+    public int setPriority(int port, int priority) {
+        if (!ports.isValid(port)) {
+            return -EINVAL;
+        }
+        long stamp = lock.writeLock();
+        try {
+            Fifo f = fifo;
+            if (f == null) {
+                return -ENOSYS;
+            }
+            if (Integer.compareUnsigned(priority, EvtchnFifo.PRIORITY_MIN) > 0) {
+                return -EINVAL;
+            }
+            long e = ports.get(port);
+            if (PortEntry.isBound(e) && PortEntry.priority(e) != priority) {
+                f.leavingQueue(port, PortEntry.vcpu(e), PortEntry.priority(e));
+                ports.set(port, PortEntry.withPriority(e, priority));
+            }
+            return 0;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** True once the guest moved the domain to the FIFO ABI (until a reset). */
+    public boolean isFifo() {
+        return fifo != null;
+    }
+
+    /** Write lock held, every port closed: back to the 2-level ABI (reset, soft reset). */
+    private void backToTwoLevel() {
+        if (fifo != null) {
+            delivery = twoLevel;
+            fifo = null;
+            ports.setLimit(width.twoLevelPorts());
+        }
     }
 
     @Override
-    public int setPriority(int port, int priority) {
-        return -ENOSYS;
+    long newBinding(long entry) {
+        return fifo != null ? PortEntry.withPriority(entry, EvtchnFifo.PRIORITY_DEFAULT) : entry;
+    }
+
+    @Override
+    IntPredicate busyPorts() {
+        Fifo f = fifo;
+        return f == null ? null : f::isBusy;
+    }
+
+    /**
+     * A writer ran while a port was raised. Beyond closing (the base class), init_control may have
+     * switched to FIFO after the sender chose 2-level: its 2-level bit is then taken and raised
+     * as a FIFO event, once (the carry-over at init_control takes each bit with the same swap).
+     */
+    @Override
+    void recheck(int port) {
+        super.recheck(port);
+        long stamp = lock.readLock();
+        try {
+            long e = ports.get(port);
+            Fifo f = fifo;
+            if (f != null && PortEntry.isBound(e) && port < twoLevel.ports() && twoLevel.takePending(port)) {
+                f.setPending(port, PortEntry.vcpu(e));
+            }
+        } finally {
+            lock.unlockRead(stamp);
+        }
     }
 
     @Override
@@ -355,6 +523,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
         long stamp = lock.writeLock();
         try {
+            backToTwoLevel();
             vcpuInfos.reset();
         } finally {
             lock.unlockWrite(stamp);
@@ -551,7 +720,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                     }
                 }
             }
-            return ports.validPorts() <= ports.limit() ? null : "valid ports beyond the limit: " + ports.validPorts();
+            return ports.validPorts() <= EvtchnFifo.NR_CHANNELS ? null : "valid ports beyond any ABI's limit: " + ports.validPorts();
         } finally {
             lock.unlockRead(stamp);
         }
@@ -566,6 +735,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     public EventChannelImage image() {
         long stamp = lock.writeLock();
         try {
+            if (fifo != null) {
+                throw new IllegalStateException("dom" + domid + " uses the FIFO ABI, which save streams do not carry yet");
+            }
             List<SavedPort> saved = new ArrayList<>();
             for (int port = 1; port < ports.validPorts(); port++) {
                 long e = ports.get(port);

@@ -35,7 +35,7 @@ final class Interdomain {
                 return -EINVAL;
             }
             local.bindPort(port, PortEntry.interdomain(target, remote.domid, remotePort));
-            remote.ports.set(remotePort, PortEntry.interdomain(PortEntry.vcpu(r), local.domid, port));
+            remote.ports.set(remotePort, PortEntry.rebound(r, PortEntry.interdomain(PortEntry.vcpu(r), local.domid, port)));
             // Xen marks the new end pending: sends to the unbound port were dropped, so the guest rechecks.
             local.setPendingOnBind(port, target);
             return port;
@@ -68,7 +68,7 @@ final class Interdomain {
                     int remotePort = PortEntry.remotePort(e);
                     long r = peer.ports.get(remotePort);
                     if (PortEntry.connectsTo(r, d.domid, port)) {
-                        peer.ports.set(remotePort, PortEntry.unbound(PortEntry.vcpu(r), d.domid));
+                        peer.ports.set(remotePort, PortEntry.rebound(r, PortEntry.unbound(PortEntry.vcpu(r), d.domid)));
                     }
                 }
                 return 0;

@@ -19,7 +19,8 @@ final class PortCounters {
     private static final int RAISED = 1;
 
     private final Switch counting;
-    private final AtomicReferenceArray<AtomicLongArray> blocks;
+    /** Blocks by port / GROUP; grows (under this monitor, as blocks are made) when the FIFO ABI raises the limit. */
+    private volatile AtomicReferenceArray<AtomicLongArray> blocks;
 
     PortCounters(int limit, Switch counting) {
         this.counting = counting;
@@ -48,7 +49,7 @@ final class PortCounters {
 
     /** A port is bound afresh: its counts start at 0. */
     void reset(int port) {
-        AtomicLongArray b = blocks.get(port / PortTable.GROUP);
+        AtomicLongArray b = existing(port);
         if (b != null) {
             b.set(slot(port, SENT), 0);
             b.set(slot(port, RAISED), 0);
@@ -56,19 +57,35 @@ final class PortCounters {
     }
 
     private long read(int port, int which) {
-        AtomicLongArray b = blocks.get(port / PortTable.GROUP);
+        AtomicLongArray b = existing(port);
         return b == null ? 0 : b.get(slot(port, which));
     }
 
-    private AtomicLongArray block(int port) {
+    private AtomicLongArray existing(int port) {
+        AtomicReferenceArray<AtomicLongArray> all = blocks;
         int i = port / PortTable.GROUP;
-        AtomicLongArray b = blocks.get(i);
-        if (b == null) {
-            AtomicLongArray fresh = new AtomicLongArray(2 * PortTable.GROUP);
-            b = blocks.compareAndExchange(i, null, fresh);
-            if (b == null) {
-                b = fresh;
+        return i < all.length() ? all.get(i) : null;
+    }
+
+    private AtomicLongArray block(int port) {
+        AtomicLongArray b = existing(port);
+        return b != null ? b : make(port / PortTable.GROUP);
+    }
+
+    /** Once per block: made (and the index grown) under the monitor, so that no block is lost to a copy. */
+    private synchronized AtomicLongArray make(int i) {
+        AtomicReferenceArray<AtomicLongArray> all = blocks;
+        if (i >= all.length()) {
+            AtomicReferenceArray<AtomicLongArray> grown = new AtomicReferenceArray<>(Math.max(i + 1, 2 * all.length()));
+            for (int j = 0; j < all.length(); j++) {
+                grown.set(j, all.get(j));
             }
+            blocks = all = grown;
+        }
+        AtomicLongArray b = all.get(i);
+        if (b == null) {
+            b = new AtomicLongArray(2 * PortTable.GROUP);
+            all.set(i, b);
         }
         return b;
     }

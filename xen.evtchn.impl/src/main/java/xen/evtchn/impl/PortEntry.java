@@ -9,8 +9,10 @@ import xen.evtchn.api.abi.EvtchnStat;
  * bits  3-18  vCPU to notify (for a host-side port: the owning handle)
  * bits 19-34  remote domid (UNBOUND, INTERDOMAIN) or VIRQ number
  * bits 35-51  remote port (INTERDOMAIN) or PIRQ number
- * bits 52-63  unused
+ * bits 52-55  FIFO priority (0 highest .. 15), set at bind and by EVTCHNOP_set_priority; unused under 2-level
+ * bits 56-63  unused
  * </pre>
+ * Rewriting an entry's binding ({@link #rebound}) keeps its priority.
  * A FREE entry is 0, so a fresh table is all free.
  */
 final class PortEntry {
@@ -32,6 +34,9 @@ final class PortEntry {
     private static final long TYPE_MASK = 0x7;
     private static final long U16 = 0xFFFF;
     private static final long PORT_MASK = 0x1FFFF;
+    private static final int PRIORITY_SHIFT = 52;
+    private static final long PRIORITY_MASK = 0xFL << PRIORITY_SHIFT;
+    private static final long BINDING_MASK = (1L << PRIORITY_SHIFT) - 1;
 
     private PortEntry() {
     }
@@ -100,6 +105,19 @@ final class PortEntry {
 
     static long withVcpu(long e, int vcpu) {
         return e & ~(U16 << VCPU_SHIFT) | (vcpu & U16) << VCPU_SHIFT;
+    }
+
+    static int priority(long e) {
+        return (int) ((e & PRIORITY_MASK) >>> PRIORITY_SHIFT);
+    }
+
+    static long withPriority(long e, int priority) {
+        return e & ~PRIORITY_MASK | (long) priority << PRIORITY_SHIFT;
+    }
+
+    /** {@code binding} (a new type, vCPU, peer) with the priority {@code old} had. */
+    static long rebound(long old, long binding) {
+        return old & PRIORITY_MASK | binding & BINDING_MASK;
     }
 
     /** EVTCHNSTAT for this entry. */

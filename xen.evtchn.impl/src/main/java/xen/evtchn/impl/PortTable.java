@@ -27,10 +27,10 @@ final class PortTable {
     static final int GROUP = 64;
     private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final int limit;
-    private final long[] groupsWithFree;
+    private int limit;
+    private long[] groupsWithFree;
     /** Per group: every port below this offset in the group is bound (or held back as busy). */
-    private final byte[] firstMaybeFree;
+    private byte[] firstMaybeFree;
     private volatile long[] entries;
     private volatile int validPorts;
 
@@ -54,6 +54,39 @@ final class PortTable {
 
     int limit() {
         return limit;
+    }
+
+    /**
+     * Writer only: ports below {@code newLimit} may be allocated from now on (the FIFO ABI raises
+     * the limit; a reset to 2-level lowers it again). Ports valid so far stay valid, even beyond a
+     * lowered limit (XSA-338); ports in use must all be below it.
+     */
+    void setLimit(int newLimit) {
+        if (newLimit < GROUP || Integer.bitCount(newLimit) != 1) {
+            throw new IllegalArgumentException("port limit must be a power of two of at least " + GROUP + ": " + newLimit);
+        }
+        long[] e = entries;
+        for (int p = newLimit; p < e.length; p++) {
+            if (PortEntry.isBound(e[p])) {
+                throw new IllegalStateException("port " + p + " is in use above the new limit " + newLimit);
+            }
+        }
+        int groups = newLimit / GROUP;
+        long[] free = new long[(groups + 63) / 64];
+        byte[] first = new byte[groups];
+        for (int g = 0; g < groups; g++) {
+            int p = g * GROUP + (g == 0 ? 1 : 0); // port 0 is reserved
+            while (p < (g + 1) * GROUP && p < e.length && e[p] != PortEntry.FREE_ENTRY) {
+                p++;
+            }
+            first[g] = (byte) (p - g * GROUP);
+            if (p < (g + 1) * GROUP) {
+                free[g >>> 6] |= 1L << g;
+            }
+        }
+        groupsWithFree = free;
+        firstMaybeFree = first;
+        limit = newLimit;
     }
 
     /** Ports below this are valid (Xen's port_is_valid). */

@@ -24,6 +24,8 @@ final class TwoLevel implements EventDelivery {
     private final long pendingSelOffset;
     private final VcpuInfos vcpuInfos;
     private final Upcalls upcalls;
+    /** Ports the bitmaps have (4096 or 1024); a port valid beyond them (after a FIFO reset) has no bits. */
+    private final int ports;
 
     /** What to do when a port newly becomes pending, and when a vCPU's upcall_pending is newly set. */
     interface Upcalls {
@@ -44,10 +46,29 @@ final class TwoLevel implements EventDelivery {
         this.pendingSelOffset = width.vcpuInfo().pendingSel();
         this.vcpuInfos = vcpuInfos;
         this.upcalls = upcalls;
+        this.ports = width.twoLevelPorts();
+    }
+
+    int ports() {
+        return ports;
+    }
+
+    /** Takes the port's pending bit (test and clear): true if it was set. */
+    boolean takePending(int port) {
+        return port < ports && testAndClear(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes,
+                port & bitMask);
+    }
+
+    /** Marks vCPU {@code vcpu}'s upcall pending (the FIFO ABI's READY newly set). */
+    void markEventsPending(int vcpu) {
+        markEventsPending(vcpu, vcpuInfos.of(vcpu));
     }
 
     @Override
     public void setPending(int port, int vcpu) {
+        if (port >= ports) {
+            return;
+        }
         MemorySegment shared = vcpuInfos.sharedInfo();
         long word = (long) (port >>> wordShift) * wordBytes;
         int bit = port & bitMask;
@@ -63,6 +84,9 @@ final class TwoLevel implements EventDelivery {
 
     @Override
     public void unmask(int port, int vcpu) {
+        if (port >= ports) {
+            return;
+        }
         MemorySegment shared = vcpuInfos.sharedInfo();
         long word = (long) (port >>> wordShift) * wordBytes;
         int bit = port & bitMask;
@@ -98,17 +122,20 @@ final class TwoLevel implements EventDelivery {
 
     @Override
     public void clearPending(int port) {
+        if (port >= ports) {
+            return;
+        }
         testAndClear(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
     }
 
     @Override
     public boolean isPending(int port) {
-        return test(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
+        return port < ports && test(vcpuInfos.sharedInfo(), pendingOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
     }
 
     @Override
     public boolean isMasked(int port) {
-        return test(vcpuInfos.sharedInfo(), maskOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
+        return port >= ports || test(vcpuInfos.sharedInfo(), maskOffset + (long) (port >>> wordShift) * wordBytes, port & bitMask);
     }
 
     private boolean testAndSet(MemorySegment s, long offset, int bit) {

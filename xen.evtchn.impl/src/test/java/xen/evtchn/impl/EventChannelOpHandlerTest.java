@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestField;
+import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.evtchnop.AllocUnbound;
@@ -341,17 +342,26 @@ class EventChannelOpHandlerTest extends EvtchnTestBase {
 
     @ParameterizedTest
     @EnumSource(GuestWidth.class)
-    void initControlExpandArraySetPriority_viaHandler_enosys(GuestWidth w) {
+    void fifoOps_viaHandler(GuestWidth w) {
         Guest g = guest(w);
         int p = g.d.bindIpi(0);
         MemorySegment s = at(g, ARG, 24);
-        new InitControl(0x20, 0, 0, 0xAB).write(s);
-        assertEquals(ENOSYS, call(g, INIT_CONTROL, ARG));
-        assertEquals(0xAB, GuestField.u8(s, 16), "link_bits not written");
-        new ExpandArray(0x21).write(s);
-        assertEquals(ENOSYS, call(g, EXPAND_ARRAY, ARG));
         new SetPriority(p, 3).write(s);
-        assertEquals(ENOSYS, call(g, SET_PRIORITY, ARG));
+        assertEquals(ENOSYS, call(g, SET_PRIORITY, ARG), "2-level: no priorities");
+        new ExpandArray(0x21).write(s);
+        assertEquals(EOPNOTSUPP, call(g, EXPAND_ARRAY, ARG), "before init_control");
+        new InitControl(0x20, 4, 0, 0xAB).write(s);
+        assertEquals(EINVAL, call(g, INIT_CONTROL, ARG));
+        assertEquals(0xAB, GuestField.u8(s, 16), "link_bits not written on failure");
+        new InitControl(0x20, 0, 0, 0xAB).write(s);
+        assertEquals(0, call(g, INIT_CONTROL, ARG));
+        assertEquals(17, GuestField.u8(s, 16), "link_bits");
+        new ExpandArray(0x21).write(s);
+        assertEquals(0, call(g, EXPAND_ARRAY, ARG));
+        new SetPriority(p, 3).write(s);
+        assertEquals(0, call(g, SET_PRIORITY, ARG));
+        new SetPriority(p, 16).write(s);
+        assertEquals(EINVAL, call(g, SET_PRIORITY, ARG));
     }
 
     @ParameterizedTest

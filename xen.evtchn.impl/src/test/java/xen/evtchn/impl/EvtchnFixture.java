@@ -41,6 +41,7 @@ final class EvtchnFixture implements AutoCloseable {
     static final int EINVAL = -Errno.EINVAL;
     static final int ENOSPC = -Errno.ENOSPC;
     static final int ENOSYS = -Errno.ENOSYS;
+    static final int EOPNOTSUPP = -Errno.EOPNOTSUPP;
 
     final Domains domains = new Domains();
     final EventChannelOpHandler handler = new EventChannelOpHandler(domains);
