@@ -24,7 +24,7 @@ import xen.evtchn.api.abi.VcpuInfoLayout;
  * <p>Runs on its vCPU only (with interrupts off), as Linux's per-CPU state does; the words it
  * shares with the hypervisor are updated with atomic VarHandle operations.
  */
-final class EventScanner {
+final class EventScanner implements PortEvents {
     static final int WORD_BITS = GuestWidth.X86_64.wordBits();
     static final int PORTS = GuestWidth.X86_64.twoLevelPorts();
 
@@ -32,12 +32,6 @@ final class EventScanner {
     private static final VcpuInfoLayout VCPU = VcpuInfoLayout.X86_64;
     private static final VarHandle U64 = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle U8 = ValueLayout.JAVA_BYTE.varHandle();
-
-    /** What the guest does for an event on a port. */
-    @FunctionalInterface
-    interface PortHandler {
-        void handle(int port);
-    }
 
     private final MemorySegment sharedInfo;
     private final MemorySegment vcpuInfo;
@@ -56,8 +50,8 @@ final class EventScanner {
         this.vcpuInfo = vcpuInfo;
     }
 
-    /** Binds {@code port} to this vCPU: its events are dispatched to {@code handler}. */
-    void bind(int port, PortHandler handler) {
+    @Override
+    public void bind(int port, PortHandler handler) {
         if (port <= 0 || port >= PORTS) {
             throw new GuestPanic("the hypervisor returned port " + port + ", outside 1.." + (PORTS - 1));
         }
@@ -68,12 +62,9 @@ final class EventScanner {
         bound[port / WORD_BITS] |= 1L << port;
     }
 
-    /**
-     * The upcall handler: scans until upcall_pending stays clear.
-     *
-     * @return ports dispatched; 0 is a spurious upcall
-     */
-    int handleUpcall() {
+    /** Scans until upcall_pending stays clear. */
+    @Override
+    public int handleUpcall() {
         int handled = 0;
         do {
             U8.setVolatile(vcpuInfo, VCPU.upcallPending(), (byte) 0);

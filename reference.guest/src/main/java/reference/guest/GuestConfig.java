@@ -2,6 +2,7 @@ package reference.guest;
 
 import java.time.Duration;
 import java.util.Objects;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.HvmOp;
 
 /**
@@ -16,8 +17,19 @@ import xen.evtchn.api.abi.HvmOp;
  * @param ipis           whether vCPU n sends an IPI to vCPU (n+1) mod vcpus (itself if alone)
  * @param ipiEveryTicks  one IPI every so many ticks, at least 1 (checked even when IPIs are off)
  * @param callbackVector the upcall vector, {@link HvmOp#MIN_UPCALL_VECTOR} to 255
+ * @param fifoPorts      0: the 2-level ABI. Else the FIFO ABI, with this many more ports bound
+ *                       (IPIs, spread over the vCPUs, priorities 0..15 in turn); every tick, each
+ *                       vCPU sends a batch of {@link #FIFO_BATCH} of its own, in turn, with
+ *                       interrupts off, and checks that it consumes each once, the higher
+ *                       priorities first. At least 8 batches a vCPU (so that a port's turn
+ *                       comes again only long after its event), at most {@link #MAX_FIFO_PORTS}.
  */
-public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector) {
+public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector,
+        int fifoPorts) {
+    /** Events a vCPU sends on its FIFO ports each tick. */
+    public static final int FIFO_BATCH = 64;
+    /** FIFO ports beyond the timer and IPI ports, within the event array's 2^17 words. */
+    public static final int MAX_FIFO_PORTS = EvtchnFifo.NR_CHANNELS - 1 - 2 * GuestMemoryMap.MAX_VCPUS;
     /** Linux's HYPERVISOR_CALLBACK_VECTOR. */
     public static final int DEFAULT_CALLBACK_VECTOR = 0xF3;
     /** A tick period of 100 µs: more would measure the host's timers, not the guest. */
@@ -43,6 +55,10 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
         if (ipiEveryTicks < 1) {
             throw new IllegalArgumentException("ipiEveryTicks must be at least 1: got " + ipiEveryTicks);
         }
+        if (fifoPorts < 0 || fifoPorts > MAX_FIFO_PORTS || (fifoPorts > 0 && fifoPorts < vcpus * FIFO_BATCH * 8)) {
+            throw new IllegalArgumentException("fifoPorts must be 0 (2-level), or " + vcpus * FIFO_BATCH * 8
+                    + " (8 batches a vCPU) to " + MAX_FIFO_PORTS + ": got " + fifoPorts);
+        }
         if (callbackVector < HvmOp.MIN_UPCALL_VECTOR || callbackVector > 0xFF) {
             throw new IllegalArgumentException(String.format(
                     "callbackVector must be 0x%x..0xff (lower vectors are exceptions): got 0x%x",
@@ -50,9 +66,28 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
         }
     }
 
-    /** The configuration with Linux's callback vector. */
+    /** A 2-level configuration. */
+    public GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector) {
+        this(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, 0);
+    }
+
+    /** A 2-level configuration with Linux's callback vector. */
     public GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks) {
         this(vcpus, hz, runFor, ipis, ipiEveryTicks, DEFAULT_CALLBACK_VECTOR);
+    }
+
+    /** This configuration on the FIFO ABI with {@code ports} more ports (see {@link #fifoPorts}). */
+    public GuestConfig withFifo(int ports) {
+        return new GuestConfig(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, ports);
+    }
+
+    public boolean fifo() {
+        return fifoPorts > 0;
+    }
+
+    /** FIFO mode: event array pages for every port the guest binds (its timer and IPI ports, and the FIFO ports). */
+    public int fifoArrayPages() {
+        return (fifoPorts + 2 * vcpus + 1 + EvtchnFifo.WORDS_PER_PAGE - 1) / EvtchnFifo.WORDS_PER_PAGE;
     }
 
     /** {@code vcpus} ticking at {@code hz} for {@code runFor}, without IPIs. */
@@ -62,7 +97,7 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
 
     /** This configuration with an IPI to the next vCPU every {@code everyTicks} ticks. */
     public GuestConfig withIpis(int everyTicks) {
-        return new GuestConfig(vcpus, hz, runFor, true, everyTicks, callbackVector);
+        return new GuestConfig(vcpus, hz, runFor, true, everyTicks, callbackVector, fifoPorts);
     }
 
     /** The tick period in nanoseconds (1e9 / hz, rounded down). */
@@ -77,6 +112,6 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
 
     /** The guest RAM this configuration needs at least ({@link GuestMemoryMap#ramBytes}). */
     public long ramBytes() {
-        return GuestMemoryMap.ramBytes(vcpus);
+        return fifo() ? GuestMemoryMap.fifoRamBytes(fifoArrayPages()) : GuestMemoryMap.ramBytes(vcpus);
     }
 }

@@ -12,6 +12,8 @@ import xen.evtchn.api.abi.VcpuInfoLayout;
  * gfn 2               shared_info, mapped there with XENMEM_add_to_physmap
  * gfn 3               vcpu_info of every vCPU, vCPU n at offset n * 64 (VCPUOP_register_vcpu_info)
  * gfn 4 + n           vCPU n's scratch page: hypercall argument structs and console text
+ * gfn 68, 69          FIFO mode: the control blocks, vCPU n at offset n * 128 (EVTCHNOP_init_control)
+ * gfn 70 ..           FIFO mode: the event array, its pages in order (EVTCHNOP_expand_array), port n's word at 4n
  * </pre>
  *
  * Control page: BOOT_DONE u32 (vCPU 0 sets it once shared_info and the callback are in place);
@@ -30,6 +32,10 @@ public final class GuestMemoryMap {
     public static final long SHARED_INFO_GFN = 2;
     public static final long VCPU_INFO_GFN = 3;
     public static final long SCRATCH_GFN = 4;
+    public static final long FIFO_CONTROL_GFN = SCRATCH_GFN + 64;
+    /** Bytes between two vCPUs' FIFO control blocks. */
+    public static final int FIFO_CONTROL_STRIDE = 128;
+    public static final long EVENT_ARRAY_GFN = FIFO_CONTROL_GFN + 2;
 
     /** One vcpu_info page holds this many vCPUs' vcpu_info. */
     public static final int MAX_VCPUS = PAGE / VcpuInfoLayout.SIZE;
@@ -58,6 +64,19 @@ public final class GuestMemoryMap {
     /** Guest RAM needed for {@code vcpus} vCPUs: up to the last scratch page. */
     public static long ramBytes(int vcpus) {
         return (SCRATCH_GFN + vcpus) * PAGE;
+    }
+
+    /** Guest RAM needed in FIFO mode with {@code arrayPages} event array pages: up to the last of them. */
+    public static long fifoRamBytes(int arrayPages) {
+        return (EVENT_ARRAY_GFN + arrayPages) * PAGE;
+    }
+
+    public static long fifoControlAddress(int vcpu) {
+        return FIFO_CONTROL_GFN * PAGE + (long) vcpu * FIFO_CONTROL_STRIDE;
+    }
+
+    public static long eventArrayAddress() {
+        return EVENT_ARRAY_GFN * PAGE;
     }
 
     public static long sharedInfoAddress() {

@@ -20,7 +20,10 @@ import xen.evtchn.api.abi.XenMem;
 import xen.evtchn.api.abi.XenVer;
 import xen.evtchn.api.abi.evtchnop.BindIpi;
 import xen.evtchn.api.abi.evtchnop.BindVirq;
+import xen.evtchn.api.abi.evtchnop.ExpandArray;
+import xen.evtchn.api.abi.evtchnop.InitControl;
 import xen.evtchn.api.abi.evtchnop.Send;
+import xen.evtchn.api.abi.evtchnop.SetPriority;
 import xen.evtchn.api.abi.evtchnop.Unmask;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.api.abi.hypercall.FeatureInfo;
@@ -174,6 +177,24 @@ final class Hypervisor {
     void send(int port) {
         new Send(port).write(struct(EvtchnOp.SEND.argSize()));
         evtchnOp(EvtchnOp.SEND, "port", port);
+    }
+
+    /** EVTCHNOP_init_control: this vCPU's FIFO control block at {@code offset} in frame {@code gfn}. */
+    void initControl(long gfn, int offset) {
+        new InitControl(gfn, offset, cpu.id(), 0).write(struct(EvtchnOp.INIT_CONTROL.argSize()));
+        evtchnOp(EvtchnOp.INIT_CONTROL, "control_gfn", gfn);
+    }
+
+    /** EVTCHNOP_expand_array: one more event array page, frame {@code gfn}. */
+    void expandArray(long gfn) {
+        new ExpandArray(gfn).write(struct(EvtchnOp.EXPAND_ARRAY.argSize()));
+        evtchnOp(EvtchnOp.EXPAND_ARRAY, "array_gfn", gfn);
+    }
+
+    /** EVTCHNOP_set_priority({@code port}, {@code priority}). */
+    void setPriority(int port, int priority) {
+        new SetPriority(port, priority).write(struct(EvtchnOp.SET_PRIORITY.argSize()));
+        evtchnOp(EvtchnOp.SET_PRIORITY, "port", port);
     }
 
     private void evtchnOp(EvtchnOp op, String argName, long arg) {

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,6 +21,7 @@ import kvm.provider.software.SoftwareBackend;
 import kvm.provider.software.SoftwareVcpu;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.UpcallRoute;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.SharedInfoLayout;
@@ -45,7 +47,11 @@ import xen.evtchn.api.abi.hypercall.CallbackVia;
  * sti;hlt. Each timer VIRQ re-arms the next tick at previous deadline + period (a tick-based
  * kernel: late ticks are caught up) and, every N ticks, sends an IPI (EVTCHNOP_send) to the next
  * vCPU, after queueing a message in that vCPU's mailbox.
- * <li>Upcalls run Linux's round-robin 2-level scan ({@link EventScanner}).
+ * <li>Upcalls run Linux's round-robin 2-level scan ({@link EventScanner}), or in FIFO mode
+ * ({@link GuestConfig#fifoPorts}) Linux's FIFO consumer ({@link FifoScanner}): vCPU 0 calls
+ * EVTCHNOP_init_control and expand_array for the pages it needs, each other vCPU init_control
+ * for itself; each binds its share of the FIFO ports with priorities 0..15 in turn and, every
+ * tick, sends a batch on them that it must consume once each, higher priorities first.
  * <li>After {@code runFor} each vCPU stops its timer (VCPUOP_stop_singleshot_timer), waits for
  * the others to stop (still taking IPIs), drains its mailbox; vCPU 0 then writes a summary with
  * CONSOLEIO_write and calls SCHEDOP_shutdown(SHUTDOWN_poweroff). The others return from run().
@@ -114,6 +120,11 @@ public final class ReferenceGuest implements GuestCode {
     /** vCPU {@code vcpu}'s counters now. */
     public VcpuStats stats(int vcpu) {
         return counters[Objects.checkIndex(vcpu, counters.length)].snapshot(vcpu);
+    }
+
+    /** vCPU {@code vcpu}'s FIFO-mode counters now. */
+    public FifoStats fifoStats(int vcpu) {
+        return counters[Objects.checkIndex(vcpu, counters.length)].fifoSnapshot(vcpu);
     }
 
     /** Every vCPU's counters now, by vCPU. */
@@ -228,7 +239,7 @@ public final class ReferenceGuest implements GuestCode {
     private String banner(int xenVersion) {
         return "reference guest on Xen " + (xenVersion >>> 16) + "." + (xenVersion & 0xFFFF) + ": " + config.vcpus() + " vCPUs, " + config.hz() + " Hz for " + config.runFor()
                 + (config.ipis() ? ", an IPI to the next vCPU every " + config.ipiEveryTicks() + " ticks" : ", no IPIs")
-                + "\n";
+                + (config.fifo() ? ", FIFO ABI with " + config.fifoPorts() + " more ports" : "") + "\n";
     }
 
     private String summary() {
@@ -238,6 +249,9 @@ public final class ReferenceGuest implements GuestCode {
         long received = 0;
         for (VcpuStats s : stats()) {
             b.append("reference guest: ").append(s).append('\n');
+            if (config.fifo()) {
+                b.append("reference guest: ").append(fifoStats(s.vcpu())).append('\n');
+            }
             ticks += s.ticks();
             sent += s.ipisSent();
             received += s.ipisReceived();
@@ -256,7 +270,16 @@ public final class ReferenceGuest implements GuestCode {
         final Hypervisor normal;
         /** ... and from the upcall handler, each with its own argument area. */
         final Hypervisor irq;
-        EventScanner scanner;
+        PortEvents scanner;
+        /** FIFO mode: this vCPU's FIFO ports, and per port the batch its outstanding event belongs to (-1: none) and its place in it. */
+        int[] fifoPorts;
+        long[] fifoBatchOf;
+        int[] fifoSeq;
+        int fifoCursor;
+        long fifoBatches;
+        /** Per recent batch (by number mod 8): the priority and place of the event consumed last. */
+        final int[] batchLastPriority = new int[8];
+        final int[] batchLastSeq = new int[8];
         XenClock clock;
         boolean ticking;
         long period;
@@ -283,9 +306,17 @@ public final class ReferenceGuest implements GuestCode {
                     "the pvclock the guest ticks by");
             normal.mapSharedInfo(GuestMemoryMap.SHARED_INFO_GFN);
             MemorySegment shared = sharedInfo();
-            for (int w = 0; w < EventScanner.WORD_BITS; w++) {
-                // Linux masks every port at boot and unmasks each as it binds it.
-                U64.getAndBitwiseOr(shared, SHARED.evtchnMask() + (long) w * Long.BYTES, -1L);
+            if (config.fifo()) {
+                // Linux's xen_evtchn_fifo_init on the boot CPU: its control block, then the array pages it needs.
+                normal.initControl(GuestMemoryMap.FIFO_CONTROL_GFN, 0);
+                for (int p = 0; p < config.fifoArrayPages(); p++) {
+                    normal.expandArray(GuestMemoryMap.EVENT_ARRAY_GFN + p);
+                }
+            } else {
+                for (int w = 0; w < EventScanner.WORD_BITS; w++) {
+                    // Linux masks every port at boot and unmasks each as it binds it.
+                    U64.getAndBitwiseOr(shared, SHARED.evtchnMask() + (long) w * Long.BYTES, -1L);
+                }
             }
             normal.setHvmParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(config.callbackVector()));
             normal.consoleWrite(banner(version));
@@ -307,7 +338,16 @@ public final class ReferenceGuest implements GuestCode {
                 throw new GuestPanic("vCPU " + id + ": vcpu_time_info is empty after VCPUOP_register_vcpu_info"
                         + " (tsc_to_system_mul 0): no clock to tick by");
             }
-            scanner = new EventScanner(sharedInfo(), info);
+            if (config.fifo()) {
+                if (id != 0) {
+                    normal.initControl(GuestMemoryMap.FIFO_CONTROL_GFN, id * GuestMemoryMap.FIFO_CONTROL_STRIDE);
+                }
+                scanner = new FifoScanner(ram.asSlice(GuestMemoryMap.fifoControlAddress(id), EvtchnFifo.CONTROL_BLOCK_SIZE),
+                        ram.asSlice(GuestMemoryMap.eventArrayAddress(), (long) config.fifoArrayPages() * GuestMemoryMap.PAGE),
+                        info);
+            } else {
+                scanner = new EventScanner(sharedInfo(), info);
+            }
             normal.stopPeriodicTimer();
             int timerPort = normal.bindVirq(Virq.TIMER.number());
             scanner.bind(timerPort, this::onTimer);
@@ -316,6 +356,74 @@ public final class ReferenceGuest implements GuestCode {
             scanner.bind(ipiPort, this::onIpi);
             normal.unmask(ipiPort);
             U32.setRelease(control, IPI_PORTS + 4L * id, ipiPort);
+            if (config.fifo()) {
+                bindFifoPorts();
+            }
+        }
+
+        /** FIFO mode: this vCPU's share of the FIFO ports, as IPIs on itself, priorities 0..15 in turn. */
+        void bindFifoPorts() {
+            int n = config.fifoPorts() / config.vcpus() + (id < config.fifoPorts() % config.vcpus() ? 1 : 0);
+            fifoPorts = new int[n];
+            fifoBatchOf = new long[n];
+            fifoSeq = new int[n];
+            Arrays.fill(fifoBatchOf, -1);
+            for (int i = 0; i < n; i++) {
+                int port = normal.bindIpi();
+                normal.setPriority(port, priorityOf(i));
+                int index = i;
+                scanner.bind(port, p -> onFifoPort(index));
+                fifoPorts[i] = port;
+            }
+            count.fifoPorts.set(n);
+        }
+
+        int priorityOf(int index) {
+            return index % EvtchnFifo.MAX_QUEUES;
+        }
+
+        /**
+         * FIFO mode, each tick (in the upcall handler, interrupts off): a batch of events on the next
+         * FIFO ports in turn, all queued before the handler consumes any of them.
+         */
+        void sendFifoBatch() {
+            long batch = fifoBatches++;
+            int slot = (int) (batch % batchLastPriority.length);
+            batchLastPriority[slot] = -1;
+            batchLastSeq[slot] = -1;
+            for (int k = 0; k < GuestConfig.FIFO_BATCH; k++) {
+                int i = fifoCursor;
+                fifoCursor = (fifoCursor + 1) % fifoPorts.length;
+                if (fifoBatchOf[i] >= 0) {
+                    count.fifoLost.incrementAndGet(); // its last event was never consumed
+                }
+                fifoBatchOf[i] = batch;
+                fifoSeq[i] = k;
+                irq.send(fifoPorts[i]);
+                count.fifoSent.incrementAndGet();
+            }
+        }
+
+        /** An event on FIFO port {@code index}: once, and after every event of its batch that should go first. */
+        void onFifoPort(int index) {
+            long batch = fifoBatchOf[index];
+            if (batch < 0) {
+                count.fifoDuplicates.incrementAndGet();
+                return;
+            }
+            fifoBatchOf[index] = -1;
+            count.fifoHandled.incrementAndGet();
+            if (fifoBatches - batch > batchLastPriority.length) {
+                return; // too old to check its order (it would have been counted lost first)
+            }
+            int slot = (int) (batch % batchLastPriority.length);
+            int priority = priorityOf(index);
+            if (priority < batchLastPriority[slot]
+                    || (priority == batchLastPriority[slot] && fifoSeq[index] < batchLastSeq[slot])) {
+                count.fifoOutOfOrder.incrementAndGet();
+            }
+            batchLastPriority[slot] = priority;
+            batchLastSeq[slot] = fifoSeq[index];
         }
 
         void startTicking() {
@@ -335,6 +443,9 @@ public final class ReferenceGuest implements GuestCode {
             long ticks = count.ticks.incrementAndGet();
             if (config.ipis() && ticks % config.ipiEveryTicks() == 0) {
                 sendIpi();
+            }
+            if (config.fifo()) {
+                sendFifoBatch();
             }
             long next = deadline + period;
             if (next - end > 0) {

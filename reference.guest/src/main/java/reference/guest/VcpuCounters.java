@@ -11,6 +11,17 @@ final class VcpuCounters {
     final AtomicLong upcalls = new AtomicLong();
     final AtomicLong spuriousUpcalls = new AtomicLong();
     final AtomicLong hypercallErrors = new AtomicLong();
+    final AtomicLong fifoPorts = new AtomicLong();
+    final AtomicLong fifoSent = new AtomicLong();
+    final AtomicLong fifoHandled = new AtomicLong();
+    final AtomicLong fifoOutOfOrder = new AtomicLong();
+    final AtomicLong fifoDuplicates = new AtomicLong();
+    final AtomicLong fifoLost = new AtomicLong();
+
+    FifoStats fifoSnapshot(int vcpu) {
+        return new FifoStats(vcpu, fifoPorts.get(), fifoSent.get(), fifoHandled.get(), fifoOutOfOrder.get(),
+                fifoDuplicates.get(), fifoLost.get());
+    }
 
     VcpuStats snapshot(int vcpu) {
         return new VcpuStats(vcpu, ticks.get(), ipisSent.get(), ipisReceived.get(), ipiEvents.get(),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static xen.evtchn.impl.EvtchnFixture.EINVAL;
 import static xen.evtchn.impl.EvtchnFixture.ENOENT;
 import static xen.evtchn.impl.EvtchnFixture.ENOSYS;
+import static xen.evtchn.impl.EvtchnFixture.EOPNOTSUPP;
 import static xen.evtchn.impl.EvtchnFixture.EPERM;
 import static xen.evtchn.impl.EvtchnFixture.ESRCH;
 import static xen.evtchn.impl.EvtchnFixture.SELF;
