@@ -23,9 +23,11 @@ import xen.evtchn.impl.EvtchnFixture.Guest;
 
 /**
  * Random sequences of event-channel operations on one 64-bit guest with two vCPUs, against a
- * small model of Xen's 2-level semantics written from the ABI reference: after every operation
- * the implementation and the model agree on its return value, and on every port's status and
- * pending and mask bits (read from guest RAM). jqwik shrinks a failing sequence to a short one.
+ * small model of Xen's semantics written from the ABI reference, 2-level and FIFO (the guest moves
+ * to FIFO, sets priorities and consumes its queues as Linux does, and a reset brings it back):
+ * after every operation the implementation and the model agree on its return value (for a
+ * consumption, the ports consumed in order), and on every port's status and pending and mask
+ * bits. jqwik shrinks a failing sequence to a short one.
  */
 class EventChannelModelTest {
     static final int DOMID = 1;
@@ -50,22 +52,69 @@ class EventChannelModelTest {
         final Map<Integer, Integer> virqs = new HashMap<>();
         final Set<Integer> pending = new HashSet<>();
         final Set<Integer> masked = new HashSet<>();
+        /** The FIFO ABI, once the guest asked for it: its own bits in the event words, priorities and queues. */
+        boolean fifo;
+        final Set<Integer> fifoPending = new HashSet<>();
+        final Set<Integer> fifoMasked = new HashSet<>();
+        final Set<Integer> linked = new HashSet<>();
+        final Map<Integer, Integer> priority = new HashMap<>();
+        /** Per vCPU and priority (vcpu * 16 + priority), the ports queued, in order. */
+        final Map<Integer, java.util.ArrayDeque<Integer>> queues = new HashMap<>();
 
         boolean isValid(int port) {
             return port >= 0 && port < valid;
         }
 
-        /** The lowest free port gets {@code e}; its pending bit starts clear. */
+        /** The lowest free port (under FIFO, one not still linked) gets {@code e}; its pending bit starts clear. */
         int allocate(Entry e) {
             for (int p = 1; p < LIMIT; p++) {
-                if (!bound.containsKey(p)) {
+                if (!bound.containsKey(p) && !(fifo && linked.contains(p))) {
                     bound.put(p, e);
-                    pending.remove(p);
+                    pendingBits().remove(p);
+                    priority.put(p, 7);
                     valid = Math.max(valid, (p / 64 + 1) * 64);
                     return p;
                 }
             }
             return ENOSPC;
+        }
+
+        Set<Integer> pendingBits() {
+            return fifo ? fifoPending : pending;
+        }
+
+        Set<Integer> maskBits() {
+            return fifo ? fifoMasked : masked;
+        }
+
+        /** Raises a bound port: 2-level, or FIFO's set_pending (link onto its vCPU's queue for its priority). */
+        void raise(int port) {
+            if (!fifo) {
+                pending.add(port);
+                return;
+            }
+            fifoPending.add(port);
+            if (!fifoMasked.contains(port) && linked.add(port)) {
+                queues.computeIfAbsent(bound.get(port).vcpu() * 16 + priority.get(port), q -> new java.util.ArrayDeque<>())
+                        .add(port);
+            }
+        }
+
+        /** Linux's consumer on {@code vcpu}: the highest priority first, each event unlinked, handled if pending and unmasked. */
+        List<Integer> consume(int vcpu) {
+            List<Integer> order = new java.util.ArrayList<>();
+            for (int q = 0; q < 16; q++) {
+                java.util.ArrayDeque<Integer> queue = queues.getOrDefault(vcpu * 16 + q, new java.util.ArrayDeque<>());
+                while (!queue.isEmpty()) {
+                    int port = queue.poll();
+                    linked.remove(port);
+                    if (fifoPending.contains(port) && !fifoMasked.contains(port)) {
+                        fifoPending.remove(port);
+                        order.add(port);
+                    }
+                }
+            }
+            return order;
         }
 
         int close(int port) {
@@ -76,7 +125,7 @@ class EventChannelModelTest {
             if (e.status() == EvtchnStat.VIRQ) {
                 virqs.values().remove(port);
             }
-            pending.remove(port);
+            pendingBits().remove(port);
             return 0;
         }
 
@@ -172,7 +221,7 @@ class EventChannelModelTest {
                 return EINVAL;
             }
             if (e.status() == EvtchnStat.IPI) {
-                m.pending.add(port);
+                m.raise(port);
             }
             return 0; // an unbound port drops the event
         }
@@ -187,7 +236,10 @@ class EventChannelModelTest {
             if (!m.isValid(port)) {
                 return EINVAL;
             }
-            m.masked.remove(port);
+            m.maskBits().remove(port);
+            if (m.fifo && m.fifoPending.contains(port) && m.bound.containsKey(port)) {
+                m.raise(port); // FIFO's unmask links a pending event
+            }
             return 0;
         }
     }
@@ -224,6 +276,7 @@ class EventChannelModelTest {
             for (int port : List.copyOf(m.bound.keySet())) {
                 m.close(port);
             }
+            m.fifo = false; // back to 2-level; the event words and queues are the guest's to forget
             return 0;
         }
     }
@@ -231,12 +284,16 @@ class EventChannelModelTest {
     /** The guest sets a port's mask bit in shared_info itself. */
     record GuestMasks(int port) implements Op {
         public int apply(Guest g) {
-            g.mask(port);
+            if (g.d.isFifo()) {
+                fifoGuest(g).mask(port);
+            } else {
+                g.mask(port);
+            }
             return 0;
         }
 
         public int model(Model m) {
-            m.masked.add(port);
+            m.maskBits().add(port);
             return 0;
         }
     }
@@ -244,13 +301,94 @@ class EventChannelModelTest {
     /** The guest clears a port's pending bit, as its handler does. */
     record GuestClears(int port) implements Op {
         public int apply(Guest g) {
-            g.clearPendingBit(port);
+            if (g.d.isFifo()) {
+                fifoGuest(g).clearPending(port);
+            } else {
+                g.clearPendingBit(port);
+            }
             return 0;
         }
 
         public int model(Model m) {
-            m.pending.remove(port);
+            m.pendingBits().remove(port);
             return 0;
+        }
+    }
+
+    static FifoGuest fifoGuest(Guest g) {
+        FifoGuest f = new FifoGuest(g.d, g.memory());
+        f.pages = 1;
+        return f;
+    }
+
+    /**
+     * The guest moves to FIFO: init_control on both vCPUs (control blocks and the array page zeroed
+     * first, as a guest hands over clean pages) and one array page. Pending 2-level bits come over
+     * and are linked in port order when the page comes.
+     */
+    record GoFifo() implements Op {
+        public int apply(Guest g) {
+            if (!g.d.isFifo()) {
+                g.memory().ram().asSlice(FifoGuest.CONTROL_GFN * 4096, 4096).fill((byte) 0);
+                g.memory().ram().asSlice(FifoGuest.ARRAY_GFN * 4096, 4096).fill((byte) 0);
+            }
+            int rc = g.d.initControl(FifoGuest.CONTROL_GFN, 0, 0);
+            if (rc != 0) {
+                return rc;
+            }
+            g.d.initControl(FifoGuest.CONTROL_GFN, 128, 1);
+            return g.d.expandArray(FifoGuest.ARRAY_GFN);
+        }
+
+        public int model(Model m) {
+            if (m.fifo) {
+                return EINVAL; // vCPU 0 has a control block
+            }
+            m.fifo = true;
+            m.fifoPending.clear();
+            m.fifoMasked.clear();
+            m.linked.clear();
+            m.queues.clear();
+            for (int port : new java.util.TreeSet<>(m.bound.keySet())) {
+                m.priority.put(port, 7);
+                if (m.pending.remove(port)) {
+                    m.raise(port);
+                }
+            }
+            return 0;
+        }
+    }
+
+    record SetPriority(int port, int priority) implements Op {
+        public int apply(Guest g) {
+            return g.d.setPriority(port, priority);
+        }
+
+        public int model(Model m) {
+            if (!m.isValid(port)) {
+                return EINVAL;
+            }
+            if (!m.fifo) {
+                return -Errno.ENOSYS;
+            }
+            if (priority > 15) {
+                return EINVAL;
+            }
+            if (m.bound.containsKey(port)) {
+                m.priority.put(port, priority);
+            }
+            return 0;
+        }
+    }
+
+    /** The guest's FIFO upcall handler on a vCPU; the result is what it consumed, in order (as a hash). */
+    record GuestConsumes(int vcpu) implements Op {
+        public int apply(Guest g) {
+            return vcpu >= VCPUS || !g.d.isFifo() ? 0 : fifoGuest(g).consume(vcpu).hashCode();
+        }
+
+        public int model(Model m) {
+            return vcpu >= VCPUS || !m.fifo ? 0 : m.consume(vcpu).hashCode();
         }
     }
 
@@ -269,12 +407,60 @@ class EventChannelModelTest {
                 net.jqwik.api.Tuple.of(2, net.jqwik.api.Combinators.combine(port, vcpu).as(BindVcpu::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reset())),
                 net.jqwik.api.Tuple.of(2, port.map(GuestMasks::new)),
-                net.jqwik.api.Tuple.of(2, port.map(GuestClears::new)));
+                net.jqwik.api.Tuple.of(2, port.map(GuestClears::new)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(new GoFifo())),
+                net.jqwik.api.Tuple.of(2, net.jqwik.api.Combinators.combine(port, Arbitraries.integers().between(0, 16))
+                        .as(SetPriority::new)),
+                net.jqwik.api.Tuple.of(3, vcpu.map(GuestConsumes::new)));
         return op.list().ofMinSize(1).ofMaxSize(120);
+    }
+
+    /** Sequences that start by moving to FIFO, on few ports, so that priorities, masks and consumption meet. */
+    @Provide
+    Arbitrary<List<Op>> fifoSequences() {
+        Arbitrary<Integer> port = Arbitraries.integers().between(0, 12);
+        Arbitrary<Integer> vcpu = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, Arbitraries.integers().between(0, VCPUS - 1)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(VCPUS)));
+        Arbitrary<Op> op = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(2, Arbitraries.just(new AllocUnbound())),
+                net.jqwik.api.Tuple.of(5, vcpu.map(BindIpi::new)),
+                net.jqwik.api.Tuple.of(2, port.map(Close::new)),
+                net.jqwik.api.Tuple.of(8, port.map(Send::new)),
+                net.jqwik.api.Tuple.of(2, port.map(Unmask::new)),
+                net.jqwik.api.Tuple.of(2, net.jqwik.api.Combinators.combine(port, vcpu).as(BindVcpu::new)),
+                net.jqwik.api.Tuple.of(5, net.jqwik.api.Combinators.combine(port, Arbitraries.integers().between(0, 16))
+                        .as(SetPriority::new)),
+                net.jqwik.api.Tuple.of(2, port.map(GuestMasks::new)),
+                net.jqwik.api.Tuple.of(1, port.map(GuestClears::new)),
+                net.jqwik.api.Tuple.of(5, vcpu.map(GuestConsumes::new)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reset())),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(new GoFifo())));
+        return op.list().ofMinSize(40).ofMaxSize(100).map(ops -> {
+            List<Op> all = new java.util.ArrayList<>();
+            all.add(new GoFifo());
+            all.addAll(ops);
+            return all;
+        });
+    }
+
+    /** The smallest FIFO case, spelt out: a port raised later with a higher priority is consumed first. */
+    @org.junit.jupiter.api.Test
+    void aHigherPriorityGoesFirst() {
+        check(List.of(new GoFifo(), new BindIpi(0), new BindIpi(0), new SetPriority(2, 0), new Send(1), new Send(2),
+                new GuestConsumes(0)));
     }
 
     @Property(tries = 300)
     void theImplementationAgreesWithTheModel(@ForAll("sequences") @Size(max = 120) List<Op> ops) {
+        check(ops);
+    }
+
+    @Property(tries = 1000)
+    void underFifoTheImplementationAgreesWithTheModel(@ForAll("fifoSequences") List<Op> ops) {
+        check(ops);
+    }
+
+    private static void check(List<Op> ops) {
         try (EvtchnFixture fx = new EvtchnFixture()) {
             Guest g = fx.guest(DOMID, GuestWidth.X86_64, VCPUS);
             Model m = new Model();
@@ -285,8 +471,9 @@ class EventChannelModelTest {
                 assertEquals(m.valid, g.d.validPorts(), at + ": valid ports");
                 for (int port = 0; port < PORTS; port++) {
                     assertEquals(m.status(port), g.d.status(DomId.SELF, port), at + ": status of port " + port);
-                    assertEquals(m.pending.contains(port), g.pending(port), at + ": pending bit of port " + port);
-                    assertEquals(m.masked.contains(port), g.masked(port), at + ": mask bit of port " + port);
+                    boolean valid = m.isValid(port);
+                    assertEquals(valid && m.pendingBits().contains(port), g.d.isPending(port), at + ": pending bit of port " + port);
+                    assertEquals(valid && m.maskBits().contains(port), g.d.isMasked(port), at + ": mask bit of port " + port);
                 }
             }
         }

@@ -58,6 +58,10 @@ final class FifoGuest {
         return (word(port) & 1 << bit) != 0;
     }
 
+    void clearPending(int port) {
+        U32.getAndBitwiseAnd(ram, wordAt(port), ~(1 << EvtchnFifo.PENDING));
+    }
+
     void mask(int port) {
         U32.getAndBitwiseOr(ram, wordAt(port), 1 << EvtchnFifo.MASKED);
     }
