@@ -136,7 +136,7 @@ final class DomainRestore {
             }
             default -> throw new IllegalArgumentException("port " + p.port() + ": type " + p.type() + " cannot be restored");
         };
-        d.bindSaved(p.port(), entry);
+        d.bindSaved(p.port(), PortEntry.withPriority(entry, p.priority()));
         if (peer != null) {
             long r = peer.ports.get(p.remotePort());
             peer.ports.set(p.remotePort(), PortEntry.rebound(r, PortEntry.interdomain(PortEntry.vcpu(r), self, p.port())));

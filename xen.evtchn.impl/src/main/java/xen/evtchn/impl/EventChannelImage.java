@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A guest domain's event channel state as values (the 2-level ABI): what {@link GuestDomain#image()}
+ * A guest domain's event channel state as values (2-level or FIFO): what {@link GuestDomain#image()}
  * takes and {@link DomainRestore} puts into a fresh domain. Pending and mask bits are not here: they
  * live in the guest's shared_info and vcpu_info, which move with guest memory, except that a
  * shared_info the guest never mapped is the hypervisor's own page and travels as
@@ -16,9 +16,10 @@ import java.util.Objects;
  * @param sharedInfoGfn  the frame shared_info is mapped at, or -1 if the guest has not mapped it
  * @param sharedInfoPage the shared_info contents when not mapped (its layout's size), else null
  * @param vcpuInfoAt     per vCPU: the guest-physical address of its registered vcpu_info, or -1
+ * @param fifo           the FIFO ABI's state, or null under 2-level
  */
 public record EventChannelImage(int validPorts, List<SavedPort> ports, int[] vcpuVectors, long sharedInfoGfn,
-        byte[] sharedInfoPage, long[] vcpuInfoAt) {
+        byte[] sharedInfoPage, long[] vcpuInfoAt, FifoImage fifo) {
     /** {@link #sharedInfoGfn} and {@link #vcpuInfoAt} of what the guest never placed. */
     public static final long NOWHERE = VcpuInfos.NOWHERE;
     /** A {@link #vcpuVectors} entry for a vCPU without a vector of its own. */

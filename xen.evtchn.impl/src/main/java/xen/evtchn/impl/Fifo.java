@@ -46,6 +46,9 @@ final class Fifo implements EventDelivery {
     private final TwoLevel.Upcalls upcalls;
     private final AtomicReferenceArray<MemorySegment> controlBlocks;
     private final MemorySegment[] pages = new MemorySegment[MAX_PAGES];
+    /** For a save: where the guest put each control block and array page. Written under the domain's write lock. */
+    private final long[] controlAt;
+    private final long[] pageGfns = new long[MAX_PAGES];
     private volatile int words;
     /** Guarded by this: the tail port of each queue (vCPU * 16 + priority), 0 if none. */
     private final int[] tails;
@@ -59,6 +62,8 @@ final class Fifo implements EventDelivery {
         this.markEventsPending = markEventsPending;
         this.upcalls = upcalls;
         this.controlBlocks = new AtomicReferenceArray<>(vcpus);
+        this.controlAt = new long[vcpus];
+        java.util.Arrays.fill(controlAt, VcpuInfos.NOWHERE);
         this.tails = new int[vcpus * MAX_QUEUES];
     }
 
@@ -69,9 +74,13 @@ final class Fifo implements EventDelivery {
         return controlBlocks.get(vcpu);
     }
 
-    /** EVTCHNOP_init_control's mapping: false if the vCPU has one already. */
-    boolean mapControlBlock(int vcpu, MemorySegment block) {
-        return controlBlocks.compareAndSet(vcpu, null, block);
+    /** EVTCHNOP_init_control's mapping, at guest-physical {@code gpa}: false if the vCPU has one already. */
+    boolean mapControlBlock(int vcpu, long gpa, MemorySegment block) {
+        if (!controlBlocks.compareAndSet(vcpu, null, block)) {
+            return false;
+        }
+        controlAt[vcpu] = gpa;
+        return true;
     }
 
     /** Event array pages so far. */
@@ -79,10 +88,11 @@ final class Fifo implements EventDelivery {
         return words / WORDS_PER_PAGE;
     }
 
-    /** EVTCHNOP_expand_array's page, the next 1024 ports' words (the caller refuses a 129th). */
-    synchronized void addPage(MemorySegment page) {
+    /** EVTCHNOP_expand_array's page, guest frame {@code gfn}: the next 1024 ports' words (the caller refuses a 129th). */
+    synchronized void addPage(long gfn, MemorySegment page) {
         int slot = words / WORDS_PER_PAGE;
         pages[slot] = page;
+        pageGfns[slot] = gfn;
         words += WORDS_PER_PAGE; // volatile: publishes the page to wordOf
     }
 
@@ -103,6 +113,23 @@ final class Fifo implements EventDelivery {
         int q = vcpu * MAX_QUEUES + priority;
         if (tails[q] == port) {
             movedTails.set(q);
+        }
+    }
+
+    /** The state a save takes (the domain's write lock held). */
+    synchronized FifoImage image() {
+        return new FifoImage(controlAt.clone(), java.util.Arrays.copyOf(pageGfns, pages()), tails.clone(),
+                movedTails.stream().toArray(), pendingWithoutPage.stream().toArray());
+    }
+
+    /** A restore (the domain not yet running): queues' tails and the ports raised before their page, as saved. */
+    synchronized void restore(FifoImage image) {
+        System.arraycopy(image.tails(), 0, tails, 0, tails.length);
+        for (int q : image.movedTails()) {
+            movedTails.set(q);
+        }
+        for (int port : image.pendingWithoutPage()) {
+            pendingWithoutPage.set(port);
         }
     }
 

@@ -356,12 +356,13 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 return -EINVAL;
             }
             MemorySegment block = page.asSlice(offset, EvtchnFifo.CONTROL_BLOCK_SIZE);
+            long gpa = controlGfn * GuestMemory.PAGE_SIZE + offset;
             if (f != null) {
-                f.mapControlBlock(vcpu, block);
+                f.mapControlBlock(vcpu, gpa, block);
                 return 0;
             }
             f = new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
-            f.mapControlBlock(vcpu, block);
+            f.mapControlBlock(vcpu, gpa, block);
             for (int port = 1; port < ports.validPorts(); port++) {
                 long e = ports.get(port);
                 if (PortEntry.isBound(e)) {
@@ -403,7 +404,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 return -EINVAL;
             }
             int from = f.pages() * EvtchnFifo.WORDS_PER_PAGE;
-            f.addPage(page);
+            f.addPage(arrayGfn, page);
             for (int port : f.takePendingWithoutPage(from, from + EvtchnFifo.WORDS_PER_PAGE)) {
                 long e = ports.get(port);
                 if (PortEntry.isBound(e)) {
@@ -735,14 +736,11 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     public EventChannelImage image() {
         long stamp = lock.writeLock();
         try {
-            if (fifo != null) {
-                throw new IllegalStateException("dom" + domid + " uses the FIFO ABI, which save streams do not carry yet");
-            }
             List<SavedPort> saved = new ArrayList<>();
             for (int port = 1; port < ports.validPorts(); port++) {
                 long e = ports.get(port);
                 if (PortEntry.isBound(e)) {
-                    saved.add(SavedPort.of(port, e));
+                    saved.add(SavedPort.of(port, e, fifo != null));
                 }
             }
             int n = vcpus.vcpuCount();
@@ -756,7 +754,8 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             long gfn = vcpuInfos.sharedInfoGfn();
             byte[] page = gfn != VcpuInfos.NOWHERE ? null
                     : vcpuInfos.sharedInfo().asSlice(0, width.sharedInfo().size()).toArray(ValueLayout.JAVA_BYTE);
-            return new EventChannelImage(ports.validPorts(), saved, vectors, gfn, page, infoAt);
+            Fifo f = fifo;
+            return new EventChannelImage(ports.validPorts(), saved, vectors, gfn, page, infoAt, f == null ? null : f.image());
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -783,6 +782,23 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             }
             int vector = image.vcpuVectors()[v];
             vcpuVectors.set(v, vector == EventChannelImage.NO_VECTOR ? null : new UpcallRoute.LapicVector(vector));
+        }
+        FifoImage saved = image.fifo();
+        if (saved != null) {
+            Fifo f = new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
+            for (int v = 0; v < image.vcpus(); v++) {
+                long at = saved.controlBlockAt()[v];
+                if (at != EventChannelImage.NOWHERE) {
+                    f.mapControlBlock(v, at, memory.slice(at, EvtchnFifo.CONTROL_BLOCK_SIZE));
+                }
+            }
+            for (long gfn : saved.arrayPageGfns()) {
+                f.addPage(gfn, memory.page(gfn));
+            }
+            f.restore(saved);
+            ports.setLimit(EvtchnFifo.NR_CHANNELS);
+            fifo = f;
+            delivery = f;
         }
         ports.makeValid(image.validPorts());
     }

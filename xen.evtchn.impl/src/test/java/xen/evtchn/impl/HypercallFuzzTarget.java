@@ -19,7 +19,7 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  * arguments (small numbers, guest addresses, or any 64 bits). After every step the host's
  * invariants must hold ({@link GuestDomain#selfCheck()}); an exception escaping a hypercall is a
  * failure. At the end the domain is saved, and the stream must restore on a fresh host
- * ({@link RestoreCheck}), unless the input moved it to the FIFO ABI, which streams do not carry yet. Hypercalls that would wait (SCHEDOP_block, SCHEDOP_poll) are left out: the input
+ * ({@link RestoreCheck}). Hypercalls that would wait (SCHEDOP_block, SCHEDOP_poll) are left out: the input
  * runs on one thread, which they would park.
  */
 final class HypercallFuzzTarget {
@@ -66,7 +66,7 @@ final class HypercallFuzzTarget {
                 }
             }
             GuestDomain end = host.domains().guest(DOMID);
-            if (end != null && !end.isFifo() && !RestoreCheck.check(SaveStream.write(host.save(DOMID)), ram)) {
+            if (end != null && !RestoreCheck.check(SaveStream.write(host.save(DOMID)), ram)) {
                 throw new AssertionError("the domain's own save stream was refused on a fresh host");
             }
         } finally {

@@ -22,13 +22,14 @@ import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
  * One fuzz input for the restore stream: a valid stream of one of a few domains (fresh; every kind
- * of port with a named backend, timers and vectors; 32-bit and full; shared_info never mapped),
+ * of port with a named backend, timers and vectors; 32-bit and full; shared_info never mapped; on
+ * the FIFO ABI with queued, masked and early events and priorities),
  * changed as the input says (bytes overwritten, inserted, removed), with its length and checksum
  * made right again most of the time so that the reader's own checks are what stands in the way.
  * Then {@link RestoreCheck} must hold.
  */
 final class RestoreFuzzTarget {
-    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped());
+    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo());
 
     private RestoreFuzzTarget() {
     }
@@ -123,6 +124,24 @@ final class RestoreFuzzTarget {
             while (p.domain().bindIpi(1) > 0) {
                 // up to the 1024-port limit
             }
+        });
+    }
+
+    private static byte[] fifo() {
+        return saved(GuestWidth.X86_64, 2, (host, p) -> {
+            GuestDomain d = p.domain();
+            FifoGuest f = new FifoGuest(d, p.domain().vcpus().memory()).start(2, 1);
+            int a = d.bindIpi(0);
+            int b = d.bindIpi(1);
+            d.setPriority(a, 3);
+            d.send(a);
+            d.send(b);
+            f.mask(d.bindIpi(0));
+            int beyond = 0;
+            while (beyond < 1030) {
+                beyond = d.bindIpi(1);
+            }
+            d.send(beyond);
         });
     }
 

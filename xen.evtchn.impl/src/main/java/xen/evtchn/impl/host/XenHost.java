@@ -4,6 +4,7 @@ import java.util.List;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.Hypercall;
@@ -12,6 +13,7 @@ import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.impl.Domains;
 import xen.evtchn.impl.EventChannelImage;
+import xen.evtchn.impl.FifoImage;
 import xen.evtchn.impl.SavedDomainEvents;
 import xen.evtchn.impl.EventChannelOpHandler;
 import xen.evtchn.impl.GuestDomain;
@@ -208,6 +210,22 @@ public final class XenHost {
             if (at != EventChannelImage.NOWHERE && memory.slice(at, VcpuInfoLayout.SIZE) == null) {
                 throw new SaveStreamException("vCPU " + v + "'s saved vcpu_info at 0x" + Long.toHexString(at)
                         + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
+            }
+        }
+        FifoImage fifo = ev.fifo();
+        if (fifo != null) {
+            for (int v = 0; v < image.vcpus(); v++) {
+                long at = fifo.controlBlockAt()[v];
+                if (at != EventChannelImage.NOWHERE && memory.slice(at, EvtchnFifo.CONTROL_BLOCK_SIZE) == null) {
+                    throw new SaveStreamException("vCPU " + v + "'s saved FIFO control block at 0x" + Long.toHexString(at)
+                            + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
+                }
+            }
+            for (long gfn : fifo.arrayPageGfns()) {
+                if (memory.page(gfn) == null) {
+                    throw new SaveStreamException("the saved event array frame 0x" + Long.toHexString(gfn)
+                            + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
+                }
             }
         }
     }

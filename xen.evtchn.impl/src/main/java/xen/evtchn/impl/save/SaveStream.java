@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmOp;
@@ -25,13 +26,16 @@ import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.impl.Domains;
 import xen.evtchn.impl.EventChannelImage;
+import xen.evtchn.impl.FifoImage;
 import xen.evtchn.impl.SavedBackend;
 import xen.evtchn.impl.SavedDomainEvents;
 import xen.evtchn.impl.SavedPort;
 import xen.evtchn.impl.time.TimerState;
 
 /**
- * The save stream, format version {@value #VERSION}: a {@link DomainImage} as bytes, and back.
+ * The save stream: a {@link DomainImage} as bytes, and back. Format version {@value #VERSION_TWO_LEVEL}
+ * for a domain on the 2-level ABI, {@value #VERSION_FIFO} (the same, and a FIFO section) for one on
+ * the FIFO ABI, so that a 2-level domain's stream still reads where only version 1 does.
  * docs/SAVE-RESTORE.md describes every field. In short: a 16-byte header (magic, version, body
  * length), the body (sections in a fixed order, integers as unsigned LEB128 varints), and a
  * CRC32C of everything before it. Reading checks everything a restore relies on before it returns,
@@ -40,7 +44,8 @@ import xen.evtchn.impl.time.TimerState;
 public final class SaveStream {
     /** "XENEVTCH": what the stream starts with. */
     static final byte[] MAGIC = "XENEVTCH".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    public static final int VERSION_TWO_LEVEL = 1;
+    public static final int VERSION_FIFO = 2;
     static final int HEADER = 16;
     static final int TRAILER = 4;
     /** The longest stream read: far above any domain's (a full 4096-port one is about 20 KiB). */
@@ -60,7 +65,8 @@ public final class SaveStream {
         StreamWriter w = new StreamWriter(HEADER + 64 + ev.ports().size() * 6
                 + (ev.sharedInfoPage() == null ? 0 : ev.sharedInfoPage().length) + image.vcpus() * 16);
         w.bytes(MAGIC);
-        w.u16(VERSION);
+        FifoImage fifo = ev.fifo();
+        w.u16(fifo == null ? VERSION_TWO_LEVEL : VERSION_FIFO);
         w.u16(0);
         int lengthAt = w.position();
         w.u32(0);
@@ -138,11 +144,61 @@ public final class SaveStream {
             }
         }
 
+        if (fifo != null) {
+            writeFifo(w, ev, fifo);
+        }
+
         w.u32At(lengthAt, w.position() - HEADER);
         CRC32C crc = new CRC32C();
         crc.update(w.buffer(), 0, w.position());
         w.u32((int) crc.getValue());
         return w.toArray();
+    }
+
+    /** Version 2's last section: control blocks, array pages, priorities other than 7, queue tails, ports raised before their page. */
+    private static void writeFifo(StreamWriter w, EventChannelImage ev, FifoImage fifo) {
+        for (long at : fifo.controlBlockAt()) {
+            w.varint(at + 1);
+        }
+        w.varint(fifo.arrayPageGfns().length);
+        for (long gfn : fifo.arrayPageGfns()) {
+            w.varint(gfn);
+        }
+        List<SavedPort> other = new ArrayList<>();
+        for (SavedPort p : ev.ports()) {
+            if (p.priority() != EvtchnFifo.PRIORITY_DEFAULT) {
+                other.add(p);
+            }
+        }
+        w.varint(other.size());
+        int previous = 0;
+        for (SavedPort p : other) {
+            w.varint(p.port() - previous);
+            previous = p.port();
+            w.u8(p.priority());
+        }
+        int tails = 0;
+        for (int t : fifo.tails()) {
+            tails += t != 0 ? 1 : 0;
+        }
+        BitSet moved = new BitSet();
+        for (int q : fifo.movedTails()) {
+            moved.set(q);
+        }
+        w.varint(tails);
+        for (int q = 0; q < fifo.tails().length; q++) {
+            if (fifo.tails()[q] != 0) {
+                w.varint(q);
+                w.varint(fifo.tails()[q]);
+                w.u8(moved.get(q) ? 1 : 0);
+            }
+        }
+        w.varint(fifo.pendingWithoutPage().length);
+        previous = 0;
+        for (int port : fifo.pendingWithoutPage()) {
+            w.varint(port - previous);
+            previous = port;
+        }
     }
 
     // ---- reading -------------------------------------------------------------------------------
@@ -160,8 +216,9 @@ public final class SaveStream {
             throw new SaveStreamException("save stream: truncated: " + stream.length + " bytes, less than its header and checksum");
         }
         int version = (stream[8] & 0xFF) | (stream[9] & 0xFF) << 8;
-        if (version != VERSION) {
-            throw new SaveStreamException("save stream: format version " + version + "; this host reads version " + VERSION);
+        if (version != VERSION_TWO_LEVEL && version != VERSION_FIFO) {
+            throw new SaveStreamException("save stream: format version " + version + "; this host reads versions "
+                    + VERSION_TWO_LEVEL + " and " + VERSION_FIFO);
         }
         if (stream[10] != 0 || stream[11] != 0) {
             throw new SaveStreamException("save stream, byte 10: reserved header bytes are not 0");
@@ -178,14 +235,14 @@ public final class SaveStream {
             throw new SaveStreamException("save stream: corrupted: its CRC32C does not match");
         }
         StreamReader r = new StreamReader(stream, HEADER, stream.length - TRAILER);
-        DomainImage image = body(r);
+        DomainImage image = body(r, version == VERSION_FIFO);
         if (!r.atEnd()) {
             throw r.bad(r.position(), "bytes after the last section");
         }
         return image;
     }
 
-    private static DomainImage body(StreamReader r) {
+    private static DomainImage body(StreamReader r, boolean fifo) {
         int domid = r.varint32("domid", 1, DomId.FIRST_RESERVED - 1);
         int at = r.position();
         GuestWidth width = switch (r.u8("width")) {
@@ -199,7 +256,7 @@ public final class SaveStream {
         long systemTime = r.varint("system time", Long.MAX_VALUE);
 
         at = r.position();
-        int validPorts = r.varint32("valid ports", 64, width.twoLevelPorts());
+        int validPorts = r.varint32("valid ports", 64, fifo ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts());
         if (validPorts % 64 != 0) {
             throw r.bad(at, "valid ports (" + validPorts + ") is not a multiple of 64");
         }
@@ -260,9 +317,10 @@ public final class SaveStream {
         }
         r.aboutNothing();
 
-        EventChannelImage events = new EventChannelImage(validPorts, inOrder(byPort), vectors, sharedInfoGfn, sharedInfoPage,
-                infoAt);
         List<SavedBackend> backends = backends(r, domid, byPort);
+        FifoImage fifoState = fifo ? readFifo(r, vcpus, validPorts, byPort) : null;
+        EventChannelImage events = new EventChannelImage(validPorts, inOrder(byPort), vectors, sharedInfoGfn, sharedInfoPage,
+                infoAt, fifoState);
         return new DomainImage(domid, width, major, minor, systemTime, new SavedDomainEvents(events, backends), params, timers);
     }
 
@@ -317,6 +375,81 @@ public final class SaveStream {
             }
         }
         return byPort;
+    }
+
+    /** Version 2's FIFO section; sets the ports' priorities in {@code byPort} (7 unless it says otherwise). */
+    private static FifoImage readFifo(StreamReader r, int vcpus, int validPorts, SavedPort[] byPort) {
+        long[] controlAt = new long[vcpus];
+        for (int v = 0; v < vcpus; v++) {
+            int at = r.position();
+            r.about("vCPU ", v);
+            long gpa = r.varint("FIFO control block address", Long.MAX_VALUE) - 1;
+            long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
+            if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - EvtchnFifo.CONTROL_BLOCK_SIZE || (offset & 7) != 0)) {
+                throw r.bad(at, "FIFO control block at 0x" + Long.toHexString(gpa) + " is not 8-byte aligned within one page");
+            }
+            controlAt[v] = gpa;
+        }
+        r.aboutNothing();
+        long[] pages = new long[r.varint32("event array page count", EvtchnFifo.MAX_PAGES)];
+        for (int i = 0; i < pages.length; i++) {
+            pages[i] = r.varint("event array frame", Long.MAX_VALUE / GuestMemory.PAGE_SIZE);
+        }
+        for (int p = 1; p < byPort.length; p++) {
+            if (byPort[p] != null) {
+                byPort[p] = byPort[p].withPriority(EvtchnFifo.PRIORITY_DEFAULT);
+            }
+        }
+        int count = r.varint32("priority count", validPorts);
+        int port = 0;
+        for (int i = 0; i < count; i++) {
+            int at = r.position();
+            port += r.varint32("priority's port step", 1, validPorts);
+            if (port >= validPorts || byPort[port] == null) {
+                throw r.bad(at, "a priority for port " + port + ", which is not in use");
+            }
+            at = r.position();
+            int priority = r.u8("port " + port + "'s priority");
+            if (priority > EvtchnFifo.PRIORITY_MIN) {
+                throw r.bad(at, "port " + port + "'s priority " + priority + " is above " + EvtchnFifo.PRIORITY_MIN);
+            }
+            byPort[port] = byPort[port].withPriority(priority);
+        }
+        int queues = vcpus * EvtchnFifo.MAX_QUEUES;
+        int[] tails = new int[queues];
+        BitSet moved = new BitSet();
+        count = r.varint32("queue tail count", queues);
+        int last = -1;
+        for (int i = 0; i < count; i++) {
+            int at = r.position();
+            int q = r.varint32("queue", queues - 1);
+            if (q <= last) {
+                throw r.bad(at, "queue " + q + " is out of order or repeated");
+            }
+            last = q;
+            tails[q] = r.varint32("queue " + q + "'s tail port", 1, validPorts - 1);
+            at = r.position();
+            int flag = r.u8("queue " + q + "'s moved flag");
+            if (flag > 1) {
+                throw r.bad(at, "a moved flag is 0 or 1, not " + flag);
+            }
+            if (flag == 1) {
+                moved.set(q);
+            }
+        }
+        count = r.varint32("count of ports raised before their page", validPorts);
+        int[] early = new int[count];
+        port = 0;
+        for (int i = 0; i < count; i++) {
+            int at = r.position();
+            port += r.varint32("port step", 1, validPorts);
+            if (port >= validPorts || byPort[port] == null || port < pages.length * EvtchnFifo.WORDS_PER_PAGE) {
+                throw r.bad(at, "port " + port + " raised before its page must be in use and beyond the "
+                        + pages.length + " array pages");
+            }
+            early[i] = port;
+        }
+        return new FifoImage(controlAt, pages, tails, moved.stream().toArray(), early);
     }
 
     /** The ports in use, in order. */

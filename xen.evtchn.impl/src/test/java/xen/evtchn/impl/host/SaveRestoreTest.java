@@ -324,9 +324,9 @@ class SaveRestoreTest {
         byte[] stream = savedStream();
         assertMessage("truncated", Arrays.copyOf(stream, stream.length - 10));
         assertMessage("not a save stream", "hello, world, this is not it".getBytes());
-        byte[] v2 = stream.clone();
-        v2[8] = 2;
-        assertMessage("format version 2; this host reads version 1", v2);
+        byte[] v3 = stream.clone();
+        v3[8] = 3;
+        assertMessage("format version 3; this host reads versions 1 and 2", v3);
         byte[] flipped = stream.clone();
         flipped[40] ^= 1;
         assertMessage("corrupted", flipped);
