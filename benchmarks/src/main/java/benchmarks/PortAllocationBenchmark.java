@@ -13,13 +13,15 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.Domains;
 import xen.evtchn.impl.GuestDomain;
 
 /**
  * bind_ipi + close on a 64-bit guest's table, empty and with 4095 of 4096 ports in use (port 0
- * reserved, ports 1..4094 bound, 4095 free). Lowest-free allocation is O(1) here, so both cost
+ * reserved, ports 1..4094 bound, 4095 free); and on the FIFO ABI's 131,072 ports, empty and with
+ * 131,071 in use (1..131,070 bound, 131,071 free). Lowest-free allocation is O(1) here, so both cost
  * about the same; {@link LinearScanTable} shows what Xen's and QEMU's linear scan costs on the
  * same fill, measured in the same run.
  */
@@ -30,7 +32,7 @@ import xen.evtchn.impl.GuestDomain;
 @Fork(1)
 @State(Scope.Thread)
 public class PortAllocationBenchmark {
-    @Param({"empty", "full"})
+    @Param({"empty", "full", "fifo-empty", "fifo-full"})
     public String table;
 
     private GuestDomain domain;
@@ -39,9 +41,16 @@ public class PortAllocationBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         domain = new Domains().create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
-        linear = new LinearScanTable(4096);
-        if (table.equals("full")) {
-            for (int i = 1; i < 4095; i++) {
+        int ports = 4096;
+        if (table.startsWith("fifo")) {
+            if (domain.initControl(0x20, 0, 0) != 0) {
+                throw new IllegalStateException("init_control failed");
+            }
+            ports = EvtchnFifo.NR_CHANNELS;
+        }
+        linear = new LinearScanTable(ports);
+        if (table.endsWith("full")) {
+            for (int i = 1; i < ports - 1; i++) {
                 if (domain.bindIpi(0) < 0 || linear.allocate() < 0) {
                     throw new IllegalStateException("could not fill the table");
                 }

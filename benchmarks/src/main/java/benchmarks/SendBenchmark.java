@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import xen.evtchn.api.UpcallRoute;
+import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SharedInfoLayout;
 import xen.evtchn.api.abi.VcpuInfoLayout;
@@ -77,5 +78,50 @@ public class SendBenchmark {
     @Benchmark
     public int sendAlreadyPending() {
         return domain.send(port);
+    }
+
+    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
+
+    /** The same IPI on a domain that moved to the FIFO ABI: a control block and one array page. */
+    @State(Scope.Thread)
+    public static class FifoDomain {
+        GuestDomain domain;
+        int port;
+        MemorySegment control;
+        MemorySegment word;
+        MemorySegment vcpu0;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            domain = new Domains().create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
+            domain.mapSharedInfo(16);
+            domain.setCallback(new UpcallRoute.Vector(0xf3));
+            if (domain.initControl(0x20, 0, 0) != 0 || domain.expandArray(0x30) != 0) {
+                throw new IllegalStateException("could not move to FIFO");
+            }
+            port = domain.bindIpi(0);
+            control = domain.vcpus().memory().page(0x20).asSlice(0, EvtchnFifo.CONTROL_BLOCK_SIZE);
+            word = domain.vcpus().memory().page(0x30).asSlice(4L * port, 4);
+            vcpu0 = domain.vcpuInfo(0);
+        }
+    }
+
+    /**
+     * EVTCHNOP_send on the FIFO ABI, the whole path every time (PENDING, LINKED, head of an empty
+     * queue, READY, upcall_pending, upcall), and the guest's side as Linux's FIFO handler does it:
+     * upcall_pending = 0, xchg(READY, 0), read the head, unlink it with compare-and-swap, clear PENDING.
+     */
+    @Benchmark
+    public int fifoSendAndGuestConsume(FifoDomain f) {
+        int rc = f.domain.send(f.port);
+        U8.setVolatile(f.vcpu0, 0L, (byte) 0);
+        int ready = (int) U32.getAndSet(f.control, (long) EvtchnFifo.READY, 0);
+        int head = (int) U32.getVolatile(f.control, (long) EvtchnFifo.head(EvtchnFifo.PRIORITY_DEFAULT));
+        int w;
+        do {
+            w = (int) U32.getVolatile(f.word, 0L);
+        } while (!U32.compareAndSet(f.word, 0L, w, w & ~(1 << EvtchnFifo.LINKED | EvtchnFifo.LINK_MASK)));
+        U32.getAndBitwiseAnd(f.word, 0L, ~(1 << EvtchnFifo.PENDING));
+        return rc + ready + head;
     }
 }

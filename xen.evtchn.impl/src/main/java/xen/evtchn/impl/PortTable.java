@@ -7,10 +7,11 @@ import java.util.function.IntPredicate;
 
 /**
  * A domain's ports: one packed {@link PortEntry} long per port, a one-bit-per-{@value #GROUP}
- * -ports summary of the groups that still hold a free port, and per group the offset below which
- * all its ports are bound. Finding the lowest free port (Xen's order) reads at most
- * {@code limit/64/64} summary words and then starts at that offset, whatever the table's fill:
- * O(1), where Xen and QEMU scan every port.
+ * -ports summary of the groups that still hold a free port, one bit per summary word saying it
+ * has one (the FIFO ABI's 2^17 ports make 32 summary words), and per group the offset below which
+ * all its ports are bound. Finding the lowest free port (Xen's order) reads the top word, one
+ * summary word, and starts at that offset, whatever the table's fill: O(1), where Xen and QEMU
+ * scan every port.
  * <p>
  * Validity follows Xen's buckets: the first group is valid from the start, a later port becomes
  * valid when its group is first used, and every port stays valid for the life of the domain
@@ -29,6 +30,8 @@ final class PortTable {
 
     private int limit;
     private long[] groupsWithFree;
+    /** Bit w: groupsWithFree[w] is not 0 (at most 64 summary words: limits up to 2^18 ports). */
+    private long wordsWithFree;
     /** Per group: every port below this offset in the group is bound (or held back as busy). */
     private byte[] firstMaybeFree;
     private volatile long[] entries;
@@ -43,6 +46,7 @@ final class PortTable {
         for (int g = 0; g < limit / GROUP; g++) {
             groupsWithFree[g >>> 6] |= 1L << g;
         }
+        wordsWithFree = summaryOf(groupsWithFree);
         firstMaybeFree = new byte[limit / GROUP];
         firstMaybeFree[0] = 1; // port 0 is reserved
         long[] first = new long[GROUP];
@@ -54,6 +58,19 @@ final class PortTable {
 
     int limit() {
         return limit;
+    }
+
+    private static long summaryOf(long[] words) {
+        if (words.length > 64) {
+            throw new IllegalArgumentException("at most 2^18 ports: " + words.length * 64 * GROUP);
+        }
+        long summary = 0;
+        for (int w = 0; w < words.length; w++) {
+            if (words[w] != 0) {
+                summary |= 1L << w;
+            }
+        }
+        return summary;
     }
 
     /**
@@ -85,6 +102,7 @@ final class PortTable {
             }
         }
         groupsWithFree = free;
+        wordsWithFree = summaryOf(free);
         firstMaybeFree = first;
         limit = newLimit;
     }
@@ -115,7 +133,8 @@ final class PortTable {
      * none below the limit. The port stays free until {@link #allocate}.
      */
     int lowestFree(IntPredicate busy) {
-        for (int w = 0; w < groupsWithFree.length; w++) {
+        for (long words = wordsWithFree; words != 0; words &= words - 1) {
+            int w = Long.numberOfTrailingZeros(words);
             long bits = groupsWithFree[w];
             while (bits != 0) {
                 int group = w * 64 + Long.numberOfTrailingZeros(bits);
@@ -164,7 +183,9 @@ final class PortTable {
                 return;
             }
         }
-        groupsWithFree[group >>> 6] &= ~(1L << group);
+        if ((groupsWithFree[group >>> 6] &= ~(1L << group)) == 0) {
+            wordsWithFree &= ~(1L << (group >>> 6));
+        }
     }
 
     /** Writer only: ports below {@code ports} (a multiple of {@link #GROUP}, at most the limit) are valid, as after a restore. */
@@ -192,6 +213,7 @@ final class PortTable {
         ENTRY.setRelease(entries, port, PortEntry.FREE_ENTRY);
         int group = port / GROUP;
         groupsWithFree[group >>> 6] |= 1L << group;
+        wordsWithFree |= 1L << (group >>> 6);
         firstMaybeFree[group] = (byte) Math.min(firstMaybeFree[group], port - group * GROUP);
     }
 }
