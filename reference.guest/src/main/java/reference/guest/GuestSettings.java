@@ -13,6 +13,8 @@ import xen.evtchn.api.host.DomainConfiguration;
  * <li>{@value #HZ}: ticks per second, default {@value #DEFAULT_HZ}
  * <li>{@value #SECONDS}: how long it ticks, whole seconds, default {@value #DEFAULT_SECONDS}
  * <li>{@value #IPIS}: default true: an IPI to the next vCPU every {@value #IPI_EVERY_TICKS} ticks
+ * <li>{@value #FIFO_PORTS}: default 0 (the 2-level ABI); else the FIFO ABI with that many more
+ * ports ({@link GuestConfig#fifoPorts})
  * <li>{@code xen.version}: the Xen the guest sees, "major.minor", default the host's
  * </ul>
  *
@@ -25,6 +27,7 @@ record GuestSettings(int domid, GuestConfig config, String xenVersion) {
     static final String HZ = "hz";
     static final String SECONDS = "seconds";
     static final String IPIS = "ipis";
+    static final String FIFO_PORTS = "fifo.ports";
 
     static final int DEFAULT_VCPUS = 2;
     static final int DEFAULT_HZ = 100;
@@ -46,9 +49,10 @@ record GuestSettings(int domid, GuestConfig config, String xenVersion) {
         int hz = c.integer(HZ, DEFAULT_HZ, 1, GuestConfig.MAX_HZ);
         int seconds = c.integer(SECONDS, DEFAULT_SECONDS, 1, MAX_SECONDS);
         boolean ipis = c.bool(IPIS, true);
+        int fifoPorts = c.integer(FIFO_PORTS, 0, 0, GuestConfig.MAX_FIFO_PORTS);
         try {
-            return new GuestSettings(domid, new GuestConfig(vcpus, hz, Duration.ofSeconds(seconds), ipis, IPI_EVERY_TICKS),
-                    c.xenVersion());
+            GuestConfig config = new GuestConfig(vcpus, hz, Duration.ofSeconds(seconds), ipis, IPI_EVERY_TICKS);
+            return new GuestSettings(domid, fifoPorts > 0 ? config.withFifo(fifoPorts) : config, c.xenVersion());
         } catch (IllegalArgumentException e) {
             throw c.refused(e.getMessage());
         }

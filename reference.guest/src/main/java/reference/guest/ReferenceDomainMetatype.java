@@ -23,6 +23,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Each vCPU sends an IPI to the next one every 10 ticks.")
     boolean ipis() default true;
 
+    @AttributeDefinition(name = "fifo.ports", description = "0: the 2-level ABI. Else the FIFO ABI with this many more"
+            + " ports, spread over the vCPUs with priorities 0..15; every tick each vCPU sends 64 events on them and checks"
+            + " that it consumes each once, higher priorities first. At least 512 per vCPU, at most 130943.",
+            min = "0", max = "130943", required = false)
+    int fifo_ports() default 0;
+
     @AttributeDefinition(name = "xen.version", description = "The Xen version the guest sees, major.minor (default 4.17).",
             required = false)
     String xen_version();

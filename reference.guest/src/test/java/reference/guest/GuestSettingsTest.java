@@ -33,7 +33,17 @@ class GuestSettingsTest {
     }
 
     @Test
+    void fifoPortsChooseTheFifoAbi() {
+        GuestSettings s = GuestSettings.from(Map.of("domid", 1, "vcpus", 2, "fifo.ports", "5000"));
+        assertEquals(new GuestConfig(2, 100, Duration.ofSeconds(5), true, 10).withFifo(5000), s.config());
+        assertEquals(0, GuestSettings.from(Map.of("domid", 1)).config().fifoPorts(), "2-level by default");
+    }
+
+    @Test
     void badValuesNameTheConfigurationAndProperty() {
+        assertMessage("fifo.ports must be 0..130943: got 200000", Map.of("fifo.ports", 200000));
+        assertMessage("fifoPorts must be 0 (2-level), or 1024 (8 batches a vCPU) to 130943: got 100",
+                Map.of("fifo.ports", 100));
         assertMessage("domid is required (1..32751)", Map.of("hz", 100));
         assertMessage("domid must be 1..32751: got 32752", Map.of("domid", 32752));
         assertMessage("domid must be 1..32751: got 0", Map.of("domid", "0"));
