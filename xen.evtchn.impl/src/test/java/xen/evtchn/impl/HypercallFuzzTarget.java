@@ -13,7 +13,8 @@ import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
- * One fuzz input run against a whole host: a guest domain with {@value #VCPUS} vCPUs and
+ * One fuzz input run against a whole host: a guest domain with {@value #VCPUS} vCPUs (on the FIFO
+ * ABI for a quarter of the inputs) and
  * {@value #RAM} bytes of RAM, and a sequence of steps read from the input: guest memory written
  * with the input's bytes, then a hypercall with the input's number, vCPU, CPL, width and
  * arguments (small numbers, guest addresses, or any 64 bits). After every step the host's
@@ -26,6 +27,8 @@ final class HypercallFuzzTarget {
     static final int DOMID = 3;
     static final int VCPUS = 3;
     static final int RAM = 1 << 20;
+    /** Where a FIFO input's vCPU 0 control block is (its first array page follows). */
+    static final long FIFO_CONTROL_GFN = 0x80;
     /** Steps per input at most: inputs stay quick. */
     static final int MAX_STEPS = 64;
 
@@ -38,7 +41,13 @@ final class HypercallFuzzTarget {
         ManualTimerProvider timers = new ManualTimerProvider(0);
         XenHost host = new XenHost(timers, (domid, reason) -> { });
         try (SoftwareBackend vcpus = new SoftwareBackend(DOMID, VCPUS, RAM, host.dispatcher())) {
-            host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+            GuestDomain start = host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT,
+                    DomainConsole.inMemory()).domain();
+            if (in.u8() % 4 == 0) {
+                // A quarter of the inputs run on the FIFO ABI: random bytes rarely make a valid init_control.
+                start.initControl(FIFO_CONTROL_GFN, 0, 0);
+                start.expandArray(FIFO_CONTROL_GFN + 1);
+            }
             MemorySegment ram = vcpus.memory().ram();
             for (int step = 0; step < MAX_STEPS && in.more(); step++) {
                 int writes = in.u8() % 4;
