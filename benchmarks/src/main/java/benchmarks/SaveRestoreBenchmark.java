@@ -1,5 +1,6 @@
 package benchmarks;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,14 +19,15 @@ import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.save.SaveStream;
+import xen.evtchn.impl.time.ParkedTimers;
 import xen.evtchn.impl.time.TimerState;
-import xen.evtchn.api.TimerProvider;
 
 /**
  * Save and restore of {@link FullDomain} (4096 ports in use, 8 vCPUs). {@code save}: the domain's
  * state taken and written as a stream, after re-arming its timers (a save stops them; the 9 arms
  * are part of the figure). {@code restore}: the stream read and checked, and the domain made on a
- * fresh host (made before each call, outside the figure). Goal: each under 1 ms.
+ * fresh host (made before each call, outside the figure). The hosts' timers never fire
+ * ({@link ParkedTimers}): the figure is save/restore's, not a timer thread's. Goal: each under 1 ms.
  * {@link SaveStreamSize} prints the stream's size.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -44,9 +46,9 @@ public class SaveRestoreBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws EvtchnException {
-        host = new XenHost(new IdleTimers(), (d, r) -> { });
+        host = new XenHost(ParkedTimers.INSTANCE, (d, r) -> { });
         platform = FullDomain.build(host, new BenchVcpus(FullDomain.VCPUS, FullDomain.RAM));
-        timers = new java.util.ArrayList<>();
+        timers = new ArrayList<>();
         for (int v = 0; v < FullDomain.VCPUS; v++) {
             timers.add(platform.time().timers().state(v));
         }
@@ -55,7 +57,7 @@ public class SaveRestoreBenchmark {
 
     @Setup(Level.Invocation)
     public void freshHost() {
-        fresh = new XenHost(new IdleTimers(), (d, r) -> { });
+        fresh = new XenHost(ParkedTimers.INSTANCE, (d, r) -> { });
     }
 
     @Benchmark
@@ -69,28 +71,5 @@ public class SaveRestoreBenchmark {
     @Benchmark
     public DomainPlatform restore() {
         return fresh.restoreDomain(FullDomain.DOMID, SaveStream.read(stream), vcpus, DomainConsole.inMemory());
-    }
-
-    /** A provider whose timers never fire: the figure is save/restore's, not a timer thread's. */
-    static final class IdleTimers implements TimerProvider {
-        @Override
-        public long now() {
-            return System.nanoTime();
-        }
-
-        @Override
-        public Timer schedule(long deadline, Runnable action) {
-            return new Timer() {
-                @Override
-                public long deadline() {
-                    return deadline;
-                }
-
-                @Override
-                public boolean cancel() {
-                    return true;
-                }
-            };
-        }
     }
 }

@@ -2,6 +2,7 @@ package benchmarks;
 
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.save.SaveStream;
+import xen.evtchn.impl.time.ParkedTimers;
 
 /** Prints the save stream's size for {@link FullDomain} (goal: under 40 KiB). */
 public final class SaveStreamSize {
@@ -9,7 +10,7 @@ public final class SaveStreamSize {
     }
 
     public static void main(String[] args) throws Exception {
-        XenHost host = new XenHost(new SaveRestoreBenchmark.IdleTimers(), (d, r) -> { });
+        XenHost host = new XenHost(ParkedTimers.INSTANCE, (d, r) -> { });
         FullDomain.build(host, new BenchVcpus(FullDomain.VCPUS, FullDomain.RAM));
         byte[] stream = SaveStream.write(host.save(FullDomain.DOMID));
         System.out.println("| domain | stream | per port |");
