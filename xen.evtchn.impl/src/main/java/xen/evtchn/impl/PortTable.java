@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.function.IntPredicate;
+import xen.evtchn.api.abi.EvtchnFifo;
 
 /**
  * A domain's ports: one packed {@link PortEntry} long per port, a one-bit-per-{@value #GROUP}
@@ -188,10 +189,14 @@ final class PortTable {
         }
     }
 
-    /** Writer only: ports below {@code ports} (a multiple of {@link #GROUP}, at most the limit) are valid, as after a restore. */
+    /**
+     * Writer only: ports below {@code ports} (a multiple of {@link #GROUP}) are valid, as after a
+     * restore. They may reach beyond the limit: a domain that was on the FIFO ABI and reset keeps
+     * its valid ports (XSA-338) but allocates below the 2-level limit again.
+     */
     void makeValid(int ports) {
-        if (ports % GROUP != 0 || ports > limit) {
-            throw new IllegalArgumentException("valid ports must be a multiple of " + GROUP + " up to " + limit + ": " + ports);
+        if (ports % GROUP != 0 || ports > EvtchnFifo.NR_CHANNELS) {
+            throw new IllegalArgumentException("valid ports must be a multiple of " + GROUP + " up to 2^17: " + ports);
         }
         validPorts = Math.max(validPorts, ports);
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
@@ -73,6 +74,31 @@ class FifoSaveRestoreTest {
             assertFalse(r.isPending(beyond));
             g.expand();
             assertEquals(List.of(beyond), g.consume(0), "raised before its page, at the save; delivered when it came");
+        }
+    }
+
+    @Test
+    void aDomainResetFromFifoKeepsItsValidPortsThroughAVersionOneStream() {
+        XenHost a = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
+        XenHost b = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
+        try (SoftwareBackend va = new SoftwareBackend(1, 1, EvtchnFixture.RAM, a.dispatcher());
+                SoftwareBackend vb = new SoftwareBackend(1, 1, EvtchnFixture.RAM, b.dispatcher())) {
+            GuestDomain d = a.createDomain(1, GuestWidth.X86_64, va, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).domain();
+            new FifoGuest(d, va.memory()).start(1, 0);
+            for (int i = 0; i < 5000; i++) {
+                d.bindIpi(0);
+            }
+            assertEquals(0, d.reset(DomId.SELF));
+            int ipi = d.bindIpi(0);
+            byte[] stream = SaveStream.write(a.save(1));
+            assertEquals(SaveStream.VERSION_TWO_LEVEL, stream[8], "2-level again: version 1");
+            GuestDomain r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).domain();
+            assertEquals(d.validPorts(), r.validPorts(), "valid once, valid still (XSA-338)");
+            assertEquals(d.status(DomId.SELF, ipi), r.status(DomId.SELF, ipi));
+            for (int port; (port = r.bindIpi(0)) > 0;) {
+                assertTrue(port < 4096, "2-level allocation: " + port);
+            }
+            assertNull(r.selfCheck());
         }
     }
 }

@@ -256,11 +256,12 @@ public final class SaveStream {
         long systemTime = r.varint("system time", Long.MAX_VALUE);
 
         at = r.position();
-        int validPorts = r.varint32("valid ports", 64, fifo ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts());
+        // Beyond 2-level's limit also in version 1: a domain reset from FIFO keeps its valid ports (XSA-338).
+        int validPorts = r.varint32("valid ports", 64, EvtchnFifo.NR_CHANNELS);
         if (validPorts % 64 != 0) {
             throw r.bad(at, "valid ports (" + validPorts + ") is not a multiple of 64");
         }
-        SavedPort[] byPort = ports(r, domid, vcpus, validPorts);
+        SavedPort[] byPort = ports(r, domid, vcpus, validPorts, fifo ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts());
 
         long[] params = new long[HvmParam.NR_PARAMS];
         int count = r.varint32("HVM parameter count", HvmParam.NR_PARAMS);
@@ -325,7 +326,7 @@ public final class SaveStream {
     }
 
     /** The ports, ascending; every field in range, the VIRQ table they imply without a clash, loops closed. */
-    private static SavedPort[] ports(StreamReader r, int domid, int vcpus, int validPorts) {
+    private static SavedPort[] ports(StreamReader r, int domid, int vcpus, int validPorts, int limit) {
         int count = r.varint32("port count", validPorts - 1);
         SavedPort[] byPort = new SavedPort[validPorts];
         BitSet virqSlots = new BitSet();
@@ -334,8 +335,9 @@ public final class SaveStream {
             r.aboutNothing();
             int at = r.position();
             port += r.varint32("port number step", 1, validPorts);
-            if (port >= validPorts) {
-                throw r.bad(at, "port " + port + " is not below the valid ports (" + validPorts + ")");
+            if (port >= validPorts || port >= limit) {
+                throw r.bad(at, "port " + port + " is not below the valid ports (" + validPorts + ") and the ABI's limit ("
+                        + limit + ")");
             }
             r.about("port ", port);
             at = r.position();
