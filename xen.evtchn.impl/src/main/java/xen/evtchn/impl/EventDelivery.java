@@ -2,8 +2,9 @@ package xen.evtchn.impl;
 
 /**
  * How events reach a guest in guest memory: Xen's port operations, implemented by the 2-level ABI
- * and (later) the FIFO ABI. Every method is lock-free and safe against the guest changing the
- * same words concurrently.
+ * ({@link TwoLevel}) and the FIFO ABI ({@link Fifo}). Every method is safe against the guest
+ * changing the same words concurrently; the 2-level ones are lock-free, FIFO's linking takes its
+ * domain's FIFO lock.
  */
 interface EventDelivery {
     /** Sets the port pending and, if that newly makes the vCPU's upcall pending, delivers it. */

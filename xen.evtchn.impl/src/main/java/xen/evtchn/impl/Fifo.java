@@ -146,10 +146,11 @@ final class Fifo implements EventDelivery {
 
     @Override
     public void setPending(int port, int vcpu) {
-        MemorySegment page = pageOf(port);
         boolean newHead;
         int priority;
         synchronized (this) {
+            // Looked up under the lock: expand_array adds a page and takes the events held for it under it too.
+            MemorySegment page = pageOf(port);
             if (page == null) {
                 pendingWithoutPage.set(port);
                 return;

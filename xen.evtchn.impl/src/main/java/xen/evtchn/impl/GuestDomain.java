@@ -32,7 +32,8 @@ import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.VirqKind;
 
 /**
- * A guest domain's event channels on the 2-level ABI: every EVTCHNOP with Xen's semantics and
+ * A guest domain's event channels, on the 2-level ABI or, once the guest asks with
+ * EVTCHNOP_init_control, the FIFO ABI ({@link Fifo}): every EVTCHNOP with Xen's semantics and
  * error order, delivery into the guest's shared_info and vcpu_info (where they are, and moving
  * them), upcalls through the vCPU backend by the route the guest chose, vCPUs waiting for events
  * (block, poll), and soft reset. Created by {@link Domains}.
