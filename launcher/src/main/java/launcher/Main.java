@@ -70,6 +70,7 @@ public final class Main {
     static final String HZ = "hz";
     static final String SECONDS = "seconds";
     static final String IPIS = "ipis";
+    static final String FIFO_PORTS = "fifo.ports";
     static final String MEMORY = "memory";
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
@@ -88,6 +89,8 @@ public final class Main {
     static final int MAX_VCPUS = 64;
     static final int MAX_HZ = 10_000;
     static final int MAX_SECONDS = 86_400;
+    /** 2^17 ports, less port 0 and the timer and IPI ports of 64 vCPUs. */
+    static final int MAX_FIFO_PORTS = 130_943;
     static final int MAX_MEMORY_MIB = 65_536;
     /** hvm_start_info's command line: ASCII without NUL, at most this many characters. */
     static final int MAX_CMDLINE = 4095;
@@ -121,6 +124,8 @@ public final class Main {
               --hz N             its timer ticks per second, 1..%d (default 100)
               --seconds N        how long it ticks, 1..%d (default 5)
               --no-ipis          no IPIs (default: each vCPU sends one to the next every 10 ticks)
+              --fifo-ports N     the FIFO event channel ABI with N more ports, 512 a vCPU..%d,
+                                 priorities 0..15, 64 events a vCPU each tick (default: 2-level)
             A kernel:
               --kernel FILE      boot FILE, an x86 ELF image with the Xen PVH entry note
                                  (XEN_ELFNOTE_PHYS32_ENTRY), on KVM
@@ -145,7 +150,7 @@ public final class Main {
             2 reboot or suspend. With --no-guest: 0 all bundles ACTIVE. Either way 1 if a bundle
             or component failed (e.g. the kernel is no PVH image, /dev/kvm is unusable), 2 for
             bad usage.
-            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, BUNDLES_PROPERTY);
+            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_FIFO_PORTS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, BUNDLES_PROPERTY);
 
     /** The framework property with the arguments of Gogo's shell (gogo.shell's Activator runs "gosh --login" with them). */
     static final String GOSH_ARGS = "gosh.args";
@@ -167,12 +172,13 @@ public final class Main {
      * @param hz      the reference guest's tick rate
      * @param seconds how long it ticks
      * @param ipis    whether its vCPUs send IPIs
+     * @param fifoPorts the reference guest's FIFO ports (0: the 2-level ABI)
      * @param kernel  the PVH kernel image to boot instead (absolute), or null for the reference guest
      * @param cmdline the kernel's command line
      * @param memory  the kernel's RAM in MiB
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
-            int vcpus, int hz, int seconds, boolean ipis, Path kernel, String cmdline, int memory, Shell shell) {
+            int vcpus, int hz, int seconds, boolean ipis, int fifoPorts, Path kernel, String cmdline, int memory, Shell shell) {
         /**
          * Whether the Gogo shell reads commands from standard input: --shell, or a terminal
          * unless --no-shell.
@@ -199,6 +205,9 @@ public final class Main {
             if (kernel != null) {
                 return Map.of(DOMID, GUEST_DOMID, KERNEL, kernel.toString(), CMDLINE, cmdline, VCPUS, vcpus, MEMORY,
                         memory);
+            }
+            if (fifoPorts > 0) {
+                return Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds, IPIS, ipis, FIFO_PORTS, fifoPorts);
             }
             return Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds, IPIS, ipis);
         }
@@ -248,6 +257,7 @@ public final class Main {
         int vcpus = -1;
         int hz = 100;
         int seconds = 5;
+        int fifoPorts = 0;
         Path kernel = null;
         String cmdline = null;
         int memory = -1;
@@ -287,7 +297,8 @@ public final class Main {
                         default -> help = true;
                     }
                 }
-                case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--kernel", "--cmdline", "--memory" -> {
+                case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--fifo-ports", "--kernel", "--cmdline",
+                        "--memory" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -305,6 +316,7 @@ public final class Main {
                         case "--vcpus" -> vcpus = (int) number(arg, value, 1, MAX_VCPUS);
                         case "--hz" -> hz = (int) number(arg, value, 1, MAX_HZ);
                         case "--seconds" -> seconds = (int) number(arg, value, 1, MAX_SECONDS);
+                        case "--fifo-ports" -> fifoPorts = (int) number(arg, value, 0, MAX_FIFO_PORTS);
                         case "--kernel" -> kernel = kernelFile(value);
                         case "--cmdline" -> cmdline = cmdline(value);
                         default -> memory = (int) number(arg, value, 1, MAX_MEMORY_MIB);
@@ -313,7 +325,7 @@ public final class Main {
                         case "--bundles", "--timeout" -> {
                             // the host's
                         }
-                        case "--hz", "--seconds" -> {
+                        case "--hz", "--seconds", "--fifo-ports" -> {
                             guestOptions.add(arg);
                             referenceOptions.add(arg);
                         }
@@ -346,7 +358,7 @@ public final class Main {
             vcpus = kernel == null ? DEFAULT_REFERENCE_VCPUS : DEFAULT_KERNEL_VCPUS;
         }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
-                guest, vcpus, hz, seconds, ipis, kernel, cmdline == null ? "" : cmdline,
+                guest, vcpus, hz, seconds, ipis, fifoPorts, kernel, cmdline == null ? "" : cmdline,
                 memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell);
     }
 

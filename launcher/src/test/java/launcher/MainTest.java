@@ -2,6 +2,7 @@ package launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -150,6 +151,17 @@ class MainTest {
         assertEquals(Duration.ofSeconds(7), o.timeout());
         assertEquals(false, o.guestConfiguration().get("ipis"));
         assertEquals(64, o.guestConfiguration().get("vcpus"));
+    }
+
+    @Test
+    void fifoPortsGoToTheReferenceGuestOnly() throws Main.UsageException {
+        Main.Options o = Main.parse(new String[] {"--bundles", "b", "--vcpus", "4", "--fifo-ports", "100000"});
+        assertEquals(100_000, o.guestConfiguration().get("fifo.ports"));
+        assertEquals(Map.of("domid", 1, "vcpus", 4, "hz", 100, "seconds", 5, "ipis", true, "fifo.ports", 100_000),
+                o.guestConfiguration());
+        Main.UsageException e = assertThrows(Main.UsageException.class,
+                () -> Main.parse(new String[] {"--bundles", "b", "--fifo-ports", "130944"}));
+        assertTrue(e.getMessage().contains("--fifo-ports"), e.getMessage());
     }
 
     @Test
