@@ -13,6 +13,7 @@ import static xen.evtchn.api.abi.EvtchnFifo.WORDS_PER_PAGE;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntConsumer;
@@ -63,7 +64,7 @@ final class Fifo implements EventDelivery {
         this.upcalls = upcalls;
         this.controlBlocks = new AtomicReferenceArray<>(vcpus);
         this.controlAt = new long[vcpus];
-        java.util.Arrays.fill(controlAt, VcpuInfos.NOWHERE);
+        Arrays.fill(controlAt, VcpuInfos.NOWHERE);
         this.tails = new int[vcpus * MAX_QUEUES];
     }
 
@@ -118,7 +119,7 @@ final class Fifo implements EventDelivery {
 
     /** The state a save takes (the domain's write lock held). */
     synchronized FifoImage image() {
-        return new FifoImage(controlAt.clone(), java.util.Arrays.copyOf(pageGfns, pages()), tails.clone(),
+        return new FifoImage(controlAt.clone(), Arrays.copyOf(pageGfns, pages()), tails.clone(),
                 movedTails.stream().toArray(), pendingWithoutPage.stream().toArray());
     }
 

@@ -1,6 +1,7 @@
 package xen.evtchn.impl;
 
 import java.util.Objects;
+import xen.evtchn.api.abi.EvtchnFifo;
 
 /**
  * A domain's FIFO ABI state as values, beyond what guest memory holds (the event words and
@@ -20,7 +21,7 @@ public record FifoImage(long[] controlBlockAt, long[] arrayPageGfns, int[] tails
         Objects.requireNonNull(arrayPageGfns, "arrayPageGfns");
         Objects.requireNonNull(movedTails, "movedTails");
         Objects.requireNonNull(pendingWithoutPage, "pendingWithoutPage");
-        if (tails.length != controlBlockAt.length * xen.evtchn.api.abi.EvtchnFifo.MAX_QUEUES) {
+        if (tails.length != controlBlockAt.length * EvtchnFifo.MAX_QUEUES) {
             throw new IllegalArgumentException("tails of " + tails.length + " queues for " + controlBlockAt.length + " vCPUs");
         }
     }

@@ -2,11 +2,14 @@ package xen.evtchn.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -59,7 +62,7 @@ class EventChannelModelTest {
         final Set<Integer> linked = new HashSet<>();
         final Map<Integer, Integer> priority = new HashMap<>();
         /** Per vCPU and priority (vcpu * 16 + priority), the ports queued, in order. */
-        final Map<Integer, java.util.ArrayDeque<Integer>> queues = new HashMap<>();
+        final Map<Integer, ArrayDeque<Integer>> queues = new HashMap<>();
 
         boolean isValid(int port) {
             return port >= 0 && port < valid;
@@ -95,16 +98,16 @@ class EventChannelModelTest {
             }
             fifoPending.add(port);
             if (!fifoMasked.contains(port) && linked.add(port)) {
-                queues.computeIfAbsent(bound.get(port).vcpu() * 16 + priority.get(port), q -> new java.util.ArrayDeque<>())
+                queues.computeIfAbsent(bound.get(port).vcpu() * 16 + priority.get(port), q -> new ArrayDeque<>())
                         .add(port);
             }
         }
 
         /** Linux's consumer on {@code vcpu}: the highest priority first, each event unlinked, handled if pending and unmasked. */
         List<Integer> consume(int vcpu) {
-            List<Integer> order = new java.util.ArrayList<>();
+            List<Integer> order = new ArrayList<>();
             for (int q = 0; q < 16; q++) {
-                java.util.ArrayDeque<Integer> queue = queues.getOrDefault(vcpu * 16 + q, new java.util.ArrayDeque<>());
+                ArrayDeque<Integer> queue = queues.getOrDefault(vcpu * 16 + q, new ArrayDeque<>());
                 while (!queue.isEmpty()) {
                     int port = queue.poll();
                     linked.remove(port);
@@ -349,7 +352,7 @@ class EventChannelModelTest {
             m.fifoMasked.clear();
             m.linked.clear();
             m.queues.clear();
-            for (int port : new java.util.TreeSet<>(m.bound.keySet())) {
+            for (int port : new TreeSet<>(m.bound.keySet())) {
                 m.priority.put(port, 7);
                 if (m.pending.remove(port)) {
                     m.raise(port);
@@ -436,7 +439,7 @@ class EventChannelModelTest {
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reset())),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new GoFifo())));
         return op.list().ofMinSize(40).ofMaxSize(100).map(ops -> {
-            List<Op> all = new java.util.ArrayList<>();
+            List<Op> all = new ArrayList<>();
             all.add(new GoFifo());
             all.addAll(ops);
             return all;
