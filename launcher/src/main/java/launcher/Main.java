@@ -206,10 +206,12 @@ public final class Main {
                 return Map.of(DOMID, GUEST_DOMID, KERNEL, kernel.toString(), CMDLINE, cmdline, VCPUS, vcpus, MEMORY,
                         memory);
             }
+            Map<String, Object> reference = new HashMap<>(Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds,
+                    IPIS, ipis));
             if (fifoPorts > 0) {
-                return Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds, IPIS, ipis, FIFO_PORTS, fifoPorts);
+                reference.put(FIFO_PORTS, fifoPorts); // absent: the booter's default, 2-level
             }
-            return Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds, IPIS, ipis);
+            return Map.copyOf(reference);
         }
 
         /** The guest's domain service, as its component registers it. */

@@ -93,15 +93,22 @@ abstract class EventDomain {
     }
 
     /** A writer ran while we raised: if it closed the port, take back the bit we may have set after its clear. */
-    void recheck(int port) {
+    private void recheck(int port) {
         long stamp = lock.readLock();
         try {
-            if (!PortEntry.isBound(ports.get(port))) {
+            long e = ports.get(port);
+            if (!PortEntry.isBound(e)) {
                 clearPending(port);
+            } else {
+                raisedDuringWrite(port, e);
             }
         } finally {
             lock.unlockRead(stamp);
         }
+    }
+
+    /** Read lock held: a writer ran while {@code port}, still bound as {@code entry}, was raised. */
+    void raisedDuringWrite(int port, long entry) {
     }
 
     /** Write lock held: {@code port}, bound as {@code entry}, is about to be freed (drop side tables). */

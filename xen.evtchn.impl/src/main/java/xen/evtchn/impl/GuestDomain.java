@@ -47,9 +47,10 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     private final Domains domains;
     private final VcpuInfos vcpuInfos;
     private final TwoLevel twoLevel;
-    /** The ABI in use: {@link #twoLevel} until the guest's first EVTCHNOP_init_control, then {@link #fifo}. */
-    private volatile EventDelivery delivery;
-    /** The FIFO ABI's state once the guest asked for it; null under 2-level. Written under the write lock. */
+    /**
+     * The FIFO ABI's state once the guest asked for it (EVTCHNOP_init_control); null under 2-level.
+     * Written under the write lock; which ABI delivers is read from it ({@link #delivery()}).
+     */
     private volatile Fifo fifo;
     private final TwoLevel.Upcalls upcalls;
     private final EventWaits waits;
@@ -83,7 +84,6 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             }
         };
         this.twoLevel = new TwoLevel(width, vcpuInfos, upcalls);
-        this.delivery = twoLevel;
     }
 
     @Override
@@ -293,7 +293,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         if (!ports.isValid(port)) {
             return -EINVAL;
         }
-        delivery.unmask(port, PortEntry.vcpu(ports.get(port)));
+        delivery().unmask(port, PortEntry.vcpu(ports.get(port)));
         return 0;
     }
 
@@ -362,7 +362,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 f.mapControlBlock(vcpu, gpa, block);
                 return 0;
             }
-            f = new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
+            f = newFifo();
             f.mapControlBlock(vcpu, gpa, block);
             for (int port = 1; port < ports.validPorts(); port++) {
                 long e = ports.get(port);
@@ -371,8 +371,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 }
             }
             ports.setLimit(EvtchnFifo.NR_CHANNELS);
-            fifo = f;
-            delivery = f; // sends from now on link in FIFO queues; a send that raced this rechecks (see recheck)
+            fifo = f; // sends from now on link in FIFO queues; one that raced this is seen again (raisedDuringWrite)
             for (int port = 1; port < ports.validPorts() && port < twoLevel.ports(); port++) {
                 if (PortEntry.isBound(ports.get(port)) && twoLevel.takePending(port)) {
                     f.pendingFromTwoLevel(port);
@@ -448,6 +447,10 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
     }
 
+    private Fifo newFifo() {
+        return new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
+    }
+
     /** True once the guest moved the domain to the FIFO ABI (until a reset). */
     public boolean isFifo() {
         return fifo != null;
@@ -456,7 +459,6 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     /** Write lock held, every port closed: back to the 2-level ABI (reset, soft reset). */
     private void backToTwoLevel() {
         if (fifo != null) {
-            delivery = twoLevel;
             fifo = null;
             ports.setLimit(width.twoLevelPorts());
         }
@@ -474,22 +476,15 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     }
 
     /**
-     * A writer ran while a port was raised. Beyond closing (the base class), init_control may have
-     * switched to FIFO after the sender chose 2-level: its 2-level bit is then taken and raised
-     * as a FIFO event, once (the carry-over at init_control takes each bit with the same swap).
+     * init_control may have switched to FIFO after the sender chose 2-level: its 2-level bit is
+     * then taken and raised as a FIFO event, once (the carry-over at init_control takes each bit
+     * with the same swap).
      */
     @Override
-    void recheck(int port) {
-        super.recheck(port);
-        long stamp = lock.readLock();
-        try {
-            long e = ports.get(port);
-            Fifo f = fifo;
-            if (f != null && PortEntry.isBound(e) && port < twoLevel.ports() && twoLevel.takePending(port)) {
-                f.setPending(port, PortEntry.vcpu(e));
-            }
-        } finally {
-            lock.unlockRead(stamp);
+    void raisedDuringWrite(int port, long entry) {
+        Fifo f = fifo;
+        if (f != null && twoLevel.takePending(port)) {
+            f.setPending(port, PortEntry.vcpu(entry));
         }
     }
 
@@ -498,8 +493,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         if (virq < 0 || virq >= Virq.COUNT || !vcpus.vcpuExists(vcpu)) {
             return false;
         }
-        int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? vcpu : 0;
-        int port = (int) INT.getAcquire(virqPorts, owner * Virq.COUNT + virq);
+        int port = (int) INT.getAcquire(virqPorts, virqSlot(virq, vcpu));
         return port != 0 && raiseOwn(port, PortEntry.VIRQ, virq);
     }
 
@@ -573,7 +567,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     private boolean anyPending(int[] polled) {
         for (int port : polled) {
-            if (delivery.isPending(port)) {
+            if (delivery().isPending(port)) {
                 return true;
             }
         }
@@ -582,15 +576,21 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     // ---- delivery ----------------------------------------------------------------------------
 
+    /** The ABI in use. */
+    private EventDelivery delivery() {
+        Fifo f = fifo;
+        return f != null ? f : twoLevel;
+    }
+
     @Override
     void setPending(int port, int vcpu) {
-        delivery.setPending(port, vcpu);
+        delivery().setPending(port, vcpu);
     }
 
     @Override
     void clearPending(int port) {
         if (!dying) {
-            delivery.clearPending(port);
+            delivery().clearPending(port);
         }
     }
 
@@ -668,7 +668,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         } finally {
             lock.unlockWrite(stamp);
         }
-        delivery.vcpuInfoMoved(vcpu);
+        delivery().vcpuInfoMoved(vcpu);
         return 0;
     }
 
@@ -684,12 +684,12 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     /** The port's pending bit as the guest sees it. */
     public boolean isPending(int port) {
-        return ports.isValid(port) && delivery.isPending(port);
+        return ports.isValid(port) && delivery().isPending(port);
     }
 
     /** The port's mask bit as the guest sees it. */
     public boolean isMasked(int port) {
-        return ports.isValid(port) && delivery.isMasked(port);
+        return ports.isValid(port) && delivery().isMasked(port);
     }
 
     /**
@@ -715,10 +715,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
                 long e = ports.get(port);
                 if (PortEntry.type(e) == PortEntry.VIRQ) {
                     int virq = PortEntry.virqNumber(e);
-                    int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? PortEntry.vcpu(e) : 0;
-                    if (virqPorts[owner * Virq.COUNT + virq] != port) {
-                        return "port " + port + " is bound to VIRQ " + virq + " but its slot names "
-                                + virqPorts[owner * Virq.COUNT + virq];
+                    int slot = virqSlot(virq, PortEntry.vcpu(e));
+                    if (virqPorts[slot] != port) {
+                        return "port " + port + " is bound to VIRQ " + virq + " but its slot names " + virqPorts[slot];
                     }
                 }
             }
@@ -786,7 +785,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         }
         FifoImage saved = image.fifo();
         if (saved != null) {
-            Fifo f = new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
+            Fifo f = newFifo();
             for (int v = 0; v < image.vcpus(); v++) {
                 long at = saved.controlBlockAt()[v];
                 if (at != EventChannelImage.NOWHERE) {
@@ -799,7 +798,6 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             f.restore(saved);
             ports.setLimit(EvtchnFifo.NR_CHANNELS);
             fifo = f;
-            delivery = f;
         }
         ports.makeValid(image.validPorts());
     }
@@ -812,10 +810,13 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         counters.reset(port);
         ports.allocate(port, entry);
         if (PortEntry.type(entry) == PortEntry.VIRQ) {
-            int virq = PortEntry.virqNumber(entry);
-            int owner = Virq.kindOf(virq) == VirqKind.PER_VCPU ? PortEntry.vcpu(entry) : 0;
-            INT.setRelease(virqPorts, owner * Virq.COUNT + virq, port);
+            INT.setRelease(virqPorts, virqSlot(PortEntry.virqNumber(entry), PortEntry.vcpu(entry)), port);
         }
+    }
+
+    /** The VIRQ table slot of {@code virq} bound on {@code vcpu}: a per-vCPU VIRQ's own, any other's on vCPU 0. */
+    private static int virqSlot(int virq, int vcpu) {
+        return (Virq.kindOf(virq) == VirqKind.PER_VCPU ? vcpu : 0) * Virq.COUNT + virq;
     }
 
     /**

@@ -39,22 +39,11 @@ final class PortTable {
     private volatile int validPorts;
 
     PortTable(int limit) {
-        if (limit < GROUP || limit % GROUP != 0 || Integer.bitCount(limit) != 1) {
-            throw new IllegalArgumentException("port limit must be a power of two of at least " + GROUP + ": " + limit);
-        }
-        this.limit = limit;
-        groupsWithFree = new long[(limit / GROUP + 63) / 64];
-        for (int g = 0; g < limit / GROUP; g++) {
-            groupsWithFree[g >>> 6] |= 1L << g;
-        }
-        wordsWithFree = summaryOf(groupsWithFree);
-        firstMaybeFree = new byte[limit / GROUP];
-        firstMaybeFree[0] = 1; // port 0 is reserved
         long[] first = new long[GROUP];
         first[0] = PortEntry.RESERVED_ENTRY;
         entries = first;
         validPorts = GROUP; // Xen's evtchn_init makes the first bucket valid at domain creation
-
+        setLimit(limit);
     }
 
     int limit() {

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -203,18 +204,7 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         XenVersionInfo version = xenVersion == null ? XenVersionInfo.DEFAULT : XenVersionInfo.parse(xenVersion);
-        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen);
-        // In the table before the domain exists, so no shutdown can miss its handle.
-        if (domains.putIfAbsent(domid, handle) != null) {
-            throw new IllegalStateException("domain " + domid + " already exists");
-        }
-        try {
-            handle.platform = xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console(consoleLines));
-            return handle;
-        } catch (RuntimeException e) {
-            domains.remove(domid, handle);
-            throw e;
-        }
+        return register(domid, vcpus, () -> xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console(consoleLines)));
     }
 
     @Override
@@ -223,12 +213,20 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         DomainImage image = SaveStream.read(stream);
+        return register(domid, vcpus, () -> xen.restoreDomain(domid, image, vcpus, console(consoleLines)));
+    }
+
+    /**
+     * The handle of domain {@code domid}, which {@code make} makes. The handle is in the table
+     * before the domain exists, so no shutdown can miss it; it leaves again if making fails.
+     */
+    private DomainHandle register(int domid, VcpuBackend vcpus, Supplier<DomainPlatform> make) {
         Domain handle = new Domain(domid, vcpus.vcpuCount(), xen);
         if (domains.putIfAbsent(domid, handle) != null) {
             throw new IllegalStateException("domain " + domid + " already exists");
         }
         try {
-            handle.platform = xen.restoreDomain(domid, image, vcpus, console(consoleLines));
+            handle.platform = make.get();
             return handle;
         } catch (RuntimeException e) {
             domains.remove(domid, handle);

@@ -1,5 +1,6 @@
 package xen.evtchn.impl.host;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.TimerProvider;
@@ -102,13 +103,7 @@ public final class XenHost {
             DomainConsole console) {
         synchronized (timerLock) {
             GuestDomain d = domains.create(domid, width, vcpus);
-            long boot = System.nanoTime();
-            long tscAtBoot = vcpus.tsc();
-            DomainTime time = new DomainTime(new GuestClock(System::nanoTime, boot), vcpus.vcpuCount(), timers,
-                    vcpus.tscHz(), tscAtBoot, 0, vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
-            for (int v = 0; v < vcpus.vcpuCount(); v++) {
-                time.writeTimeInfo(d.vcpuInfo(v));
-            }
+            DomainTime time = startTime(d, 0);
             try {
                 return platforms.create(d, version, console, time);
             } catch (RuntimeException e) {
@@ -161,13 +156,7 @@ public final class XenHost {
             GuestDomain d = domains.create(domid, image.width(), vcpus);
             try {
                 domains.restore(d, image.domid(), image.events());
-                long tsc = vcpus.tsc();
-                GuestClock clock = new GuestClock(System::nanoTime, System.nanoTime() - image.systemTime());
-                DomainTime time = new DomainTime(clock, vcpus.vcpuCount(), timers, vcpus.tscHz(), tsc, image.systemTime(),
-                        vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
-                for (int v = 0; v < vcpus.vcpuCount(); v++) {
-                    time.writeTimeInfo(d.vcpuInfo(v));
-                }
+                DomainTime time = startTime(d, image.systemTime());
                 DomainPlatform p = platforms.create(d, XenVersionInfo.DEFAULT.withVersion(image.xenMajor(), image.xenMinor()),
                         console, time);
                 for (int i = 0; i < HvmParam.NR_PARAMS; i++) {
@@ -193,6 +182,38 @@ public final class XenHost {
         }
     }
 
+    /**
+     * The domain's time from now, timerLock held: system time {@code systemTime} now (0 at boot,
+     * the saved time at a restore) at the backend's TSC now, written into every vCPU's
+     * vcpu_time_info (it moves with shared_info and vcpu_info); timers on the host's provider.
+     */
+    private DomainTime startTime(GuestDomain d, long systemTime) {
+        VcpuBackend vcpus = d.vcpus();
+        long tsc = vcpus.tsc();
+        GuestClock clock = new GuestClock(System::nanoTime, System.nanoTime() - systemTime);
+        DomainTime time = new DomainTime(clock, vcpus.vcpuCount(), timers, vcpus.tscHz(), tsc, systemTime,
+                vcpu -> d.raiseVirq(Virq.TIMER.number(), vcpu));
+        for (int v = 0; v < vcpus.vcpuCount(); v++) {
+            time.writeTimeInfo(d.vcpuInfo(v));
+        }
+        return time;
+    }
+
+    /**
+     * Refuses a saved location outside guest RAM: {@code where} is a guest frame if {@code frame},
+     * else a guest-physical address; {@link EventChannelImage#NOWHERE} is nothing to check.
+     */
+    private static void requireInRam(GuestMemory memory, long where, long size, String what, boolean frame) {
+        if (where == EventChannelImage.NOWHERE) {
+            return;
+        }
+        MemorySegment s = frame ? memory.page(where) : memory.slice(where, size);
+        if (s == null) {
+            throw new SaveStreamException(what + " 0x" + Long.toHexString(where) + " is outside the backend's guest RAM ("
+                    + memory.size() + " bytes)");
+        }
+    }
+
     /** The image's vCPUs and frames against the backend's, before anything is made. */
     private static void checkFits(DomainImage image, VcpuBackend vcpus) {
         if (image.vcpus() != vcpus.vcpuCount()) {
@@ -201,31 +222,18 @@ public final class XenHost {
         }
         EventChannelImage ev = image.events().domain();
         GuestMemory memory = vcpus.memory();
-        if (ev.sharedInfoGfn() != EventChannelImage.NOWHERE && memory.page(ev.sharedInfoGfn()) == null) {
-            throw new SaveStreamException("the saved shared_info frame 0x" + Long.toHexString(ev.sharedInfoGfn())
-                    + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
-        }
-        for (int v = 0; v < image.vcpus(); v++) {
-            long at = ev.vcpuInfoAt()[v];
-            if (at != EventChannelImage.NOWHERE && memory.slice(at, VcpuInfoLayout.SIZE) == null) {
-                throw new SaveStreamException("vCPU " + v + "'s saved vcpu_info at 0x" + Long.toHexString(at)
-                        + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
-            }
-        }
+        requireInRam(memory, ev.sharedInfoGfn(), GuestMemory.PAGE_SIZE, "the saved shared_info frame", true);
         FifoImage fifo = ev.fifo();
-        if (fifo != null) {
-            for (int v = 0; v < image.vcpus(); v++) {
-                long at = fifo.controlBlockAt()[v];
-                if (at != EventChannelImage.NOWHERE && memory.slice(at, EvtchnFifo.CONTROL_BLOCK_SIZE) == null) {
-                    throw new SaveStreamException("vCPU " + v + "'s saved FIFO control block at 0x" + Long.toHexString(at)
-                            + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
-                }
+        for (int v = 0; v < image.vcpus(); v++) {
+            requireInRam(memory, ev.vcpuInfoAt()[v], VcpuInfoLayout.SIZE, "vCPU " + v + "'s saved vcpu_info", false);
+            if (fifo != null) {
+                requireInRam(memory, fifo.controlBlockAt()[v], EvtchnFifo.CONTROL_BLOCK_SIZE,
+                        "vCPU " + v + "'s saved FIFO control block", false);
             }
+        }
+        if (fifo != null) {
             for (long gfn : fifo.arrayPageGfns()) {
-                if (memory.page(gfn) == null) {
-                    throw new SaveStreamException("the saved event array frame 0x" + Long.toHexString(gfn)
-                            + " is outside the backend's guest RAM (" + memory.size() + " bytes)");
-                }
+                requireInRam(memory, gfn, GuestMemory.PAGE_SIZE, "the saved event array frame", true);
             }
         }
     }

@@ -290,19 +290,7 @@ public final class SaveStream {
         long sharedInfoGfn = r.varint("shared_info frame", Long.MAX_VALUE / GuestMemory.PAGE_SIZE + 1) - 1;
         byte[] sharedInfoPage = sharedInfoGfn == EventChannelImage.NOWHERE
                 ? r.bytes((int) width.sharedInfo().size(), "the unmapped shared_info page") : null;
-        long[] infoAt = new long[vcpus];
-        for (int v = 0; v < vcpus; v++) {
-            at = r.position();
-            r.about("vCPU ", v);
-            long gpa = r.varint("vcpu_info address", Long.MAX_VALUE) - 1;
-            long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
-            if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - VcpuInfoLayout.SIZE || (offset & 7) != 0)) {
-                throw r.bad(at, "vcpu_info at 0x" + Long.toHexString(gpa)
-                        + " is not 8-byte aligned within one page");
-            }
-            infoAt[v] = gpa;
-        }
-        r.aboutNothing();
+        long[] infoAt = placements(r, vcpus, "vcpu_info", VcpuInfoLayout.SIZE);
 
         List<TimerState> timers = new ArrayList<>(vcpus);
         for (int v = 0; v < vcpus; v++) {
@@ -381,18 +369,7 @@ public final class SaveStream {
 
     /** Version 2's FIFO section; sets the ports' priorities in {@code byPort} (7 unless it says otherwise). */
     private static FifoImage readFifo(StreamReader r, int vcpus, int validPorts, SavedPort[] byPort) {
-        long[] controlAt = new long[vcpus];
-        for (int v = 0; v < vcpus; v++) {
-            int at = r.position();
-            r.about("vCPU ", v);
-            long gpa = r.varint("FIFO control block address", Long.MAX_VALUE) - 1;
-            long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
-            if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - EvtchnFifo.CONTROL_BLOCK_SIZE || (offset & 7) != 0)) {
-                throw r.bad(at, "FIFO control block at 0x" + Long.toHexString(gpa) + " is not 8-byte aligned within one page");
-            }
-            controlAt[v] = gpa;
-        }
-        r.aboutNothing();
+        long[] controlAt = placements(r, vcpus, "FIFO control block", EvtchnFifo.CONTROL_BLOCK_SIZE);
         long[] pages = new long[r.varint32("event array page count", EvtchnFifo.MAX_PAGES)];
         for (int i = 0; i < pages.length; i++) {
             pages[i] = r.varint("event array frame", Long.MAX_VALUE / GuestMemory.PAGE_SIZE);
@@ -452,6 +429,27 @@ public final class SaveStream {
             early[i] = port;
         }
         return new FifoImage(controlAt, pages, tails, moved.stream().toArray(), early);
+    }
+
+    /**
+     * Per vCPU, where the guest put a record of {@code size} bytes (vcpu_info, a FIFO control
+     * block): a guest-physical address + 1, 0 for none; 8-byte aligned within one page.
+     */
+    private static long[] placements(StreamReader r, int vcpus, String what, int size) {
+        long[] at = new long[vcpus];
+        String field = what + " address";
+        for (int v = 0; v < vcpus; v++) {
+            int pos = r.position();
+            r.about("vCPU ", v);
+            long gpa = r.varint(field, Long.MAX_VALUE) - 1;
+            long offset = gpa & (GuestMemory.PAGE_SIZE - 1);
+            if (gpa != EventChannelImage.NOWHERE && (offset > GuestMemory.PAGE_SIZE - size || (offset & 7) != 0)) {
+                throw r.bad(pos, what + " at 0x" + Long.toHexString(gpa) + " is not 8-byte aligned within one page");
+            }
+            at[v] = gpa;
+        }
+        r.aboutNothing();
+        return at;
     }
 
     /** The ports in use, in order. */

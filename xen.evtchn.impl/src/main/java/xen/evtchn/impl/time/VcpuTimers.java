@@ -120,9 +120,8 @@ public final class VcpuTimers {
 
     /** Stops every timer (soft reset stops the singleshot ones; a dying domain stops all). */
     public void stopAll() {
-        for (int v = 0; v < timers.length; v++) {
-            stopSingleshot(v);
-            stopPeriodic(v);
+        for (VcpuTimer t : timers) {
+            t.stop();
         }
     }
 
