@@ -23,9 +23,14 @@ import xen.evtchn.api.abi.HvmOp;
  *                       interrupts off, and checks that it consumes each once, the higher
  *                       priorities first. At least 8 batches a vCPU (so that a port's turn
  *                       comes again only long after its event), at most {@link #MAX_FIFO_PORTS}.
+ * @param consoleLines   0: the guest prints with CONSOLEIO_write only. Else it also drives its
+ *                       PV console ring as Linux's hvc_xen does: vCPU 0 prints this many
+ *                       numbered lines there, spread over its ticks ("line N of M"), echoes
+ *                       every line typed to it ("echo TEXT"), and powers off only once the
+ *                       host's console backend has taken all of it (at most {@link #MAX_CONSOLE_LINES})
  */
 public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector,
-        int fifoPorts) {
+        int fifoPorts, int consoleLines) {
     /** Events a vCPU sends on its FIFO ports each tick. */
     public static final int FIFO_BATCH = 64;
     /** FIFO ports beyond the timer and IPI ports, within the event array's 2^17 words. */
@@ -35,6 +40,7 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
     /** A tick period of 100 µs: more would measure the host's timers, not the guest. */
     public static final int MAX_HZ = 10_000;
     public static final Duration MAX_RUN_FOR = Duration.ofDays(365);
+    public static final int MAX_CONSOLE_LINES = 100_000_000;
 
     public GuestConfig {
         Objects.requireNonNull(runFor, "runFor");
@@ -59,6 +65,9 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
             throw new IllegalArgumentException("fifoPorts must be 0 (2-level), or " + vcpus * FIFO_BATCH * 8
                     + " (8 batches a vCPU) to " + MAX_FIFO_PORTS + ": got " + fifoPorts);
         }
+        if (consoleLines < 0 || consoleLines > MAX_CONSOLE_LINES) {
+            throw new IllegalArgumentException("consoleLines must be 0.." + MAX_CONSOLE_LINES + ": got " + consoleLines);
+        }
         if (callbackVector < HvmOp.MIN_UPCALL_VECTOR || callbackVector > 0xFF) {
             throw new IllegalArgumentException(String.format(
                     "callbackVector must be 0x%x..0xff (lower vectors are exceptions): got 0x%x",
@@ -68,7 +77,7 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
 
     /** A 2-level configuration. */
     public GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int ipiEveryTicks, int callbackVector) {
-        this(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, 0);
+        this(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, 0, 0);
     }
 
     /** A 2-level configuration with Linux's callback vector. */
@@ -78,7 +87,22 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
 
     /** This configuration on the FIFO ABI with {@code ports} more ports (see {@link #fifoPorts}). */
     public GuestConfig withFifo(int ports) {
-        return new GuestConfig(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, ports);
+        return new GuestConfig(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, ports, consoleLines);
+    }
+
+    /** This configuration printing {@code lines} lines on its console ring (see {@link #consoleLines}). */
+    public GuestConfig withConsole(int lines) {
+        return new GuestConfig(vcpus, hz, runFor, ipis, ipiEveryTicks, callbackVector, fifoPorts, lines);
+    }
+
+    public boolean console() {
+        return consoleLines > 0;
+    }
+
+    /** Console mode: lines printed each tick, so that they are spread over the whole run. */
+    public int consoleLinesPerTick() {
+        long ticks = Math.max(1, expectedTicks());
+        return (int) Math.max(1, (consoleLines + ticks - 1) / ticks);
     }
 
     public boolean fifo() {
@@ -97,7 +121,7 @@ public record GuestConfig(int vcpus, int hz, Duration runFor, boolean ipis, int 
 
     /** This configuration with an IPI to the next vCPU every {@code everyTicks} ticks. */
     public GuestConfig withIpis(int everyTicks) {
-        return new GuestConfig(vcpus, hz, runFor, true, everyTicks, callbackVector, fifoPorts);
+        return new GuestConfig(vcpus, hz, runFor, true, everyTicks, callbackVector, fifoPorts, consoleLines);
     }
 
     /** The tick period in nanoseconds (1e9 / hz, rounded down). */

@@ -15,6 +15,8 @@ import xen.evtchn.api.host.DomainConfiguration;
  * <li>{@value #IPIS}: default true: an IPI to the next vCPU every {@value #IPI_EVERY_TICKS} ticks
  * <li>{@value #FIFO_PORTS}: default 0 (the 2-level ABI); else the FIFO ABI with that many more
  * ports ({@link GuestConfig#fifoPorts})
+ * <li>{@value #CONSOLE_LINES}: default 0; else the guest also prints that many numbered lines on
+ * its PV console ring and echoes what is typed to it ({@link GuestConfig#consoleLines})
  * <li>{@code xen.version}: the Xen the guest sees, "major.minor", default the host's
  * </ul>
  *
@@ -28,6 +30,7 @@ record GuestSettings(int domid, GuestConfig config, String xenVersion) {
     static final String SECONDS = "seconds";
     static final String IPIS = "ipis";
     static final String FIFO_PORTS = "fifo.ports";
+    static final String CONSOLE_LINES = "console.lines";
 
     static final int DEFAULT_VCPUS = 2;
     static final int DEFAULT_HZ = 100;
@@ -50,8 +53,10 @@ record GuestSettings(int domid, GuestConfig config, String xenVersion) {
         int seconds = c.integer(SECONDS, DEFAULT_SECONDS, 1, MAX_SECONDS);
         boolean ipis = c.bool(IPIS, true);
         int fifoPorts = c.integer(FIFO_PORTS, 0, 0, GuestConfig.MAX_FIFO_PORTS);
+        int consoleLines = c.integer(CONSOLE_LINES, 0, 0, GuestConfig.MAX_CONSOLE_LINES);
         try {
-            GuestConfig config = new GuestConfig(vcpus, hz, Duration.ofSeconds(seconds), ipis, IPI_EVERY_TICKS);
+            GuestConfig config = new GuestConfig(vcpus, hz, Duration.ofSeconds(seconds), ipis, IPI_EVERY_TICKS)
+                    .withConsole(consoleLines);
             return new GuestSettings(domid, fifoPorts > 0 ? config.withFifo(fifoPorts) : config, c.xenVersion());
         } catch (IllegalArgumentException e) {
             throw c.refused(e.getMessage());

@@ -99,6 +99,17 @@ final class Hypervisor {
         }
     }
 
+    /** HVMOP_get_param(index) on the guest itself. */
+    long getHvmParam(int index) {
+        MemorySegment s = struct(HvmParamArg.SIZE);
+        new HvmParamArg(DomId.SELF, index, 0).write(s);
+        long rc = cpu.hypercall(Hypercall.HVM_OP, HvmOp.GET_PARAM, args);
+        if (rc < 0) {
+            fail("hvm_op(HVMOP_get_param) index " + index, rc);
+        }
+        return HvmParamArg.read(s).value();
+    }
+
     /** CONSOLEIO_write of {@code message} (ASCII; written in pieces if longer than the text area). */
     void consoleWrite(String message) {
         byte[] bytes = message.getBytes(StandardCharsets.US_ASCII);

@@ -29,6 +29,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             min = "0", max = "130943", required = false)
     int fifo_ports() default 0;
 
+    @AttributeDefinition(name = "console.lines", description = "0: console_io only. Else the guest also prints this"
+            + " many numbered lines on its PV console ring, spread over its ticks, echoes every line typed to it, and"
+            + " powers off once the console backend has taken all of it.", min = "0", max = "100000000", required = false)
+    int console_lines() default 0;
+
     @AttributeDefinition(name = "xen.version", description = "The Xen version the guest sees, major.minor (default 4.17).",
             required = false)
     String xen_version();

@@ -20,7 +20,9 @@ import kvm.provider.software.GuestCode;
 import kvm.provider.software.SoftwareBackend;
 import kvm.provider.software.SoftwareVcpu;
 import xen.evtchn.api.GuestMemory;
+import xen.evtchn.api.SpecialFrames;
 import xen.evtchn.api.UpcallRoute;
+import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.SchedOp;
@@ -76,18 +78,23 @@ public final class ReferenceGuest implements GuestCode {
     /** Each vCPU's kernel state, set by the vCPU itself and used only on its thread. */
     private final Vcpu[] vcpus;
     private final AtomicReference<HypercallError> lastError = new AtomicReference<>();
+    /** Console mode: vCPU 0's console workload (set by vCPU 0 at boot, used on its thread only). */
+    private ConsoleWorkload console;
     private volatile boolean finished;
 
     /**
-     * A guest that will run in {@code memory}: at least {@link GuestConfig#ramBytes()}. Zeroes the
-     * guest's control page, as a loader clears a kernel's BSS.
+     * A guest that will run on {@code vcpus}, whose RAM (its memory below the toolstack's special
+     * frames) must be at least {@link GuestConfig#ramBytes()}. Zeroes the guest's control page, as
+     * a loader clears a kernel's BSS.
      */
-    public ReferenceGuest(GuestConfig config, GuestMemory memory) {
+    public ReferenceGuest(GuestConfig config, VcpuBackend vcpus) {
         this.config = Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(memory, "memory");
-        if (memory.size() < config.ramBytes()) {
+        GuestMemory memory = vcpus.memory();
+        SpecialFrames special = vcpus.specialFrames();
+        long usable = special.count() == 0 ? memory.size() : special.first() * GuestMemoryMap.PAGE;
+        if (usable < config.ramBytes()) {
             throw new IllegalArgumentException("the reference guest with " + config.vcpus() + " vCPUs needs "
-                    + config.ramBytes() + " bytes of guest RAM: got " + memory.size());
+                    + config.ramBytes() + " bytes of guest RAM: got " + usable);
         }
         this.ram = memory.ram();
         this.control = ram.asSlice(GuestMemoryMap.controlAddress(), GuestMemoryMap.PAGE);
@@ -108,7 +115,7 @@ public final class ReferenceGuest implements GuestCode {
             throw new IllegalArgumentException("dom" + backend.domid() + " has " + backend.vcpuCount()
                     + " vCPUs; the guest configuration asks for " + config.vcpus());
         }
-        ReferenceGuest guest = new ReferenceGuest(config, backend.memory());
+        ReferenceGuest guest = new ReferenceGuest(config, backend);
         backend.start(guest);
         return guest;
     }
@@ -180,6 +187,9 @@ public final class ReferenceGuest implements GuestCode {
             return;
         }
         k.normal.stopSingleshotTimer();
+        if (console != null && cpu.id() == 0 && !spinUntil(cpu, true, () -> console.finish(k.normal, k.clock.now()))) {
+            return;
+        }
         U32.getAndAdd(control, STOPPED, 1);
         // No vCPU sends an IPI once every vCPU has stopped ticking; until then keep taking them.
         if (!spinUntil(cpu, true, () -> (int) U32.getAcquire(control, STOPPED) == config.vcpus())) {
@@ -256,6 +266,9 @@ public final class ReferenceGuest implements GuestCode {
             sent += s.ipisSent();
             received += s.ipisReceived();
         }
+        if (console != null) {
+            b.append(console.summary());
+        }
         b.append("reference guest: ").append(ticks).append(" ticks, ").append(sent).append(" IPIs sent, ")
                 .append(received).append(" received; powering off\n");
         return b.toString();
@@ -319,8 +332,23 @@ public final class ReferenceGuest implements GuestCode {
                 }
             }
             normal.setHvmParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(config.callbackVector()));
+            if (config.console()) {
+                openConsole();
+            }
             normal.consoleWrite(banner(version));
             U32.setRelease(control, BOOT_DONE, 1);
+        }
+
+        /** Console mode: the ring and port the toolstack announced, as hvc_xen's xen_hvm_console_init reads them. */
+        void openConsole() {
+            long pfn = normal.getHvmParam(HvmParam.CONSOLE_PFN);
+            long port = normal.getHvmParam(HvmParam.CONSOLE_EVTCHN);
+            if (pfn == 0 || port <= 0 || port > Integer.MAX_VALUE || pfn > ram.byteSize() / GuestMemoryMap.PAGE - 1) {
+                throw new GuestPanic("vCPU 0: no usable console ring: HVM_PARAM_CONSOLE_PFN 0x" + Long.toHexString(pfn)
+                        + ", HVM_PARAM_CONSOLE_EVTCHN " + port);
+            }
+            console = new ConsoleWorkload(new ConsoleRingDriver(ram.asSlice(pfn * GuestMemoryMap.PAGE, GuestMemoryMap.PAGE)),
+                    (int) port, config);
         }
 
         private void requireFeature(int features, int feature, String name, String why) {
@@ -358,6 +386,10 @@ public final class ReferenceGuest implements GuestCode {
             U32.setRelease(control, IPI_PORTS + 4L * id, ipiPort);
             if (config.fifo()) {
                 bindFifoPorts();
+            }
+            if (id == 0 && console != null) {
+                scanner.bind(console.port(), p -> console.onEvent(irq));
+                normal.unmask(console.port());
             }
         }
 
@@ -446,6 +478,9 @@ public final class ReferenceGuest implements GuestCode {
             }
             if (config.fifo()) {
                 sendFifoBatch();
+            }
+            if (id == 0 && console != null) {
+                console.tick(irq);
             }
             long next = deadline + period;
             if (next - end > 0) {

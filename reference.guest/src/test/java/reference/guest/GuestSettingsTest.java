@@ -1,6 +1,7 @@
 package reference.guest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -37,6 +38,16 @@ class GuestSettingsTest {
         GuestSettings s = GuestSettings.from(Map.of("domid", 1, "vcpus", 2, "fifo.ports", "5000"));
         assertEquals(new GuestConfig(2, 100, Duration.ofSeconds(5), true, 10).withFifo(5000), s.config());
         assertEquals(0, GuestSettings.from(Map.of("domid", 1)).config().fifoPorts(), "2-level by default");
+    }
+
+    @Test
+    void consoleLinesTurnTheConsoleRingOn() {
+        GuestSettings s = GuestSettings.from(Map.of("domid", 1, "console.lines", "300"));
+        assertEquals(new GuestConfig(2, 100, Duration.ofSeconds(5), true, 10).withConsole(300), s.config());
+        assertEquals(1, s.config().consoleLinesPerTick(), "300 lines over 500 ticks");
+        assertEquals(3, GuestSettings.from(Map.of("domid", 1, "console.lines", "1001")).config().consoleLinesPerTick());
+        assertFalse(GuestSettings.from(Map.of("domid", 1)).config().console(), "console_io only by default");
+        assertMessage("console.lines must be 0..100000000: got -1", Map.of("console.lines", -1));
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.SpecialFrames;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
@@ -13,18 +14,23 @@ import xen.evtchn.api.abi.DomId;
 /**
  * A domain on software vCPUs, for hosts without /dev/kvm: off-heap guest RAM, one platform thread
  * per vCPU running Java {@link GuestCode}, upcalls latched as interrupts on the target vCPU.
+ * {@link #SPECIAL_FRAMES} frames above the RAM asked for are the toolstack's special frames (the
+ * console ring's among them), so they never overlap whatever layout the guest code keeps in its RAM.
  */
 public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
     /** The software TSC's frequency: it counts nanoseconds ({@link SoftwareVcpu#rdtsc()}). */
     public static final long TSC_HZ = 1_000_000_000L;
 
     public static final int MAX_VCPUS = 4096;
+    /** Frames set aside above the guest's RAM for the toolstack ({@link SpecialFrames}). */
+    public static final int SPECIAL_FRAMES = 4;
     /** How long close() waits for guest code to notice the stop request before interrupting it. */
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final int domid;
     private final HypercallHandler hypercalls;
     private final SoftwareGuestMemory memory;
+    private final SpecialFrames special;
     private final SoftwareVcpu[] vcpus;
     private final AtomicLong droppedUpcalls = new AtomicLong();
     private boolean started;
@@ -32,6 +38,7 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
     private boolean failureReported;
 
     /**
+     * @param ramBytes   the guest's RAM (special frames come above it)
      * @param hypercalls gets every hypercall the guest code makes, whatever its number
      */
     public SoftwareBackend(int domid, int vcpus, long ramBytes, HypercallHandler hypercalls) {
@@ -43,7 +50,14 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
         }
         this.hypercalls = Objects.requireNonNull(hypercalls, "hypercalls");
         this.domid = domid;
-        this.memory = new SoftwareGuestMemory(ramBytes);
+        if (ramBytes <= 0 || ramBytes % GuestMemory.PAGE_SIZE != 0
+                || ramBytes > SoftwareGuestMemory.MAX_BYTES - SPECIAL_FRAMES * GuestMemory.PAGE_SIZE) {
+            throw new IllegalArgumentException("guest RAM must be a positive multiple of " + GuestMemory.PAGE_SIZE
+                    + " bytes, at most " + (SoftwareGuestMemory.MAX_BYTES - SPECIAL_FRAMES * GuestMemory.PAGE_SIZE)
+                    + ": got " + ramBytes);
+        }
+        this.memory = new SoftwareGuestMemory(ramBytes + SPECIAL_FRAMES * GuestMemory.PAGE_SIZE);
+        this.special = new SpecialFrames(ramBytes / GuestMemory.PAGE_SIZE, SPECIAL_FRAMES);
         this.vcpus = new SoftwareVcpu[vcpus];
         for (int i = 0; i < vcpus; i++) {
             this.vcpus[i] = new SoftwareVcpu(this, i);
@@ -73,6 +87,11 @@ public final class SoftwareBackend implements VcpuBackend, AutoCloseable {
     @Override
     public SoftwareGuestMemory memory() {
         return memory;
+    }
+
+    @Override
+    public SpecialFrames specialFrames() {
+        return special;
     }
 
     public SoftwareVcpu vcpu(int n) {

@@ -206,6 +206,16 @@ class PvhGuestLauncherTest {
         }
 
         @Override
+        public long hvmParam(int index) {
+            throw new UnsupportedOperationException("not used by the launcher");
+        }
+
+        @Override
+        public xen.evtchn.api.host.GuestConsole console() {
+            throw new UnsupportedOperationException("not used by the launcher");
+        }
+
+        @Override
         public xen.evtchn.api.host.VcpuTimerInfo timers(int vcpu) {
             throw new UnsupportedOperationException();
         }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.SpecialFrames;
 import xen.evtchn.api.UpcallRoute;
 
 class SoftwareBackendTest {
@@ -41,7 +42,8 @@ class SoftwareBackendTest {
         try (SoftwareBackend b = new SoftwareBackend(7, 3, RAM, NONE)) {
             assertEquals(7, b.domid());
             assertEquals(3, b.vcpuCount());
-            assertEquals(RAM, b.memory().size());
+            assertEquals(RAM + SoftwareBackend.SPECIAL_FRAMES * 4096L, b.memory().size());
+            assertEquals(new SpecialFrames(RAM / 4096, SoftwareBackend.SPECIAL_FRAMES), b.specialFrames());
             assertEquals(2, b.vcpu(2).id());
             assertSame(b.vcpu(1), b.vcpu(1));
             assertThrows(IllegalArgumentException.class, () -> b.vcpu(3));

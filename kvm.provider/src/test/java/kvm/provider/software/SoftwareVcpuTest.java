@@ -219,7 +219,7 @@ class SoftwareVcpuTest {
             result[0] = cpu.hypercall(32, 11, 0x2000, 33);
             HypercallContext call = lastCall.get();
             views[0] = call.guest(0x2000, 16);
-            views[1] = call.guest(RAM - 8, 16);
+            views[1] = call.guest(backend.memory().size() - 8, 16); // runs past the end of guest memory
         }));
         assertTrue(backend.join(WAIT));
         assertEquals(42, result[0]);

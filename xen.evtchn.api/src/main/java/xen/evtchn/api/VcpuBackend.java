@@ -18,6 +18,17 @@ public interface VcpuBackend {
     GuestMemory memory();
 
     /**
+     * The frames this VMM set aside for the toolstack's pages ({@link SpecialFrames}), inside
+     * {@link #memory()} and outside the guest's RAM; none by default, and then the domain has no
+     * console ring.
+     *
+     * @since 1.2
+     */
+    default SpecialFrames specialFrames() {
+        return SpecialFrames.NONE;
+    }
+
+    /**
      * The frequency of the vCPUs' time stamp counter, from which the hypervisor writes each
      * vcpu_time_info (pvclock) so that guests can turn rdtsc into Xen system time.
      */

@@ -3,6 +3,7 @@ package xen.evtchn.api.abi;
 /** VCPUOP_* sub-operations of the vcpu_op hypercall (vcpu.h), and the timer limits Xen applies. */
 public final class VcpuOp {
     public static final int IS_UP = 3;
+    public static final int REGISTER_RUNSTATE_MEMORY_AREA = 5;
     public static final int SET_PERIODIC_TIMER = 6;
     public static final int STOP_PERIODIC_TIMER = 7;
     public static final int SET_SINGLESHOT_TIMER = 8;

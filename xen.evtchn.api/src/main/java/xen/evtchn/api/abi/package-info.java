@@ -1,6 +1,10 @@
-/** The Xen guest ABI: hypercall, EVTCHNOP and VIRQ numbers, errno, shared_info and vcpu_info layouts. 1.1: the FIFO ABI ({@link xen.evtchn.api.abi.EvtchnFifo}). */
+/**
+ * The Xen guest ABI: hypercall, EVTCHNOP and VIRQ numbers, errno, shared_info and vcpu_info
+ * layouts. 1.1: the FIFO ABI ({@link xen.evtchn.api.abi.EvtchnFifo}). 1.2: the PV console ring
+ * ({@link xen.evtchn.api.abi.ConsoleRing}).
+ */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package xen.evtchn.api.abi;
 
 import org.osgi.annotation.bundle.Export;

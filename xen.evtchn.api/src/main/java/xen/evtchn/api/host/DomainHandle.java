@@ -67,4 +67,20 @@ public interface DomainHandle {
      * @since 1.2
      */
     byte[] save();
+
+    /**
+     * HVM parameter {@code index} as the toolstack reads it (xc_hvm_param_get): e.g.
+     * HvmParam.CONSOLE_PFN and CONSOLE_EVTCHN, where the host put the console ring and its port.
+     *
+     * @throws IllegalArgumentException if {@code index} is not below HvmParam.NR_PARAMS
+     * @since 1.3
+     */
+    long hvmParam(int index);
+
+    /**
+     * The host's end of the domain's console: its output, its input, terminals attached to it.
+     *
+     * @since 1.3
+     */
+    GuestConsole console();
 }

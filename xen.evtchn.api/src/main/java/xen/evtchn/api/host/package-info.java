@@ -7,9 +7,11 @@
  * reads a booter's Config Admin configuration. 1.1: those, and the domains and timer provider of a
  * host. 1.2: save and restore ({@link xen.evtchn.api.host.DomainHandle#save()},
  * {@link xen.evtchn.api.host.GuestHost#restoreDomain}, {@link xen.evtchn.api.host.SaveStreamException}).
+ * 1.3: for backends and tools, a domain's console ({@link xen.evtchn.api.host.GuestConsole}) and
+ * HVM parameters, and the domains as they come and go ({@link xen.evtchn.api.host.DomainListener}).
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;

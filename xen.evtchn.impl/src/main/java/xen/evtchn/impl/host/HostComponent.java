@@ -1,5 +1,6 @@
 package xen.evtchn.impl.host;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -9,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -21,6 +22,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import xen.evtchn.api.EventChannels;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.TimerProvider;
@@ -31,7 +33,10 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.api.backend.ForeignMemory;
 import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.DomainListener;
+import xen.evtchn.api.host.GuestConsole;
 import xen.evtchn.api.host.GuestHost;
 import xen.evtchn.api.host.PortInfo;
 import xen.evtchn.api.host.VcpuTimerInfo;
@@ -50,8 +55,10 @@ import xen.evtchn.impl.time.VcpuTimers;
 
 /**
  * The host as a service: one {@link XenHost}, offered to guest booters as a {@link GuestHost} and
- * to host-side backends as an {@link EvtchnHost}. Each domain's SCHEDOP_shutdown reaches that
- * domain's {@link DomainHandle} listeners. Deactivation destroys the domains that are left.
+ * to host-side backends as an {@link EvtchnHost} and {@link ForeignMemory}. Each domain's
+ * SCHEDOP_shutdown reaches that domain's {@link DomainHandle} listeners; {@link DomainListener}
+ * services (a whiteboard, e.g. the console backend) hear of every domain made whole and of its
+ * destruction. Deactivation destroys the domains that are left.
  * <p>
  * The timer provider is a dynamic, greedy reference: the best-ranked {@link TimerProvider}
  * service is used, and when it changes every armed timer of every domain moves to the new one
@@ -62,9 +69,10 @@ import xen.evtchn.impl.time.VcpuTimers;
  * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
  * hypercall the host does not have; a number the host already handles is refused with a message.
  */
-@Component(service = {GuestHost.class, EvtchnHost.class}, immediate = true, configurationPid = HostComponent.PID)
+@Component(service = {GuestHost.class, EvtchnHost.class, ForeignMemory.class}, immediate = true,
+        configurationPid = HostComponent.PID)
 @Designate(ocd = HostMetatype.class)
-public final class HostComponent implements GuestHost, EvtchnHost {
+public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory {
     /** The host's optional configuration: {@value #STATS} (Boolean, default false) counts events per port. */
     public static final String PID = "xen.host";
     public static final String STATS = "stats";
@@ -74,6 +82,8 @@ public final class HostComponent implements GuestHost, EvtchnHost {
 
     private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, this::shutdown);
     private final ConcurrentMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    /** The domain listeners; its monitor orders every call to them. */
+    private final List<DomainListener> listeners = new ArrayList<>();
     /** The description of the provider in use (XenHost holds the provider); changes under this object's monitor. */
     private String providerLine = ParkedTimers.INSTANCE.toString();
 
@@ -204,7 +214,8 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         XenVersionInfo version = xenVersion == null ? XenVersionInfo.DEFAULT : XenVersionInfo.parse(xenVersion);
-        return register(domid, vcpus, () -> xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console(consoleLines)));
+        return register(domid, vcpus, consoleLines,
+                console -> xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console));
     }
 
     @Override
@@ -213,37 +224,109 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         DomainImage image = SaveStream.read(stream);
-        return register(domid, vcpus, () -> xen.restoreDomain(domid, image, vcpus, console(consoleLines)));
+        return register(domid, vcpus, consoleLines, console -> xen.restoreDomain(domid, image, vcpus, console));
     }
 
     /**
-     * The handle of domain {@code domid}, which {@code make} makes. The handle is in the table
-     * before the domain exists, so no shutdown can miss it; it leaves again if making fails.
+     * The handle of domain {@code domid}, which {@code make} makes with the domain's console. The
+     * handle is in the table before the domain exists, so no shutdown can miss it; it leaves
+     * again if making fails. Once the domain is whole, the domain listeners hear of it.
      */
-    private DomainHandle register(int domid, VcpuBackend vcpus, Supplier<DomainPlatform> make) {
-        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen);
+    private DomainHandle register(int domid, VcpuBackend vcpus, Consumer<String> consoleLines,
+            Function<DomainConsole, DomainPlatform> make) {
+        HostConsole console = new HostConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""));
+        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen, console);
         if (domains.putIfAbsent(domid, handle) != null) {
             throw new IllegalStateException("domain " + domid + " already exists");
         }
         try {
-            handle.platform = make.get();
-            return handle;
+            handle.platform = make.apply(new DomainConsole(console, TokenBucket.defaults()));
         } catch (RuntimeException e) {
             domains.remove(domid, handle);
             throw e;
         }
-    }
-
-    private static DomainConsole console(Consumer<String> consoleLines) {
-        return new DomainConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""),
-                TokenBucket.defaults());
+        synchronized (listeners) {
+            handle.announced = true;
+            for (DomainListener l : listeners) {
+                created(l, handle);
+            }
+        }
+        return handle;
     }
 
     @Override
     public boolean destroyDomain(int domid) {
-        Domain handle = domains.remove(domid);
+        Domain handle = domains.get(domid);
+        if (handle != null) {
+            synchronized (listeners) {
+                if (handle.announced) {
+                    handle.announced = false;
+                    for (DomainListener l : listeners) {
+                        destroyed(l, handle);
+                    }
+                }
+            }
+            domains.remove(domid, handle);
+        }
         boolean destroyed = xen.destroyDomain(domid);
         return handle != null && destroyed;
+    }
+
+    /**
+     * Whiteboard: a domain listener comes and hears of every domain there is (public for hosts
+     * without a framework). Calls to listeners are made under one lock, so a listener hears of
+     * each domain once, created before destroyed.
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    public void addListener(DomainListener listener) {
+        synchronized (listeners) {
+            listeners.add(listener);
+            for (Domain d : domains.values()) {
+                if (d.announced) {
+                    created(listener, d);
+                }
+            }
+        }
+    }
+
+    public void removeListener(DomainListener listener) {
+        synchronized (listeners) {
+            listeners.remove(listener);
+        }
+    }
+
+    /** A listener that throws loses that call, never the domain (it is a third party's code). */
+    private static void created(DomainListener listener, Domain domain) {
+        try {
+            listener.domainCreated(domain);
+        } catch (RuntimeException e) {
+            System.err.println("xen host: a domain listener failed on dom" + domain.domid() + " created: " + e);
+        }
+    }
+
+    private static void destroyed(DomainListener listener, Domain domain) {
+        try {
+            listener.domainDestroyed(domain);
+        } catch (RuntimeException e) {
+            System.err.println("xen host: a domain listener failed on dom" + domain.domid() + " destroyed: " + e);
+        }
+    }
+
+    /** {@link ForeignMemory}: the frames as a view of the guest domain's own memory. */
+    @Override
+    public MemorySegment map(int domid, long gfn, int count) {
+        GuestDomain d = xen.domains().guest(domid);
+        if (d == null) {
+            throw new IllegalStateException("no guest domain " + domid);
+        }
+        GuestMemory memory = d.vcpus().memory();
+        long pages = memory.size() / GuestMemory.PAGE_SIZE;
+        if (count < 1 || gfn < 0 || gfn > pages - count) {
+            throw new IllegalArgumentException("dom" + domid + " has no frames 0x" + Long.toHexString(gfn) + " + " + count
+                    + ": its memory is 0x" + Long.toHexString(pages) + " frames");
+        }
+        return memory.slice(gfn * GuestMemory.PAGE_SIZE, (long) count * GuestMemory.PAGE_SIZE);
     }
 
     /** The domains made whole: one being created is left out until it is. */
@@ -298,14 +381,18 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         private final int domid;
         private final int vcpus;
         private final XenHost xen;
+        private final HostConsole console;
         private volatile DomainPlatform platform;
+        /** Whether the domain listeners have heard of it (and not yet of its end); under the listeners' lock. */
+        private boolean announced;
         private final List<IntConsumer> listeners = new ArrayList<>();
         private int reason = RUNNING;
 
-        Domain(int domid, int vcpus, XenHost xen) {
+        Domain(int domid, int vcpus, XenHost xen, HostConsole console) {
             this.domid = domid;
             this.vcpus = vcpus;
             this.xen = xen;
+            this.console = console;
         }
 
         @Override
@@ -416,6 +503,16 @@ public final class HostComponent implements GuestHost, EvtchnHost {
         public byte[] save() {
             platform();
             return SaveStream.write(xen.save(domid));
+        }
+
+        @Override
+        public long hvmParam(int index) {
+            return platform().param(index);
+        }
+
+        @Override
+        public GuestConsole console() {
+            return console;
         }
 
         @Override

@@ -3,8 +3,11 @@ package xen.evtchn.impl.host;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import xen.evtchn.api.GuestMemory;
+import xen.evtchn.api.SpecialFrames;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
@@ -105,12 +108,46 @@ public final class XenHost {
             GuestDomain d = domains.create(domid, width, vcpus);
             DomainTime time = startTime(d, 0);
             try {
-                return platforms.create(d, version, console, time);
+                DomainPlatform p = platforms.create(d, version, console, time);
+                offerConsole(p);
+                return p;
             } catch (RuntimeException e) {
+                DomainPlatform p = platforms.get(domid);
+                if (p != null && p.domain() == d) {
+                    platforms.remove(domid);
+                }
                 domains.destroy(domid);
                 throw e;
             }
         }
+    }
+
+    /**
+     * What Xen's toolstack does for every new domain: a console ring (struct xencons_interface) in
+     * the backend's console special frame, zeroed, and a port the domain offers the host for its
+     * console backend, both announced in HVM_PARAM_CONSOLE_PFN and CONSOLE_EVTCHN. A backend with
+     * no special frames gives the domain no console ring (the parameters stay 0, as with a
+     * toolstack that sets up no PV console).
+     */
+    private static void offerConsole(DomainPlatform p) {
+        GuestDomain d = p.domain();
+        SpecialFrames special = d.vcpus().specialFrames();
+        if (!special.has(SpecialFrames.CONSOLE)) {
+            return;
+        }
+        long gfn = special.frame(SpecialFrames.CONSOLE);
+        MemorySegment ring = d.vcpus().memory().page(gfn);
+        if (ring == null) {
+            throw new IllegalArgumentException("the console's special frame 0x" + Long.toHexString(gfn)
+                    + " is outside the backend's guest memory (" + d.vcpus().memory().size() + " bytes)");
+        }
+        ring.fill((byte) 0);
+        int port = d.allocUnbound(DomId.SELF, DomId.HOST);
+        if (port < 0) {
+            throw new IllegalStateException("dom" + d.domid() + ": no port for its console: " + Errno.name(-port));
+        }
+        p.setParam(HvmParam.CONSOLE_PFN, gfn);
+        p.setParam(HvmParam.CONSOLE_EVTCHN, port);
     }
 
     /**
@@ -196,6 +233,7 @@ public final class XenHost {
         for (int v = 0; v < vcpus.vcpuCount(); v++) {
             time.writeTimeInfo(d.vcpuInfo(v));
         }
+        time.writeWallclock(d.sharedInfo(), d.width());
         return time;
     }
 

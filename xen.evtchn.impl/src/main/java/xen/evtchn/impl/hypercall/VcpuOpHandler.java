@@ -9,18 +9,21 @@ import static xen.evtchn.api.abi.Errno.ESRCH;
 import java.lang.foreign.MemorySegment;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.VcpuOp;
 import xen.evtchn.api.abi.hypercall.PeriodicTimer;
 import xen.evtchn.api.abi.hypercall.RegisterVcpuInfo;
+import xen.evtchn.api.abi.hypercall.RunstateArea;
 import xen.evtchn.api.abi.hypercall.SingleshotTimer;
 import xen.evtchn.impl.GuestDomain;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.VcpuTimers;
 
 /**
- * HYPERVISOR_vcpu_op(cmd, vcpuid, arg): register_vcpu_info, is_up, and the periodic and
- * singleshot timers. A vcpuid that does not exist answers -ENOENT for every cmd, first; the
- * singleshot timer may only be set or stopped by the vCPU itself (-EINVAL otherwise).
+ * HYPERVISOR_vcpu_op(cmd, vcpuid, arg): register_vcpu_info, register_runstate_memory_area,
+ * is_up, and the periodic and singleshot timers. A vcpuid that does not exist answers -ENOENT
+ * for every cmd, first; the singleshot timer may only be set or stopped by the vCPU itself
+ * (-EINVAL otherwise).
  */
 public final class VcpuOpHandler implements HypercallHandler {
     private final Platforms platforms;
@@ -58,6 +61,7 @@ public final class VcpuOpHandler implements HypercallHandler {
                 yield rc;
             }
             case VcpuOp.IS_UP -> 1; // every vCPU of a domain runs from the start
+            case VcpuOp.REGISTER_RUNSTATE_MEMORY_AREA -> runstateArea(call, arg, time);
             case VcpuOp.SET_PERIODIC_TIMER -> {
                 MemorySegment s = call.guest(arg, PeriodicTimer.SIZE);
                 yield s == null ? -EFAULT : t.setPeriodic(vcpu, PeriodicTimer.read(s).periodNs());
@@ -87,5 +91,24 @@ public final class VcpuOpHandler implements HypercallHandler {
             }
             default -> -ENOSYS;
         };
+    }
+
+    /**
+     * As Xen: -EFAULT if the argument cannot be read, else the area is taken (0) and the vCPU's
+     * runstate written there if it is mapped. Here a vCPU runs on its own thread, so its runstate
+     * is "running since boot" and it is not updated again: the guest sees no steal time.
+     */
+    private static long runstateArea(HypercallContext call, long arg, DomainTime time) {
+        MemorySegment s = call.guest(arg, RunstateArea.SIZE);
+        if (s == null) {
+            return -EFAULT;
+        }
+        GuestWidth width = call.longMode() ? GuestWidth.X86_64 : GuestWidth.X86_32;
+        MemorySegment info = call.guest(RunstateArea.read(s).address(), RunstateArea.infoSize(width));
+        if (info != null) {
+            long now = time.clock().now();
+            RunstateArea.writeInfo(info, width, RunstateArea.RUNNING, now, new long[] {now, 0, 0, 0});
+        }
+        return 0;
     }
 }
