@@ -26,6 +26,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.Errno;
+import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
 
@@ -185,6 +186,46 @@ public class HostIT {
         }
     }
 
+    /**
+     * Swap (d): the console backend's bundle is updated again and again while the reference guest
+     * prints numbered lines on its console ring and echoes what is typed to it: every line
+     * arrives once and in order, and every line typed during the swaps is echoed once.
+     */
+    @Test
+    public void theConsoleBackendIsUpdatedMidStreamWithNothingLostOrDoubled() throws Exception {
+        int total = 4000;
+        var config = host().configure("xen.domain.reference", "dom9",
+                Map.of("domid", 9, "vcpus", 1, "hz", 100, "seconds", 4, "ipis", false, "console.lines", total));
+        Bundle console = Arrays.stream(host().context.getBundles()).filter(b -> b.getSymbolicName().equals("xen.console"))
+                .findFirst().orElseThrow();
+        try {
+            DomainHandle d = (DomainHandle) host().context.getService(host().domainService(9));
+            ByteArrayOutputStream raw = new ByteArrayOutputStream();
+            d.console().attach(raw);
+            List<String> typed = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String line = "typed during swap " + i;
+                typed.add(line);
+                byte[] bytes = (line + "\n").getBytes(StandardCharsets.US_ASCII);
+                assertEquals(bytes.length, d.console().type(bytes, 0, bytes.length));
+                host().update(console, "xen.console");
+                Thread.sleep(150);
+            }
+            ServiceReference<?> ref = host().awaitShutdown(9);
+            assertEquals("poweroff", ref.getProperty("xen.shutdown"));
+            List<String> lines = List.of(raw.toString(StandardCharsets.US_ASCII).split("\n"));
+            List<String> numbered = lines.stream().filter(l -> l.startsWith("line ")).toList();
+            assertEquals(total, numbered.size());
+            for (int i = 0; i < total; i++) {
+                assertEquals("line " + (i + 1) + " of " + total, numbered.get(i));
+            }
+            assertEquals(typed, lines.stream().filter(l -> l.startsWith("echo ")).map(l -> l.substring(5)).toList());
+            assertEquals(Bundle.ACTIVE, console.getState());
+        } finally {
+            config.delete();
+        }
+    }
+
     /** Swap (c): a bundle adds a hypercall; its removal removes it. */
     @Test
     public void aHypercallComesAndGoesWithItsBundle() throws Exception {
@@ -207,7 +248,10 @@ public class HostIT {
             int offered = probe.offerToHost();
             Host.await("the xen commands", () -> run(gogo, "xen:domains").contains("dom11"));
             String list = run(gogo, "xen:event-list 11");
-            assertEquals("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n", list);
+            int console = (int) xen.domain(11).hvmParam(HvmParam.CONSOLE_EVTCHN);
+            assertTrue(list, list.startsWith("port    " + console + ": vcpu: 0 interdomain(0:"));
+            assertTrue(list, list.endsWith("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n"));
+            assertEquals(list, 3, list.lines().count());
             assertTrue(run(gogo, "xen:event-inject 11 " + ipi).contains("ipi PENDING"));
             assertTrue(run(gogo, "xen:stats dom11").contains(String.format("      %4d  ipi         %-11d %d", ipi, 0, 1)));
             assertTrue(run(gogo, "xen:timers 11").startsWith("dom11 vcpu0   singleshot -"));

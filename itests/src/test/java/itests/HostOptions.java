@@ -19,7 +19,7 @@ final class HostOptions {
     /** The runtime bundles, in the launcher's set. */
     static final List<String> RUNTIME = List.of("org.osgi.util.function", "org.osgi.util.promise",
             "org.osgi.service.component", "org.apache.felix.scr", "org.apache.felix.configadmin",
-            "org.apache.felix.gogo.runtime", "xen.evtchn.api", "xen.evtchn.impl", "kvm.provider", "reference.guest");
+            "org.apache.felix.gogo.runtime", "xen.evtchn.api", "xen.evtchn.impl", "kvm.provider", "reference.guest", "xen.console");
 
     private HostOptions() {
     }

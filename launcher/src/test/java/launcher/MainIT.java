@@ -44,12 +44,15 @@ class MainIT {
             "xen.evtchn.api",
             "xen.evtchn.impl",
             "kvm.provider",
-            "reference.guest");
+            "reference.guest",
+            "xen.console");
 
     private static final List<String> COMPONENTS = List.of(
             "kvm.provider.timer.TimerProviderComponent",
             "xen.evtchn.impl.host.HostComponent",
-            "xen.evtchn.impl.shell.XenCommands");
+            "xen.evtchn.impl.host.DomainListeners",
+            "xen.evtchn.impl.shell.XenCommands",
+            "xen.console.ConsoleBackend");
     /** The guest booters, which wait for a domain's configuration (none with --no-guest). */
     private static final List<String> BOOTERS = List.of(
             "kvm.provider.kvm.PvhGuestLauncher",

@@ -57,8 +57,8 @@ import xen.evtchn.impl.time.VcpuTimers;
  * The host as a service: one {@link XenHost}, offered to guest booters as a {@link GuestHost} and
  * to host-side backends as an {@link EvtchnHost} and {@link ForeignMemory}. Each domain's
  * SCHEDOP_shutdown reaches that domain's {@link DomainHandle} listeners; {@link DomainListener}
- * services (a whiteboard, e.g. the console backend) hear of every domain made whole and of its
- * destruction. Deactivation destroys the domains that are left.
+ * services (a whiteboard, e.g. the console backend, brought by {@link DomainListeners}) hear of
+ * every domain made whole and of its destruction. Deactivation destroys the domains that are left.
  * <p>
  * The timer provider is a dynamic, greedy reference: the best-ranked {@link TimerProvider}
  * service is used, and when it changes every armed timer of every domain moves to the new one
@@ -273,12 +273,10 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     }
 
     /**
-     * Whiteboard: a domain listener comes and hears of every domain there is (public for hosts
-     * without a framework). Calls to listeners are made under one lock, so a listener hears of
-     * each domain once, created before destroyed.
+     * A domain listener comes and hears of every domain there is ({@link DomainListeners} brings
+     * the services; hosts without a framework call it themselves). Calls to listeners are made
+     * under one lock, so a listener hears of each domain once, created before destroyed.
      */
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
     public void addListener(DomainListener listener) {
         synchronized (listeners) {
             listeners.add(listener);
