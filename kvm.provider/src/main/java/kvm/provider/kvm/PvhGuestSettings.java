@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 import java.util.Map;
+import java.util.function.Consumer;
+import kvm.provider.boot.KernelImage;
 import xen.evtchn.api.host.DomainConfiguration;
 
 /**
@@ -13,7 +14,8 @@ import xen.evtchn.api.host.DomainConfiguration;
  * ({@link KernelDomainMetatype} documents it for tools):
  * <ul>
  * <li>{@code domid}: required, 1..32751
- * <li>{@value #KERNEL}: the path of the PVH ELF image, required
+ * <li>{@value #KERNEL}: the path of the PVH image, required: an ELF with the Xen PVH entry note, or a
+ * distribution's bzImage (/boot/vmlinuz-*) whose payload is one
  * <li>{@value #CMDLINE}: its command line, default empty
  * <li>{@code vcpus}: 1..{@value KvmConfig#MAX_VCPUS}, default {@value #DEFAULT_VCPUS}
  * <li>{@value #MEMORY}: RAM in MiB, 1..{@value #MAX_MEMORY_MIB}, default {@value #DEFAULT_MEMORY_MIB};
@@ -104,7 +106,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
             throw new IllegalArgumentException(KERNEL + ": cannot read " + kernel + ": " + e, e);
         }
         try {
-            return PvhImage.parse(bytes);
+            return PvhImage.parse(KernelImage.elf(bytes));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(SOURCE + ": " + kernel + " is not a PVH kernel image: " + e.getMessage(),
                     e);
