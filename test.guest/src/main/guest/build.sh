@@ -1,6 +1,7 @@
 #!/bin/sh
 # Assembles the test guest: xentest.S (through the C preprocessor) and xentest.ld into an
-# unmodified-PVH ELF image.
+# unmodified-PVH ELF image, twice: <output file> calls Xen through the hypercall page, and
+# <output file without .elf>-vmcall.elf (-DXEN_VMCALL) with VMCALL/VMMCALL as Linux does.
 #
 #   build.sh <source dir> <work dir> <output file>
 #
@@ -40,10 +41,18 @@ command -v "$as_prog" >/dev/null 2>&1 || warn "assembler $as_prog not found"
 
 set -e
 mkdir -p "$work" "$(dirname "$out")"
-rm -f "$work/xentest.o" "$work/xentest.elf" "$out"
-"$cc" -c -m64 -nostdinc -Wa,--fatal-warnings -Wa,--noexecstack \
-    -o "$work/xentest.o" "$src/xentest.S"
-"$ld" -T "$src/xentest.ld" -nostdlib --build-id=none -z max-page-size=0x1000 -z noexecstack \
-    -Map="$work/xentest.map" -o "$work/xentest.elf" "$work/xentest.o"
-cp "$work/xentest.elf" "$out"
-echo "test.guest: built $out"
+# build <name> [cpp flags...]: $work/<name>.elf, copied next to $out
+build() {
+    name=$1
+    shift
+    rm -f "$work/$name.o" "$work/$name.elf"
+    "$cc" -c -m64 -nostdinc -Wa,--fatal-warnings -Wa,--noexecstack "$@" \
+        -o "$work/$name.o" "$src/xentest.S"
+    "$ld" -T "$src/xentest.ld" -nostdlib --build-id=none -z max-page-size=0x1000 -z noexecstack \
+        -Map="$work/$name.map" -o "$work/$name.elf" "$work/$name.o"
+    cp "$work/$name.elf" "$(dirname "$out")/$name.elf"
+    echo "test.guest: built $(dirname "$out")/$name.elf"
+}
+rm -f "$out" "${out%.elf}-vmcall.elf"
+build "$(basename "${out%.elf}")"
+build "$(basename "${out%.elf}")-vmcall" -DXEN_VMCALL

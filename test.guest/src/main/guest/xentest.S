@@ -8,6 +8,11 @@
  * uses Xen only as a Xen HVM guest does: CPUID leaves, the hypercall page, shared_info,
  * vcpu_info, the callback vector and event channels.
  *
+ * Built twice: xentest.elf calls Xen through the hypercall page (and says so with
+ * XEN_ELFNOTE_HYPERCALL_PAGE); xentest-vmcall.elf (-DXEN_VMCALL) calls it as every current Linux
+ * does, with VMCALL/VMMCALL in functions of their own (hc_stubs, xen_hypercall_intel/amd), so that
+ * both of the host's ways of trapping hypercalls are exercised.
+ *
  * Every check prints one line, "PASS: <step>", or "FAIL: <what>: got 0x<value>" followed by
  * "Test result: FAILURE" and SCHEDOP_shutdown(crash). A clean run ends with
  * "Test result: SUCCESS" and SCHEDOP_shutdown(poweroff). Lines go to console_io; before the
@@ -50,7 +55,14 @@
 #define HYPERVISOR_hvm_op		34
 #define HYPERVISOR_unknown		120	/* no such hypercall; the page has stubs 0..127 */
 
-#define HC(nr)				(hypercall_page + 32 * (nr))
+/* The hypercall page's stub for nr; HC(nr) is what the guest calls: that stub, or in the
+   XEN_VMCALL build a stub of its own that ends in VMCALL/VMMCALL, as every current Linux calls Xen */
+#define HPAGE(nr)			(hypercall_page + 32 * (nr))
+#ifdef XEN_VMCALL
+#define HC(nr)				(hc_stubs + 16 * (nr))
+#else
+#define HC(nr)				HPAGE(nr)
+#endif
 
 #define XENVER_version			0
 #define CONSOLEIO_write			0
@@ -212,6 +224,16 @@
 	.asciz	"Xen"
 	.p2align 2
 	.long	start32
+#ifndef XEN_VMCALL
+	/* XEN_ELFNOTE_HYPERCALL_PAGE: this guest calls Xen through the hypercall page */
+	.p2align 2
+	.long	4
+	.long	8
+	.long	2			/* XEN_ELFNOTE_HYPERCALL_PAGE */
+	.asciz	"Xen"
+	.p2align 2
+	.quad	hypercall_page
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* 32-bit entry: flat protected mode, paging off, %ebx = &hvm_start_info. No stack needed.      */
@@ -606,6 +628,34 @@ bench_null_stub:
 	ret
 	.popsection
 
+#ifdef XEN_VMCALL
+/*
+ * Hypercalls as every current Linux makes them: rax = the number, then VMCALL (Intel) or
+ * VMMCALL (AMD) in a function of its own, 16-byte aligned and followed at once by ret: what the
+ * host recognises in the image to put a hardware breakpoint on it. hc_stubs + 16 * nr loads nr
+ * and jumps through xen_hypercall_fn, which setup_hypercall_page points at the vendor's one.
+ */
+	.p2align 4
+hc_stubs:
+	.set	hc_nr, 0
+	.rept	128
+	.p2align 4
+	mov	$hc_nr, %eax
+	jmp	*xen_hypercall_fn(%rip)
+	.set	hc_nr, hc_nr + 1
+	.endr
+
+	.p2align 4
+xen_hypercall_intel:
+	vmcall
+	ret
+
+	.p2align 4
+xen_hypercall_amd:
+	vmmcall
+	ret
+#endif
+
 /* ------------------------------------------------------------------------------------------ */
 /* hostile=triple-fault                                                                        */
 
@@ -834,6 +884,18 @@ run_bad_args:
 setup_hypercall_page:
 	push	%rbx
 	push	%r12
+#ifdef XEN_VMCALL
+	/* Linux's xen_hypercall_setfunc: VMMCALL on AMD and Hygon, VMCALL elsewhere */
+	xor	%eax, %eax
+	cpuid
+	lea	xen_hypercall_intel(%rip), %rax
+	lea	xen_hypercall_amd(%rip), %rsi
+	cmp	$0x68747541, %ebx		/* "Auth" enticAMD */
+	cmove	%rsi, %rax
+	cmp	$0x6f677948, %ebx		/* "Hygo" nGenuine */
+	cmove	%rsi, %rax
+	mov	%rax, xen_hypercall_fn(%rip)
+#endif
 	mov	$0x40000000, %r12d
 1:	mov	%r12d, %eax
 	xor	%ecx, %ecx
@@ -860,7 +922,7 @@ setup_hypercall_page:
 	mov	%rax, %rdx
 	shr	$32, %rdx
 	wrmsr
-	movzbl	HC(HYPERVISOR_xen_version)(%rip), %eax
+	movzbl	HPAGE(HYPERVISOR_xen_version)(%rip), %eax
 	test	%eax, %eax
 	jnz	4f
 	mov	hypercall_msr(%rip), %eax
@@ -1828,6 +1890,10 @@ bench_n:	.skip	8
 mode:		.skip	4
 xen_version:	.skip	4
 hypercall_msr:	.skip	4
+#ifdef XEN_VMCALL
+	.p2align 3
+xen_hypercall_fn: .skip	8
+#endif
 gp_count:	.skip	4
 timer_port:	.skip	4
 ipi_port:	.skip	4

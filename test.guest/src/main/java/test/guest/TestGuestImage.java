@@ -16,12 +16,27 @@ import java.util.Optional;
  * The start info command line selects the mode: {@link #DEFAULT}, {@link #bench(long)},
  * {@link #HOSTILE_TRIPLE_FAULT}, {@link #HOSTILE_RING3}, {@link #HOSTILE_BAD_ARGS}.
  * <p>
- * The build assembles it with the machine's gcc/as/ld ({@code src/main/guest/build.sh}); where
- * that toolchain is missing the jar has no image and {@link #bytes()} is empty.
+ * It comes in two {@link Variant}s, one for each way the host traps hypercalls. The build
+ * assembles them with the machine's gcc/as/ld ({@code src/main/guest/build.sh}); where that
+ * toolchain is missing the jar has no image and {@link #bytes()} is empty.
  */
 public final class TestGuestImage {
     /** Where the image is on the class path (and in the bundle). */
     public static final String RESOURCE = "test/guest/xentest.elf";
+
+    /** How the guest calls Xen. */
+    public enum Variant {
+        /** Through the hypercall page (and XEN_ELFNOTE_HYPERCALL_PAGE says so): {@link #RESOURCE}. */
+        HYPERCALL_PAGE(RESOURCE),
+        /** With VMCALL/VMMCALL in functions of their own, as every current Linux: xentest-vmcall.elf. */
+        VMCALL("test/guest/xentest-vmcall.elf");
+
+        public final String resource;
+
+        Variant(String resource) {
+            this.resource = resource;
+        }
+    }
 
     /** The guest-physical address the image is linked and loaded at (1 MiB). */
     public static final long LOAD_ADDRESS = 0x100000L;
@@ -94,12 +109,17 @@ public final class TestGuestImage {
         return "bench=" + n;
     }
 
-    /** The image's bytes (a fresh copy), or empty if the build could not assemble it. */
+    /** The hypercall-page image's bytes (a fresh copy), or empty if the build could not assemble it. */
     public static Optional<byte[]> bytes() {
-        try (InputStream in = TestGuestImage.class.getResourceAsStream("/" + RESOURCE)) {
+        return bytes(Variant.HYPERCALL_PAGE);
+    }
+
+    /** The bytes of {@code variant} (a fresh copy), or empty if the build could not assemble it. */
+    public static Optional<byte[]> bytes(Variant variant) {
+        try (InputStream in = TestGuestImage.class.getResourceAsStream("/" + variant.resource)) {
             return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + RESOURCE, e);
+            throw new UncheckedIOException("cannot read " + variant.resource, e);
         }
     }
 }

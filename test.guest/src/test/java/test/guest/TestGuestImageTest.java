@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
+import kvm.provider.kvm.HypercallSites;
+import kvm.provider.kvm.PvhImage;
 import org.junit.jupiter.api.Test;
 
 /** The image the build assembled, parsed minimally: no KVM needed. */
@@ -183,6 +185,20 @@ class TestGuestImageTest {
         byte[] first = image().array();
         first[0] = 0;
         assertEquals(0x7f, TestGuestImage.bytes().orElseThrow()[0]);
+    }
+
+    /** Each variant offers the host exactly one way of trapping its hypercalls. */
+    @Test
+    void eachVariantCallsXenItsOwnWay() {
+        image();
+        PvhImage page = PvhImage.parse(TestGuestImage.bytes(TestGuestImage.Variant.HYPERCALL_PAGE).orElseThrow());
+        assertTrue(page.hypercallPageNote(), "XEN_ELFNOTE_HYPERCALL_PAGE");
+        assertTrue(HypercallSites.find(page).isEmpty(), () -> "no VMCALL/VMMCALL sites: " + HypercallSites.find(page));
+        PvhImage vmcall = PvhImage.parse(TestGuestImage.bytes(TestGuestImage.Variant.VMCALL).orElseThrow());
+        assertFalse(vmcall.hypercallPageNote());
+        HypercallSites sites = HypercallSites.find(vmcall);
+        assertEquals(List.of(HypercallSites.Instruction.VMCALL, HypercallSites.Instruction.VMMCALL),
+                sites.sites().stream().map(HypercallSites.Site::instruction).toList(), sites::toString);
     }
 
     @Test

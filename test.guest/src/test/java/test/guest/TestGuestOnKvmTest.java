@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,8 @@ import kvm.provider.timer.PortableTimerProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.impl.host.HostComponent;
 
@@ -34,16 +38,18 @@ class TestGuestOnKvmTest {
 
     private PortableTimerProvider timers;
     private HostComponent host;
-    private PvhImage image;
+    private final Map<TestGuestImage.Variant, PvhImage> images = new EnumMap<>(TestGuestImage.Variant.class);
     private final List<KvmGuest> guests = new ArrayList<>();
 
     @BeforeEach
     void kvmAndImageHere() {
         String why = KvmSystem.unavailableReason();
         assumeTrue(why == null, () -> "KVM not usable here, skipped: " + why);
-        byte[] bytes = TestGuestImage.bytes().orElse(null);
-        assumeTrue(bytes != null, "the test guest image was not built (no x86-64 gcc/as/ld), skipped");
-        image = PvhImage.parse(bytes);
+        for (TestGuestImage.Variant v : TestGuestImage.Variant.values()) {
+            byte[] bytes = TestGuestImage.bytes(v).orElse(null);
+            assumeTrue(bytes != null, "the test guest image was not built (no x86-64 gcc/as/ld), skipped");
+            images.put(v, PvhImage.parse(bytes));
+        }
         timers = new PortableTimerProvider();
         host = new HostComponent(timers);
     }
@@ -63,11 +69,15 @@ class TestGuestOnKvmTest {
         final List<String> log = new CopyOnWriteArrayList<>();
         final KvmGuest guest;
 
-        Run(int domid, String cmdline, KvmConfig.PortWriteListener ports) {
+        Run(int domid, String cmdline, KvmConfig.PortWriteListener ports, TestGuestImage.Variant variant) {
             this.domid = domid;
             KvmConfig config = KvmConfig.of(1, RAM, log::add).withPortWrites(ports);
-            guest = KvmGuest.boot(host, domid, config, image, cmdline, console::add);
+            guest = KvmGuest.boot(host, domid, config, images.get(variant), cmdline, console::add);
             guests.add(guest);
+        }
+
+        Run(int domid, String cmdline, KvmConfig.PortWriteListener ports) {
+            this(domid, cmdline, ports, TestGuestImage.Variant.HYPERCALL_PAGE);
         }
 
         Run(int domid, String cmdline) {
@@ -103,19 +113,25 @@ class TestGuestOnKvmTest {
         assertEquals(new KvmGuest.Outcome(SchedOp.SHUTDOWN_POWEROFF, null), outcome, run::toString);
     }
 
-    @Test
-    void checksTheWholeEventChannelAbiFromInsideAndPowersOff() throws InterruptedException {
-        Run run = new Run(1, TestGuestImage.DEFAULT);
+    @ParameterizedTest
+    @EnumSource(TestGuestImage.Variant.class)
+    void checksTheWholeEventChannelAbiFromInsideAndPowersOff(TestGuestImage.Variant variant) throws InterruptedException {
+        Run run = new Run(1, TestGuestImage.DEFAULT, null, variant);
         assertSucceeded(run, TestGuestImage.DEFAULT, TestGuestImage.DEFAULT_PASSES);
         assertEquals(SchedOp.SHUTDOWN_POWEROFF, run.guest.domain().shutdownReason());
         assertTrue(run.guest.domain().timerTicks(0) >= 2, "the host delivered its singleshot timers: "
                 + run.guest.domain().timerTicks(0));
         assertTrue(run.log.stream().anyMatch(l -> l.startsWith("dom1: KVM, 1 vCPU(s), 16 MiB, hypercalls trapped to"
-                + " user space")), () -> "the path taken, in the host's log: " + run.log);
+                + " user space")), () -> "the KVM in the host's log: " + run.log);
+        String path = variant == TestGuestImage.Variant.VMCALL
+                ? "dom1: hypercalls by VMCALL/VMMCALL under hardware breakpoints at [0x"
+                : "dom1: hypercalls through the hypercall page";
+        assertTrue(run.log.stream().anyMatch(l -> l.startsWith(path)), () -> "the path taken, in the host's log: " + run.log);
     }
 
-    @Test
-    void benchModeMarksEveryPhaseOfEveryRound() throws InterruptedException {
+    @ParameterizedTest
+    @EnumSource(TestGuestImage.Variant.class)
+    void benchModeMarksEveryPhaseOfEveryRound(TestGuestImage.Variant variant) throws InterruptedException {
         List<Long> markers = new CopyOnWriteArrayList<>();
         int[] benchOuts = new int[1];
         Run run = new Run(1, TestGuestImage.bench(200), (vcpu, port, size, value) -> {
@@ -124,7 +140,7 @@ class TestGuestOnKvmTest {
             } else if (port == TestGuestImage.BENCH_PORT) {
                 benchOuts[0]++;
             }
-        });
+        }, variant);
         assertSucceeded(run, "bench=200", TestGuestImage.BENCH_PASSES);
         List<Long> expected = new ArrayList<>();
         for (int r = 0; r < TestGuestImage.BENCH_ROUNDS; r++) {
@@ -136,16 +152,19 @@ class TestGuestOnKvmTest {
         assertEquals(2 * 200 * TestGuestImage.BENCH_ROUNDS, benchOuts[0]);
     }
 
-    @Test
-    void hypercallsFromRing3AreRefusedWithEperm() throws InterruptedException {
-        Run run = new Run(1, TestGuestImage.HOSTILE_RING3);
+    @ParameterizedTest
+    @EnumSource(TestGuestImage.Variant.class)
+    void hypercallsFromRing3AreRefusedWithEperm(TestGuestImage.Variant variant) throws InterruptedException {
+        Run run = new Run(1, TestGuestImage.HOSTILE_RING3, null, variant);
         assertSucceeded(run, TestGuestImage.HOSTILE_RING3, TestGuestImage.RING3_PASSES);
         assertTrue(run.log.stream().anyMatch(l -> l.contains("from CPL 3 answered -1")), run::toString);
     }
 
-    @Test
-    void hypercallsWithBadArgumentsFailCleanlyAndLeaveTheGuestIntact() throws InterruptedException {
-        Run run = new Run(1, TestGuestImage.HOSTILE_BAD_ARGS);
+    @ParameterizedTest
+    @EnumSource(TestGuestImage.Variant.class)
+    void hypercallsWithBadArgumentsFailCleanlyAndLeaveTheGuestIntact(TestGuestImage.Variant variant)
+            throws InterruptedException {
+        Run run = new Run(1, TestGuestImage.HOSTILE_BAD_ARGS, null, variant);
         assertSucceeded(run, TestGuestImage.HOSTILE_BAD_ARGS, TestGuestImage.BAD_ARGS_PASSES);
     }
 

@@ -9,8 +9,8 @@ import java.util.List;
  * Xen's struct hvm_start_info, version 1 (56 bytes), which a PVH guest finds at ebx on entry:
  * magic u32 @0, version u32 @4, flags u32 @8, nr_modules u32 @12, modlist_paddr u64 @16,
  * cmdline_paddr u64 @24, rsdp_paddr u64 @32, memmap_paddr u64 @40, memmap_entries u32 @48,
- * reserved u32 @52. {@link #write} lays out the start info, its memory map and the command line
- * in one region; the record itself is what {@link #read} finds there.
+ * reserved u32 @52. {@link #write} lays out the start info, its memory map, its module list and
+ * the command line in one region; the record itself is what {@link #read} finds there.
  */
 public record HvmStartInfo(int magic, int version, int flags, int nrModules, long modlistPaddr, long cmdlinePaddr,
         long rsdpPaddr, long memmapPaddr, int memmapEntries) {
@@ -22,6 +22,7 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
     public static final int MAX_CMDLINE = 4095;
     static final long SIZE = 56;
     static final long MEMMAP_ENTRY_SIZE = 24;
+    static final long MODLIST_ENTRY_SIZE = 32;
     static final long FOUR_GIB = 1L << 32;
 
     /** struct hvm_memmap_table_entry (24 bytes): addr u64 @0, size u64 @8, type u32 @16, reserved u32 @20. */
@@ -35,12 +36,25 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
         public static final int PMEM = 7;
     }
 
+    /**
+     * struct hvm_modlist_entry (32 bytes): paddr u64 @0, size u64 @8, cmdline_paddr u64 @16,
+     * reserved u64 @24. Linux takes the first module as its initrd.
+     */
+    public record Module(long paddr, long size) {
+    }
+
     /** Bytes {@link #write} uses: the start info, {@code entries} memory map entries, the cmdline and its NUL. */
     public static long size(String cmdline, int entries) {
-        if (entries < 0) {
-            throw new IllegalArgumentException("negative memory map entry count " + entries);
+        return size(cmdline, entries, 0);
+    }
+
+    /** Bytes {@link #write} uses with {@code modules} modules. */
+    public static long size(String cmdline, int entries, int modules) {
+        if (entries < 0 || modules < 0) {
+            throw new IllegalArgumentException("negative memory map or module count " + entries + ", " + modules);
         }
-        return SIZE + MEMMAP_ENTRY_SIZE * entries + (cmdline == null ? 0 : cmdline.length() + 1L);
+        return SIZE + MEMMAP_ENTRY_SIZE * entries + MODLIST_ENTRY_SIZE * modules
+                + (cmdline == null ? 0 : cmdline.length() + 1L);
     }
 
     /**
@@ -50,6 +64,15 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
      * memmap_paddr 0. Returns the region's size, {@link #size}.
      */
     public static long write(MemorySegment ram, long gpa, String cmdline, List<MemmapEntry> map) {
+        return write(ram, gpa, cmdline, map, 0, List.of());
+    }
+
+    /**
+     * {@link #write(MemorySegment, long, String, List)} with the ACPI RSDP's address (0: none) and
+     * {@code modules}, listed after the memory map (empty: modlist_paddr 0).
+     */
+    public static long write(MemorySegment ram, long gpa, String cmdline, List<MemmapEntry> map, long rsdp,
+            List<Module> modules) {
         checkCmdline(cmdline);
         for (int i = 0; i < map.size(); i++) {
             MemmapEntry e = map.get(i);
@@ -61,7 +84,7 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
                         + " + 0x" + Long.toHexString(e.size()) + " overflows");
             }
         }
-        long size = size(cmdline, map.size());
+        long size = size(cmdline, map.size(), modules.size());
         long limit = Math.min(ram.byteSize(), FOUR_GIB);
         if (gpa < 0 || gpa % 8 != 0 || gpa > limit - size) {
             throw new IllegalArgumentException("start info at 0x" + Long.toHexString(gpa)
@@ -71,9 +94,17 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
         MemorySegment region = ram.asSlice(gpa, size);
         region.fill((byte) 0);
         long memmap = SIZE;
-        long cmd = SIZE + MEMMAP_ENTRY_SIZE * map.size();
+        long modlist = memmap + MEMMAP_ENTRY_SIZE * map.size();
+        long cmd = modlist + MODLIST_ENTRY_SIZE * modules.size();
         region.set(ValueLayout.JAVA_INT, 0, MAGIC);
         region.set(ValueLayout.JAVA_INT, 4, VERSION);
+        region.set(ValueLayout.JAVA_INT, 12, modules.size());
+        region.set(ValueLayout.JAVA_LONG, 16, modules.isEmpty() ? 0 : gpa + modlist);
+        region.set(ValueLayout.JAVA_LONG, 32, rsdp);
+        for (int i = 0; i < modules.size(); i++) {
+            region.set(ValueLayout.JAVA_LONG, modlist + MODLIST_ENTRY_SIZE * i, modules.get(i).paddr());
+            region.set(ValueLayout.JAVA_LONG, modlist + MODLIST_ENTRY_SIZE * i + 8, modules.get(i).size());
+        }
         region.set(ValueLayout.JAVA_LONG, 24, cmdline == null ? 0 : gpa + cmd);
         region.set(ValueLayout.JAVA_LONG, 40, map.isEmpty() ? 0 : gpa + memmap);
         region.set(ValueLayout.JAVA_INT, 48, map.size());
@@ -131,6 +162,21 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
                     m.get(ValueLayout.JAVA_LONG_UNALIGNED, at + 8), m.get(ValueLayout.JAVA_INT_UNALIGNED, at + 16)));
         }
         return entries;
+    }
+
+    /** The module list this start info points to in {@code ram} (empty if modlist_paddr is 0). */
+    public List<Module> modules(MemorySegment ram) {
+        if (modlistPaddr == 0) {
+            return List.of();
+        }
+        long n = Integer.toUnsignedLong(nrModules);
+        MemorySegment m = ram.asSlice(modlistPaddr, MODLIST_ENTRY_SIZE * n); // bounds-checked before allocating
+        List<Module> modules = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            modules.add(new Module(m.get(ValueLayout.JAVA_LONG_UNALIGNED, MODLIST_ENTRY_SIZE * i),
+                    m.get(ValueLayout.JAVA_LONG_UNALIGNED, MODLIST_ENTRY_SIZE * i + 8)));
+        }
+        return modules;
     }
 
     /** The command line this start info points to in {@code ram} (null if cmdline_paddr is 0), at most MAX_CMDLINE. */

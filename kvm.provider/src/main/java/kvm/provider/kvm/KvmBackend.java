@@ -11,11 +11,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import kvm.provider.boot.AcpiTables;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.api.SpecialFrames;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.SchedOp;
 
 /**
  * A domain on real vCPUs of /dev/kvm: guest RAM mmap'd at guest-physical 0, the Xen CPUID leaves,
@@ -34,8 +38,19 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     static final long HIGH_RAM = 0x100000;
     /** Three pages KVM needs for the real-mode TSS on Intel, above RAM (as QEMU puts it). */
     static final long TSS_ADDR = 0xfffbd000L;
+    /**
+     * Frames right above the guest's RAM, set aside for the toolstack's pages (the console ring, ...):
+     * memory-backed, e820-reserved, so the guest never allocates them.
+     */
+    public static final int SPECIAL_FRAMES = 16;
+    /** The ACPI tables go into the ISA hole [0xe0000, 0xf0000), which a PVH Linux reserves by itself. */
+    static final long ACPI_BASE = 0xe0000;
+    static final long ACPI_LIMIT = 0xf0000;
+    /** The local APIC and I/O APIC window: with the in-kernel irqchip guest memory must end below it. */
+    static final long APIC_WINDOW = 0xfec00000L;
     static final int CAP_NR_VCPUS = 9;
     static final int CAP_MAX_VCPUS = 66;
+    static final long PAGE = GuestMemory.PAGE_SIZE;
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final int domid;
@@ -56,6 +71,11 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final AtomicLong droppedUpcalls = new AtomicLong();
     private final AtomicInteger up = new AtomicInteger();
+    private final SpecialFrames special;
+    /** Where the loaded image calls Xen with VMCALL/VMMCALL; set before the vCPUs start. */
+    private volatile HypercallSites hypercallSites = new HypercallSites(List.of());
+    /** Who hears of the guest's ACPI poweroff and reset (SchedOp.SHUTDOWN_* reasons); set before start. */
+    private volatile IntConsumer powerRequests;
     private volatile CountDownLatch ended = new CountDownLatch(0);
     private volatile boolean levelReported;
     private boolean started;
@@ -87,7 +107,12 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
             syncRegs = (kvm.checkExtension(KvmSystem.CAP_SYNC_REGS) & 3) == 3;
             createdVm = kvm.createVm();
             createdVm.setTssAddr(TSS_ADDR);
-            long size = config.ramBytes();
+            long size = config.ramBytes() + SPECIAL_FRAMES * PAGE;
+            if (config.irqchip() && size > APIC_WINDOW) {
+                throw new IllegalArgumentException((config.ramBytes() >> 20) + " MiB of RAM reach the local APIC window at 0x"
+                        + Long.toHexString(APIC_WINDOW) + ": with the in-kernel irqchip at most "
+                        + ((APIC_WINDOW - SPECIAL_FRAMES * PAGE) >> 20) + " MiB");
+            }
             ram = Libc.mmapAnonymous("guest RAM", size).reinterpret(size, ramArena, s -> Libc.munmap(s.reinterpret(size)));
             createdVm.setUserMemoryRegion(0, 0, ram);
             HypercallPage.trapMsr(createdVm);
@@ -96,7 +121,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
             }
             for (int i = 0; i < created.length; i++) {
                 created[i] = createdVm.createVcpu(i);
-                created[i].setCpuid2(XenCpuid.entries(kvm.supportedCpuid(), i, domid, config.irqchip()));
+                created[i].setCpuid2(XenCpuid.entries(kvm.supportedCpuid(), i, created.length, domid, config.irqchip()));
             }
             tscHz = created[0].tscKhz() * 1000;
             long before = System.nanoTime();
@@ -118,6 +143,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         vm = createdVm;
         vcpus = created;
         memory = () -> ram;
+        special = new SpecialFrames(config.ramBytes() / PAGE, SPECIAL_FRAMES);
         runners = new VcpuRunner[vcpus.length];
         for (int i = 0; i < vcpus.length; i++) {
             runners[i] = new VcpuRunner(this, vcpus[i]);
@@ -160,6 +186,36 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         return memory;
     }
 
+    @Override
+    public SpecialFrames specialFrames() {
+        return special;
+    }
+
+    /** Where the loaded image calls Xen with VMCALL/VMMCALL (empty before {@link #loadPvh} or if it does not). */
+    HypercallSites hypercallSites() {
+        return hypercallSites;
+    }
+
+    /**
+     * Who hears of the guest's ACPI poweroff (SchedOp.SHUTDOWN_POWEROFF) and reset
+     * (SHUTDOWN_REBOOT), on the vCPU thread that asked; without one the domain just stops. Before
+     * {@link #start()}.
+     */
+    public void onPowerRequest(IntConsumer listener) {
+        powerRequests = listener;
+    }
+
+    /** The guest wrote the FADT's sleep (S5) or reset register. */
+    void powerRequest(int vcpu, AcpiTables.PowerRequest request) {
+        int reason = request == AcpiTables.PowerRequest.RESET ? SchedOp.SHUTDOWN_REBOOT : SchedOp.SHUTDOWN_POWEROFF;
+        log("dom" + domid + " vcpu" + vcpu + ": ACPI " + (request == AcpiTables.PowerRequest.RESET ? "reset" : "poweroff (S5)"));
+        IntConsumer listener = powerRequests;
+        if (listener != null) {
+            listener.accept(reason);
+        }
+        requestStop();
+    }
+
     MemorySegment ram() {
         return ram;
     }
@@ -184,14 +240,25 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         return tscBase + ns / 1_000_000_000L * tscHz + ns % 1_000_000_000L * tscHz / 1_000_000_000L;
     }
 
+    /** {@link #loadPvh(PvhImage, String, byte[])} without an initrd. */
+    public void loadPvh(PvhImage image, String cmdline) {
+        loadPvh(image, cmdline, null);
+    }
+
     /**
-     * Loads an unmodified PVH image: its segments at their physical addresses (from 1 MiB up), then
-     * hvm_start_info with the memory map and {@code cmdline} at {@link #START_INFO}, and vCPU 0 in
-     * the PVH entry state. Before {@link #start()}.
+     * Loads an unmodified PVH image as Xen's toolstack does: its segments at their physical
+     * addresses (from 1 MiB up); {@code initrd} (null: none) page-aligned at the top of RAM, the
+     * first module of hvm_start_info, where Linux takes its initramfs; the ACPI tables
+     * ({@link AcpiTables}, a local APIC per vCPU) in the ISA hole; hvm_start_info with the memory map
+     * (RAM below 640 KiB and from 1 MiB, the special frames reserved), the RSDP and {@code cmdline}
+     * at {@link #START_INFO}; vCPU 0 in the PVH entry state. A guest that calls Xen with
+     * VMCALL/VMMCALL ({@link HypercallSites}) gets a hardware breakpoint on each on every vCPU.
+     * Before {@link #start()}.
      *
-     * @throws IllegalArgumentException if the image does not fit (the message says where)
+     * @throws IllegalArgumentException if the image or initrd does not fit (the message says where),
+     *                                  or if the image has no way to call Xen that this host can trap
      */
-    public synchronized void loadPvh(PvhImage image, String cmdline) {
+    public synchronized void loadPvh(PvhImage image, String cmdline, byte[] initrd) {
         if (started) {
             throw new IllegalStateException("dom" + domid + " is already started");
         }
@@ -199,12 +266,44 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
             throw new IllegalArgumentException("the image loads at 0x" + Long.toHexString(image.lowest())
                     + ", below 1 MiB where the host keeps hvm_start_info");
         }
-        image.load(ram);
+        HypercallSites sites = HypercallSites.find(image);
+        if (sites.isEmpty() && !image.hypercallPageNote()) {
+            throw new IllegalArgumentException("the image calls Xen neither with VMCALL/VMMCALL (no function of its own"
+                    + " made of one, as Linux's xen_hypercall_intel/amd) nor through a hypercall page (no"
+                    + " XEN_ELFNOTE_HYPERCALL_PAGE note): its hypercalls could not reach this host");
+        }
+        long ramBytes = config.ramBytes();
+        image.load(ram.asSlice(0, ramBytes));
+        List<HvmStartInfo.Module> modules = List.of();
+        if (initrd != null) {
+            long at = (ramBytes - initrd.length) & -PAGE;
+            long kernelEnd = (image.end() + PAGE - 1) & -PAGE;
+            if (initrd.length == 0 || at < kernelEnd || at + initrd.length > HvmStartInfo.FOUR_GIB) {
+                throw new IllegalArgumentException("the initrd of " + initrd.length + " bytes does not fit in RAM above the"
+                        + " kernel (which ends at 0x" + Long.toHexString(kernelEnd) + ") and below 4 GiB: "
+                        + (ramBytes >> 20) + " MiB of RAM are too few");
+            }
+            MemorySegment.copy(MemorySegment.ofArray(initrd), 0, ram, at, initrd.length);
+            modules = List.of(new HvmStartInfo.Module(at, initrd.length));
+        }
+        long rsdp = AcpiTables.write(ram, ACPI_BASE, ACPI_LIMIT, vcpus.length);
         List<HvmStartInfo.MemmapEntry> map = List.of(
                 new HvmStartInfo.MemmapEntry(0, LOW_RAM_END, HvmStartInfo.MemmapEntry.RAM),
-                new HvmStartInfo.MemmapEntry(HIGH_RAM, config.ramBytes() - HIGH_RAM, HvmStartInfo.MemmapEntry.RAM));
-        HvmStartInfo.write(ram, START_INFO, cmdline, map);
+                new HvmStartInfo.MemmapEntry(HIGH_RAM, ramBytes - HIGH_RAM, HvmStartInfo.MemmapEntry.RAM),
+                new HvmStartInfo.MemmapEntry(ramBytes, SPECIAL_FRAMES * PAGE, HvmStartInfo.MemmapEntry.RESERVED));
+        HvmStartInfo.write(ram, START_INFO, cmdline, map, rsdp, modules);
         PvhEntry.enter(vcpus[0], image.entry(), START_INFO);
+        long[] breakpoints = sites.sites().stream().mapToLong(HypercallSites.Site::vaddr).toArray();
+        if (breakpoints.length > 0) {
+            for (KvmVcpu v : vcpus) {
+                v.setHardwareBreakpoints(breakpoints);
+            }
+        }
+        hypercallSites = sites;
+        log("dom" + domid + ": " + (sites.isEmpty() ? "hypercalls through the hypercall page"
+                : "hypercalls by VMCALL/VMMCALL under hardware breakpoints at " + sites
+                        + (image.hypercallPageNote() ? ", and through the hypercall page" : ""))
+                + (initrd == null ? "" : "; initrd of " + initrd.length + " bytes at 0x" + Long.toHexString(modules.get(0).paddr())));
     }
 
     /**

@@ -4,6 +4,7 @@ package kvm.provider.kvm;
 public final class KvmExit {
     public static final int UNKNOWN = 0;
     public static final int IO = 2;
+    public static final int DEBUG = 4;
     public static final int HLT = 5;
     public static final int IRQ_WINDOW_OPEN = 7;
     public static final int MMIO = 6;
@@ -43,6 +44,7 @@ public final class KvmExit {
         return switch (reason) {
             case UNKNOWN -> "UNKNOWN";
             case IO -> "IO";
+            case DEBUG -> "DEBUG";
             case HLT -> "HLT";
             case IRQ_WINDOW_OPEN -> "IRQ_WINDOW_OPEN";
             case MMIO -> "MMIO";

@@ -53,13 +53,25 @@ public final class KvmGuest implements AutoCloseable {
     /** {@link #boot(GuestHost, int, KvmConfig, PvhImage, String, Consumer)} showing the guest Xen {@code xenVersion} ("major.minor"; null: the host's). */
     public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
             String xenVersion, Consumer<String> console) {
+        return boot(host, domid, config, image, cmdline, null, xenVersion, console);
+    }
+
+    /**
+     * {@link #boot(GuestHost, int, KvmConfig, PvhImage, String, String, Consumer)} with
+     * {@code initrd} (null: none) as the first module. The guest's ACPI poweroff and reset shut the
+     * domain down as its SCHEDOP_shutdown would.
+     */
+    public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
+            byte[] initrd, String xenVersion, Consumer<String> console) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(image, "image");
         KvmBackend backend = new KvmBackend(domid, config, host.hypercalls());
         DomainHandle domain = null;
         try {
-            backend.loadPvh(image, cmdline);
+            backend.loadPvh(image, cmdline, initrd);
             domain = host.createDomain(domid, backend, console, xenVersion);
+            DomainHandle created = domain;
+            backend.onPowerRequest(created::shutdown);
             domain.onShutdown(reason -> backend.requestStop());
             backend.start();
             return new KvmGuest(host, backend, domain);

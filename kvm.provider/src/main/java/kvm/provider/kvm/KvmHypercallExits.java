@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 import xen.evtchn.api.HypercallHandler;
 
 /**
- * Handles the hypercall exits of a vCPU: a KVM_EXIT_IO that {@link HypercallPage#isHypercall} on
+ * Handles the hypercall exits of a vCPU, by either path a guest may take. {@link #handleBreakpoint}:
+ * a KVM_EXIT_DEBUG at a VMCALL/VMMCALL of {@link HypercallSites} (every current Linux).
+ * {@link #handle}: a KVM_EXIT_IO that {@link HypercallPage#isHypercall} on
  * {@link HypercallPage#PORT} becomes a {@link KvmHypercall} built from the registers KVM left in
  * kvm_run (sync regs), goes to the handler, and the handler's result goes back to rax through
  * kvm_dirty_regs: a hypercall round trip costs KVM_RUN and nothing else.
@@ -21,6 +23,34 @@ import xen.evtchn.api.HypercallHandler;
  */
 public final class KvmHypercallExits {
     private KvmHypercallExits() {
+    }
+
+    /**
+     * If the vCPU's last exit was a hardware breakpoint on one of {@code sites} (a VMCALL or
+     * VMMCALL the guest is about to execute, rax = the number, arguments as for the hypercall
+     * page), runs the hypercall through {@code handler}, sets rax to its result and moves rip past
+     * the instruction, as the instruction itself would under Xen; returns true. Returns false,
+     * touching nothing, for any other exit.
+     */
+    public static boolean handleBreakpoint(KvmVcpu vcpu, MemorySegment ram, int domid, HypercallHandler handler,
+            HypercallSites sites) {
+        if (vcpu.exitReason() != KvmExit.DEBUG || sites.at(vcpu.debugPc()) == null) {
+            return false;
+        }
+        if (vcpu.syncRegsEnabled()) {
+            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
+                    vcpu.syncedSregsSegment());
+            long result = handler.hypercall(call);
+            call.finish();
+            vcpu.completeSynced(result, HypercallSites.LENGTH);
+        } else {
+            KvmRegs regs = vcpu.getRegs();
+            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
+            long result = handler.hypercall(call);
+            call.finish();
+            vcpu.setRegs(regs.withRax(result).withRip(regs.rip() + HypercallSites.LENGTH));
+        }
+        return true;
     }
 
     /**

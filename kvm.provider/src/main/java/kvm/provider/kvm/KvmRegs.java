@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 public record KvmRegs(long rax, long rbx, long rcx, long rdx, long rsi, long rdi, long rsp, long rbp, long r8,
         long r9, long r10, long r11, long r12, long r13, long r14, long r15, long rip, long rflags) {
     static final long SIZE = 144;
+    static final long RIP = 128;
 
     /** All zero but rflags = 2 (its reserved bit 1). */
     public static KvmRegs initial() {

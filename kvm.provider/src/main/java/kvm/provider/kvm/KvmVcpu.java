@@ -22,6 +22,11 @@ public final class KvmVcpu implements AutoCloseable {
     static final long KVM_SET_SIGNAL_MASK = 0x4004ae8bL;
     static final long KVM_GET_MSRS = 0xc008ae88L;
     static final long KVM_GET_TSC_KHZ = 0xaea3L;
+    static final long KVM_SET_GUEST_DEBUG = 0x4048ae9bL;
+    /** struct kvm_guest_debug: control u32, pad u32, debugreg[8] u64. */
+    static final long GUEST_DEBUG_SIZE = 72;
+    static final int GUESTDBG_ENABLE = 0x1;
+    static final int GUESTDBG_USE_HW_BP = 0x20000;
 
     // kvm_run offsets
     static final long RUN_REQUEST_INTERRUPT_WINDOW = 0;
@@ -40,6 +45,9 @@ public final class KvmVcpu implements AutoCloseable {
     static final long RUN_MSR_REASON = 40;
     static final long RUN_MSR_INDEX = 44;
     static final long RUN_MSR_DATA = 48;
+    /** kvm_run.debug.arch (struct kvm_debug_exit_arch): exception u32, pad, pc u64, dr6 u64, dr7 u64. */
+    static final long RUN_DEBUG_EXCEPTION = 32;
+    static final long RUN_DEBUG_PC = 40;
     static final long RUN_VALID_REGS = 288;
     static final long RUN_DIRTY_REGS = 296;
     static final long RUN_SYNC_REGS = 304;
@@ -177,6 +185,51 @@ public final class KvmVcpu implements AutoCloseable {
     public void setSyncedRax(long value) {
         run.set(ValueLayout.JAVA_LONG, RUN_SYNC_REGS, value);
         run.set(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS, run.get(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS) | SYNC_X86_REGS);
+    }
+
+    /**
+     * Moves the guest on after an instruction the host carried out for it: rax set to
+     * {@code value} and rip advanced by {@code length}, in kvm_run.s.regs marked dirty (as
+     * {@link #setSyncedRax}).
+     */
+    public void completeSynced(long value, int length) {
+        MemorySegment regs = syncedRegsSegment();
+        regs.set(ValueLayout.JAVA_LONG, KvmRegs.RIP, regs.get(ValueLayout.JAVA_LONG, KvmRegs.RIP) + length);
+        setSyncedRax(value);
+    }
+
+    /** kvm_run.debug.arch.pc after a {@link KvmExit#DEBUG} exit: where the guest stopped. */
+    public long debugPc() {
+        return run.get(ValueLayout.JAVA_LONG, RUN_DEBUG_PC);
+    }
+
+    /** kvm_run.debug.arch.exception after a {@link KvmExit#DEBUG} exit: 1 (#DB) for a hardware breakpoint. */
+    public int debugException() {
+        return run.get(ValueLayout.JAVA_INT, RUN_DEBUG_EXCEPTION);
+    }
+
+    /**
+     * KVM_SET_GUEST_DEBUG with hardware execute breakpoints at the guest-virtual {@code addresses}
+     * (at most 4: DR0-DR3, enabled locally in DR7 as execute breakpoints of length 1): the vCPU
+     * exits with {@link KvmExit#DEBUG} before it executes one of them. Empty: guest debugging off.
+     * Set it before the vCPU's first {@link #run()}; it survives INIT/SIPI. While it is on, the
+     * guest's own debug registers do not work (KVM uses them for this).
+     */
+    public void setHardwareBreakpoints(long... addresses) {
+        if (addresses.length > 4) {
+            throw new IllegalArgumentException("at most 4 hardware breakpoints (DR0-DR3): got " + addresses.length);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment debug = arena.allocate(GUEST_DEBUG_SIZE, 8);
+            long dr7 = 0;
+            for (int i = 0; i < addresses.length; i++) {
+                debug.set(ValueLayout.JAVA_LONG, 8 + 8L * i, addresses[i]);
+                dr7 |= 1L << (2 * i); // Li; R/Wi = 00 (execute) and LENi = 00 (one byte)
+            }
+            debug.set(ValueLayout.JAVA_LONG, 8 + 8L * 7, dr7);
+            debug.set(ValueLayout.JAVA_INT, 0, addresses.length == 0 ? 0 : GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP);
+            Libc.ioctl("KVM_SET_GUEST_DEBUG", fd(), KVM_SET_GUEST_DEBUG, debug);
+        }
     }
 
     /** The whole mapped kvm_run (and what follows it), valid until {@link #close()}. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -78,10 +79,12 @@ public final class PvhGuestLauncher {
             throw new IllegalStateException(PvhGuestSettings.PID + ": a kernel domain needs KVM, which is not usable here: "
                     + why);
         }
+        byte[] initrd = settings.initrdBytes();
         String prefix = "[dom" + domid + "] ";
+        Consumer<String> console = settings.consoleLines() ? line -> out.println(prefix + line) : line -> { };
         try {
-            guest = KvmGuest.boot(host, domid, settings.config(line -> err.println("kvm: " + line)), image,
-                    settings.cmdline(), settings.xenVersion(), line -> out.println(prefix + line));
+            guest = KvmGuest.boot(host, domid, settings.config(line -> err.println("kvm: " + line), image), image,
+                    settings.cmdline(), initrd, settings.xenVersion(), console);
         } catch (RuntimeException e) {
             throw new IllegalStateException(PvhGuestSettings.PID + ": cannot boot " + settings.kernel() + " with "
                     + settings.vcpus() + " vCPU(s) and " + (settings.ramBytes() >> 20) + " MiB on KVM: "

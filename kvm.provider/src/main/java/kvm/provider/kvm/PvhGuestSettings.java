@@ -20,10 +20,16 @@ import xen.evtchn.api.host.DomainConfiguration;
  * <li>{@code vcpus}: 1..{@value KvmConfig#MAX_VCPUS}, default {@value #DEFAULT_VCPUS}
  * <li>{@value #MEMORY}: RAM in MiB, 1..{@value #MAX_MEMORY_MIB}, default {@value #DEFAULT_MEMORY_MIB};
  * rounded up to a multiple of 2 MiB (KVM maps guest RAM in 2 MiB pieces)
+ * <li>{@value #INITRD}: the path of an initial RAM disk (the first hvm_start_info module), default none
+ * <li>{@value #IRQCHIP}: the in-kernel irqchip (local APICs), "true", "false" or "auto" (default): on
+ * with more than one vCPU (the others start by INIT/SIPI) or for a Linux image (XEN_ELFNOTE_GUEST_OS
+ * "linux": its timer and upcalls need a local APIC)
+ * <li>{@value #CONSOLE_LINES}: print the guest's console lines on standard output, prefixed
+ * "[dom<i>N</i>] ", default true (false: a terminal attaches to the raw console instead)
  * <li>{@code xen.version}: the Xen the guest sees, "major.minor", default the host's
  * </ul>
- * The image is read by {@link #image()}, so that every setting is checked before anything is
- * built.
+ * The image and initrd are read by {@link #image()} and {@link #initrd()}, so that every setting is
+ * checked before anything is built.
  *
  * @param domid      the domain's id
  * @param kernel     the image's absolute path
@@ -31,12 +37,19 @@ import xen.evtchn.api.host.DomainConfiguration;
  * @param vcpus      its vCPUs
  * @param ramBytes   its RAM, a multiple of 2 MiB
  * @param xenVersion the Xen version, or null for the host's default
+ * @param initrd     the initial RAM disk's absolute path, or null for none
+ * @param irqchip    the in-kernel irqchip: TRUE, FALSE, or null to decide by the image
+ * @param consoleLines whether the console's lines go to standard output
  */
-record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long ramBytes, String xenVersion) {
+record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long ramBytes, String xenVersion,
+        Path initrd, Boolean irqchip, boolean consoleLines) {
     static final String PID = "xen.domain.kernel";
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
     static final String MEMORY = "memory";
+    static final String INITRD = "initrd";
+    static final String IRQCHIP = "irqchip";
+    static final String CONSOLE_LINES = "console.lines";
     /** How messages about the image name it: the configuration and the property. */
     private static final String SOURCE = "configuration " + PID + ": " + KERNEL;
 
@@ -45,6 +58,8 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     static final int MAX_MEMORY_MIB = (int) (KvmConfig.MAX_RAM >> 20);
     /** The largest image file read (a vmlinux with its debug sections is some hundred MiB). */
     static final long MAX_IMAGE_BYTES = 1L << 30;
+    /** The largest initrd read (it must fit in the guest's RAM below 4 GiB anyway). */
+    static final long MAX_INITRD_BYTES = 1L << 30;
 
     /**
      * Reads the settings.
@@ -56,16 +71,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     static PvhGuestSettings from(Map<String, ?> properties) {
         DomainConfiguration c = new DomainConfiguration(PID, properties);
         int domid = c.domid();
-        String file = c.string(KERNEL, null);
-        if (file == null) {
-            throw c.refused(KERNEL + " is required: the path of a PVH kernel image");
-        }
-        Path kernel;
-        try {
-            kernel = Path.of(file).toAbsolutePath().normalize();
-        } catch (InvalidPathException e) {
-            throw c.refused(KERNEL + " is not a path: \"" + file + "\" (" + e.getReason() + ")");
-        }
+        Path kernel = path(c, KERNEL, true);
         String cmdline = c.raw(CMDLINE, "");
         if (cmdline.length() > HvmStartInfo.MAX_CMDLINE) {
             throw c.refused(CMDLINE + " is " + cmdline.length() + " characters long, at most " + HvmStartInfo.MAX_CMDLINE);
@@ -80,7 +86,30 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
         int vcpus = c.integer(DomainConfiguration.VCPUS, DEFAULT_VCPUS, 1, KvmConfig.MAX_VCPUS);
         int mib = c.integer(MEMORY, DEFAULT_MEMORY_MIB, 1, MAX_MEMORY_MIB);
         long ramBytes = ((long) mib << 20) + KvmConfig.MIN_RAM - 1 & -KvmConfig.MIN_RAM;
-        return new PvhGuestSettings(domid, kernel, cmdline, vcpus, ramBytes, c.xenVersion());
+        Boolean irqchip = switch (c.string(IRQCHIP, "auto")) {
+            case "auto" -> null;
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> throw c.refused(IRQCHIP + " must be true, false or auto: got \"" + c.string(IRQCHIP, "") + "\"");
+        };
+        return new PvhGuestSettings(domid, kernel, cmdline, vcpus, ramBytes, c.xenVersion(), path(c, INITRD, false),
+                irqchip, c.bool(CONSOLE_LINES, true));
+    }
+
+    /** Property {@code name} as an absolute path; null if it is not set and not {@code required}. */
+    private static Path path(DomainConfiguration c, String name, boolean required) {
+        String file = c.string(name, null);
+        if (file == null) {
+            if (required) {
+                throw c.refused(name + " is required: the path of a PVH kernel image");
+            }
+            return null;
+        }
+        try {
+            return Path.of(file).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw c.refused(name + " is not a path: \"" + file + "\" (" + e.getReason() + ")");
+        }
     }
 
     /**
@@ -90,21 +119,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
      *                                  is too large, or is not a PVH image (and saying why)
      */
     PvhImage image() {
-        byte[] bytes;
-        try {
-            if (!Files.isRegularFile(kernel)) {
-                throw new IllegalArgumentException(SOURCE + ": " + kernel
-                        + (Files.exists(kernel) ? " is not a regular file" : " does not exist"));
-            }
-            long size = Files.size(kernel);
-            if (size > MAX_IMAGE_BYTES) {
-                throw new IllegalArgumentException(SOURCE + ": " + kernel + " is " + size + " bytes, more than the "
-                        + (MAX_IMAGE_BYTES >> 20) + " MiB an image may have");
-            }
-            bytes = Files.readAllBytes(kernel);
-        } catch (IOException | SecurityException e) {
-            throw new IllegalArgumentException(KERNEL + ": cannot read " + kernel + ": " + e, e);
-        }
+        byte[] bytes = read(KERNEL, kernel, MAX_IMAGE_BYTES);
         try {
             return PvhImage.parse(KernelImage.elf(bytes));
         } catch (IllegalArgumentException e) {
@@ -113,8 +128,44 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
         }
     }
 
-    /** The KVM configuration: the in-kernel irqchip with more than one vCPU (the others start by INIT/SIPI). */
-    KvmConfig config(Consumer<String> log) {
-        return KvmConfig.of(vcpus, ramBytes, log).withIrqchip(vcpus > 1);
+    /**
+     * Reads the initrd at {@link #initrd()}, or null if there is none.
+     *
+     * @throws IllegalArgumentException naming the configuration, {@value #INITRD} and the file, if it cannot
+     *                                  be read, is empty or too large
+     */
+    byte[] initrdBytes() {
+        if (initrd == null) {
+            return null;
+        }
+        byte[] bytes = read(INITRD, initrd, MAX_INITRD_BYTES);
+        if (bytes.length == 0) {
+            throw new IllegalArgumentException("configuration " + PID + ": " + INITRD + ": " + initrd + " is empty");
+        }
+        return bytes;
+    }
+
+    private static byte[] read(String property, Path file, long max) {
+        String source = "configuration " + PID + ": " + property;
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(source + ": " + file
+                        + (Files.exists(file) ? " is not a regular file" : " does not exist"));
+            }
+            long size = Files.size(file);
+            if (size > max) {
+                throw new IllegalArgumentException(source + ": " + file + " is " + size + " bytes, more than the "
+                        + (max >> 20) + " MiB it may have");
+            }
+            return Files.readAllBytes(file);
+        } catch (IOException | SecurityException e) {
+            throw new IllegalArgumentException(source + ": cannot read " + file + ": " + e, e);
+        }
+    }
+
+    /** The KVM configuration for {@code image}: the in-kernel irqchip as {@value #IRQCHIP} says. */
+    KvmConfig config(Consumer<String> log, PvhImage image) {
+        boolean chip = irqchip != null ? irqchip : vcpus > 1 || image.guestOs().equalsIgnoreCase("linux");
+        return KvmConfig.of(vcpus, ramBytes, log).withIrqchip(chip);
     }
 }

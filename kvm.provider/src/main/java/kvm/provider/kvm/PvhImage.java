@@ -1,6 +1,7 @@
 package kvm.provider.kvm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,25 +21,45 @@ public final class PvhImage {
     static final int EM_X86_64 = 62;
     /** XEN_ELFNOTE_PHYS32_ENTRY: the physical address of the 32-bit PVH entry point. */
     static final int XEN_ELFNOTE_PHYS32_ENTRY = 18;
+    /** XEN_ELFNOTE_HYPERCALL_PAGE: the guest calls Xen through a hypercall page (every Linux before XSA-466). */
+    static final int XEN_ELFNOTE_HYPERCALL_PAGE = 2;
+    /** XEN_ELFNOTE_GUEST_OS: the guest's name, e.g. "linux". */
+    static final int XEN_ELFNOTE_GUEST_OS = 6;
+    /** The longest guest OS name kept. */
+    static final int MAX_GUEST_OS = 64;
     static final long FOUR_GIB = 1L << 32;
     private static final byte[] XEN = {'X', 'e', 'n'};
 
-    /** PT_LOAD: {@code fileSize} bytes from {@code fileOffset} at {@code paddr}, then zero to {@code memSize}. */
-    public record Segment(long paddr, long fileOffset, long fileSize, long memSize) {
+    /** p_flags: the segment holds code. */
+    public static final int PF_X = 1;
+
+    /**
+     * PT_LOAD: {@code fileSize} bytes from {@code fileOffset} at {@code paddr} (linked to run at
+     * {@code vaddr}), then zero to {@code memSize}; {@code flags} are its p_flags ({@link #PF_X}).
+     */
+    public record Segment(long paddr, long vaddr, int flags, long fileOffset, long fileSize, long memSize) {
         /** paddr + memSize (cannot overflow: checked by {@link PvhImage#parse}). */
         public long end() {
             return paddr + memSize;
+        }
+
+        public boolean executable() {
+            return (flags & PF_X) != 0;
         }
     }
 
     private final byte[] elf;
     private final long entry;
     private final List<Segment> segments;
+    private final boolean hypercallPageNote;
+    private final String guestOs;
 
-    private PvhImage(byte[] elf, long entry, List<Segment> segments) {
+    private PvhImage(byte[] elf, long entry, List<Segment> segments, boolean hypercallPageNote, String guestOs) {
         this.elf = elf;
         this.entry = entry;
         this.segments = List.copyOf(segments);
+        this.hypercallPageNote = hypercallPageNote;
+        this.guestOs = guestOs;
     }
 
     /** Parses (and copies) {@code elf}; see the class comment for what is refused. */
@@ -47,6 +68,8 @@ public final class PvhImage {
         r.header();
         List<Segment> loads = new ArrayList<>();
         long entry = -1;
+        boolean hypercallPage = false;
+        String guestOs = "";
         for (int i = 0; i < r.phnum; i++) {
             long ph = r.phoff + (long) i * r.phentsize;
             int type = r.u32(ph);
@@ -59,7 +82,10 @@ public final class PvhImage {
                     loads.add(s);
                 }
             } else {
-                long found = new NoteReader(r, i, s.fileOffset(), s.fileSize(), r.noteAlign(ph)).phys32Entry();
+                NoteReader notes = new NoteReader(r, i, s.fileOffset(), s.fileSize(), r.noteAlign(ph));
+                long found = notes.read();
+                hypercallPage |= notes.hypercallPage;
+                guestOs = notes.guestOs != null ? notes.guestOs : guestOs;
                 if (found >= 0 && entry >= 0 && found != entry) {
                     throw new IllegalArgumentException("two different XEN_ELFNOTE_PHYS32_ENTRY notes: 0x"
                             + Long.toHexString(entry) + " and 0x" + Long.toHexString(found) + " (program header " + i
@@ -80,7 +106,17 @@ public final class PvhImage {
             throw new IllegalArgumentException("PVH entry 0x" + Long.toHexString(e)
                     + " is not inside the file bytes of any PT_LOAD segment");
         }
-        return new PvhImage(elf.clone(), entry, loads);
+        return new PvhImage(elf.clone(), entry, loads, hypercallPage, guestOs);
+    }
+
+    /** Whether the image carries XEN_ELFNOTE_HYPERCALL_PAGE: it calls Xen through the hypercall page. */
+    public boolean hypercallPageNote() {
+        return hypercallPageNote;
+    }
+
+    /** XEN_ELFNOTE_GUEST_OS (e.g. "linux"; printable ASCII, at most 64 characters kept), or "" if none. */
+    public String guestOs() {
+        return guestOs;
     }
 
     /** The guest-physical 32-bit entry point (below 4 GiB). */
@@ -91,6 +127,11 @@ public final class PvhImage {
     /** The PT_LOAD segments with memsz > 0, in program-header order. */
     public List<Segment> segments() {
         return segments;
+    }
+
+    /** The file bytes of {@code segment} (one of {@link #segments()}), as a read-only view. */
+    public ByteBuffer fileBytes(Segment segment) {
+        return ByteBuffer.wrap(elf, (int) segment.fileOffset(), (int) segment.fileSize()).slice().asReadOnlyBuffer();
     }
 
     /** The lowest paddr of any segment. */
@@ -188,7 +229,9 @@ public final class PvhImage {
         /** Program header {@code i} at {@code ph} as a segment, with its file range and address checked. */
         Segment segment(int i, long ph) {
             long offset = is64 ? b64(ph + 8) : u32l(ph + 4);
+            long vaddr = is64 ? b64(ph + 16) : u32l(ph + 8);
             long paddr = is64 ? b64(ph + 24) : u32l(ph + 12);
+            int flags = is64 ? u32(ph + 4) : u32(ph + 24);
             long filesz = is64 ? b64(ph + 32) : u32l(ph + 16);
             long memsz = is64 ? b64(ph + 40) : u32l(ph + 20);
             String where = "program header " + i + " (offset 0x" + Long.toHexString(ph) + ")";
@@ -197,7 +240,7 @@ public final class PvhImage {
                         + " size 0x" + Long.toHexString(filesz) + " outside the file of " + b.length + " bytes");
             }
             if (u32(ph) != PT_LOAD) {
-                return new Segment(paddr, offset, filesz, filesz);
+                return new Segment(paddr, vaddr, flags, offset, filesz, filesz);
             }
             if (Long.compareUnsigned(filesz, memsz) > 0) {
                 throw new IllegalArgumentException(where + ": p_filesz 0x" + Long.toHexString(filesz)
@@ -208,7 +251,7 @@ public final class PvhImage {
                 throw new IllegalArgumentException(where + ": p_paddr 0x" + Long.toHexString(paddr) + " + p_memsz 0x"
                         + Long.toHexString(memsz) + " overflows the " + (is64 ? "63" : "32") + "-bit address space");
             }
-            return new Segment(paddr, offset, filesz, memsz);
+            return new Segment(paddr, vaddr, flags, offset, filesz, memsz);
         }
 
         /** Note padding of the PT_NOTE at {@code ph}: 8 if its p_align is 8 (gABI), else 4. */
@@ -234,10 +277,29 @@ public final class PvhImage {
         }
     }
 
-    /** Walks the notes of one PT_NOTE segment: namesz, descsz, type u32s, then name and desc, each padded. */
-    private record NoteReader(ElfReader r, int index, long offset, long size, int align) {
-        /** The PHYS32_ENTRY value of this segment, or -1 if it has none. */
-        long phys32Entry() {
+    /**
+     * Walks the notes of one PT_NOTE segment: namesz, descsz, type u32s, then name and desc, each
+     * padded; keeps the Xen notes this loader uses.
+     */
+    private static final class NoteReader {
+        private final ElfReader r;
+        private final int index;
+        private final long offset;
+        private final long size;
+        private final int align;
+        boolean hypercallPage;
+        String guestOs;
+
+        NoteReader(ElfReader r, int index, long offset, long size, int align) {
+            this.r = r;
+            this.index = index;
+            this.offset = offset;
+            this.size = size;
+            this.align = align;
+        }
+
+        /** Reads the notes; returns the PHYS32_ENTRY value of this segment, or -1 if it has none. */
+        long read() {
             long end = offset + size; // inside the file: checked
             long found = -1;
             long at = offset;
@@ -252,18 +314,37 @@ public final class PvhImage {
                             + " (program header " + index + "): namesz " + namesz + ", descsz " + descsz
                             + " run past the note segment's end 0x" + Long.toHexString(end));
                 }
-                if (type == XEN_ELFNOTE_PHYS32_ENTRY && isXen(name, namesz)) {
-                    long value = value(desc, descsz);
-                    if (found >= 0 && found != value) {
-                        throw new IllegalArgumentException("two different XEN_ELFNOTE_PHYS32_ENTRY notes in program"
-                                + " header " + index + ": 0x" + Long.toHexString(found) + " and 0x"
-                                + Long.toHexString(value));
+                if (isXen(name, namesz)) {
+                    if (type == XEN_ELFNOTE_PHYS32_ENTRY) {
+                        long value = value(desc, descsz);
+                        if (found >= 0 && found != value) {
+                            throw new IllegalArgumentException("two different XEN_ELFNOTE_PHYS32_ENTRY notes in program"
+                                    + " header " + index + ": 0x" + Long.toHexString(found) + " and 0x"
+                                    + Long.toHexString(value));
+                        }
+                        found = value;
+                    } else if (type == XEN_ELFNOTE_HYPERCALL_PAGE) {
+                        hypercallPage = true;
+                    } else if (type == XEN_ELFNOTE_GUEST_OS) {
+                        guestOs = string(desc, descsz);
                     }
-                    found = value;
                 }
                 at += up(desc - at + descsz); // the last note's padding may be missing: the loop then ends
             }
             return found;
+        }
+
+        /** A NUL-terminated string note: its printable ASCII, at most {@link #MAX_GUEST_OS} characters. */
+        private String string(long desc, long descsz) {
+            StringBuilder b = new StringBuilder();
+            for (long i = 0; i < descsz && b.length() < MAX_GUEST_OS; i++) {
+                int c = r.b[(int) (desc + i)] & 0xff;
+                if (c == 0) {
+                    break;
+                }
+                b.append(c >= 0x20 && c < 0x7f ? (char) c : '?');
+            }
+            return b.toString();
         }
 
         /** {@code n} rounded up to the note alignment (offsets from the note's start, gABI). */

@@ -4,11 +4,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import kvm.provider.boot.AcpiTables;
 import xen.evtchn.api.HypercallHandler;
 
 /**
  * The exit loop of one vCPU, on its own platform thread: KVM_RUN, then the exit: hypercalls (I/O
- * on {@link HypercallPage#PORT}), the hypercall-page MSR, the debug console, other port and MMIO
+ * on {@link HypercallPage#PORT}, or a debug exit at a {@link HypercallSites} breakpoint), the
+ * hypercall-page MSR, the debug console, the ACPI sleep and reset registers, other port and MMIO
  * accesses (writes ignored, reads all ones, as on an empty bus), HLT, kicks; a triple fault,
  * entry failure, internal error or unknown exit crashes the domain with rip and reason.
  *
@@ -35,6 +37,7 @@ final class VcpuRunner implements Runnable {
     private volatile boolean stop;
     private volatile Thread thread;
     private boolean refusedCplReported;
+    private boolean strayDebugReported;
 
     VcpuRunner(KvmBackend backend, KvmVcpu vcpu) {
         this.backend = backend;
@@ -136,6 +139,14 @@ final class VcpuRunner implements Runnable {
     private boolean handle(int reason) {
         switch (reason) {
             case KvmExit.IO -> io();
+            case KvmExit.DEBUG -> {
+                if (!KvmHypercallExits.handleBreakpoint(vcpu, backend.ram(), backend.domid(), hypercalls,
+                        backend.hypercallSites()) && !strayDebugReported) {
+                    strayDebugReported = true; // nothing to do but go on: report it once
+                    backend.log("vcpu" + vcpu.id() + ": debug exit (exception " + vcpu.debugException() + ") at 0x"
+                            + Long.toHexString(vcpu.debugPc()) + ", not a hypercall site; resumed (reported once)");
+                }
+            }
             case KvmExit.MMIO -> mmio();
             case KvmExit.X86_WRMSR -> {
                 if (!HypercallPage.handleWrmsr(vcpu, backend.ram())) {
@@ -188,7 +199,10 @@ final class VcpuRunner implements Runnable {
     }
 
     private void out(int port, int size, long value) {
-        if (port == KvmConfig.DEBUG_CONSOLE_PORT && backend.config().debugConsole() != null) {
+        AcpiTables.PowerRequest power = AcpiTables.request(port, size, value);
+        if (power != AcpiTables.PowerRequest.NONE) {
+            backend.powerRequest(vcpu.id(), power);
+        } else if (port == KvmConfig.DEBUG_CONSOLE_PORT && backend.config().debugConsole() != null) {
             debugConsole((int) (value & 0xff));
         } else if (backend.config().portWrites() != null) {
             backend.config().portWrites().out(vcpu.id(), port, size, value);

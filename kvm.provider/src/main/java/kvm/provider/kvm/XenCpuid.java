@@ -18,6 +18,11 @@ import java.util.List;
  * <li>0x40000004 (HVM features): eax = vCPU id present in ebx | domain id present in ecx, and
  *     nothing else: no APIC/x2APIC virtualisation, no IOMMU mappings; per-vCPU upcall vectors only where asked.</li>
  * </ul>
+ * and makes the standard leaves each vCPU's own, as a VMM must (KVM passes the host's values):
+ * leaf 1 with the hypervisor bit and the vCPU's initial APIC ID (= its vCPU id, the local APIC's
+ * and the MADT's), leaves 0xb and 0x1f with its x2APIC ID and a topology of one thread per core,
+ * {@code vcpus} cores in one package; AMD's TOPOEXT is hidden, so that Linux reads no host
+ * topology from leaf 0x8000001e.
  */
 public final class XenCpuid {
     public static final int BASE = 0x40000000;
@@ -43,21 +48,22 @@ public final class XenCpuid {
     private XenCpuid() {
     }
 
-    /** {@code supported} without KVM's hypervisor leaves, plus Xen's for {@code vcpuId} of {@code domid}. */
+    /** {@code supported} without KVM's hypervisor leaves, plus Xen's for {@code vcpuId} of {@code domid} (one vCPU). */
     public static List<KvmCpuidEntry> entries(List<KvmCpuidEntry> supported, int vcpuId, int domid) {
-        return entries(supported, vcpuId, domid, false);
+        return entries(supported, vcpuId, 1, domid, false);
     }
 
     /**
-     * As {@link #entries(List, int, int)}, announcing per-vCPU upcall vectors if {@code upcallVector}
-     * (only with local APICs, which the guest EOIs).
+     * As {@link #entries(List, int, int)} for vCPU {@code vcpuId} of {@code vcpus}, announcing
+     * per-vCPU upcall vectors if {@code upcallVector} (only with local APICs, which the guest EOIs).
      */
-    public static List<KvmCpuidEntry> entries(List<KvmCpuidEntry> supported, int vcpuId, int domid, boolean upcallVector) {
+    public static List<KvmCpuidEntry> entries(List<KvmCpuidEntry> supported, int vcpuId, int vcpus, int domid,
+            boolean upcallVector) {
         List<KvmCpuidEntry> out = new ArrayList<>();
         for (KvmCpuidEntry e : supported) {
             if (Integer.compareUnsigned(e.function(), BASE) < 0
                     || Integer.compareUnsigned(e.function(), HYPERVISOR_END) >= 0) {
-                out.add(e);
+                out.add(ownVcpu(e, vcpuId, vcpus));
             }
         }
         ByteBuffer sig = ByteBuffer.wrap(SIGNATURE.getBytes(StandardCharsets.US_ASCII)).order(ByteOrder.LITTLE_ENDIAN);
@@ -68,6 +74,31 @@ public final class XenCpuid {
         int hvm = HVM_VCPU_ID_PRESENT | HVM_DOMID_PRESENT | (upcallVector ? HVM_UPCALL_VECTOR : 0);
         out.add(KvmCpuidEntry.leaf(HVM_LEAF, hvm, vcpuId, domid, 0));
         return out;
+    }
+
+    /** Leaf 1 ecx: a hypervisor is present. */
+    static final int CPUID1_ECX_HYPERVISOR = 1 << 31;
+    /** Leaf 1 edx: more than one logical processor per package (ebx[23:16] counts them). */
+    static final int CPUID1_EDX_HTT = 1 << 28;
+    /** Leaf 0x80000001 ecx: AMD topology extensions (leaf 0x8000001e). */
+    static final int EXT1_ECX_TOPOEXT = 1 << 22;
+
+    /** {@code e} as vCPU {@code id} of {@code vcpus} sees it (see the class comment). */
+    static KvmCpuidEntry ownVcpu(KvmCpuidEntry e, int id, int vcpus) {
+        int coreShift = 32 - Integer.numberOfLeadingZeros(Math.max(1, vcpus - 1));
+        return switch (e.function()) {
+            case 1 -> new KvmCpuidEntry(1, e.index(), e.flags(), e.eax(),
+                    id << 24 | Math.min(vcpus, 255) << 16 | (e.ebx() & 0xffff), e.ecx() | CPUID1_ECX_HYPERVISOR,
+                    vcpus > 1 ? e.edx() | CPUID1_EDX_HTT : e.edx() & ~CPUID1_EDX_HTT);
+            case 0xb, 0x1f -> switch (e.index()) {
+                case 0 -> new KvmCpuidEntry(e.function(), 0, e.flags(), 0, 1, 1 << 8, id);               // SMT: 1 thread
+                case 1 -> new KvmCpuidEntry(e.function(), 1, e.flags(), coreShift, vcpus, 2 << 8 | 1, id); // cores
+                default -> new KvmCpuidEntry(e.function(), e.index(), e.flags(), 0, 0, e.index(), id);   // no more levels
+            };
+            case 0x80000001 -> new KvmCpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(),
+                    e.ecx() & ~EXT1_ECX_TOPOEXT, e.edx());
+            default -> e;
+        };
     }
 
     /** KVM_GET_SUPPORTED_CPUID, then KVM_SET_CPUID2 on {@code vcpu} with {@link #entries}. */

@@ -32,6 +32,29 @@ class HvmStartInfoTest {
     }
 
     @Test
+    void theInitrdModuleAndTheRsdpAreListed() {
+        ram.fill((byte) 0xaa);
+        List<HvmStartInfo.Module> modules = List.of(new HvmStartInfo.Module(0x3c00000, 0x1e4a18));
+        long size = HvmStartInfo.write(ram, GPA, CMDLINE, MAP, 0xe0000, modules);
+        assertEquals(56 + 3 * 24 + 32 + CMDLINE.length() + 1, size);
+        assertEquals(size, HvmStartInfo.size(CMDLINE, MAP.size(), 1));
+        assertEquals(1, i32(12), "nr_modules");
+        assertEquals(GPA + 56 + 3 * 24, i64(16), "modlist_paddr: after the memory map");
+        assertEquals(0x3c00000, i64(56 + 3 * 24), "modlist[0].paddr");
+        assertEquals(0x1e4a18, i64(56 + 3 * 24 + 8), "modlist[0].size");
+        assertEquals(0, i64(56 + 3 * 24 + 16), "modlist[0].cmdline_paddr");
+        assertEquals(0, i64(56 + 3 * 24 + 24), "modlist[0].reserved");
+        assertEquals(GPA + 56 + 3 * 24 + 32, i64(24), "cmdline_paddr: after the modules");
+        assertEquals(0xe0000, i64(32), "rsdp_paddr");
+        HvmStartInfo info = HvmStartInfo.read(ram, GPA);
+        assertEquals(modules, info.modules(ram));
+        assertEquals(CMDLINE, info.cmdline(ram));
+        assertEquals(MAP, info.memmap(ram));
+        HvmStartInfo.write(ram, GPA, null, MAP);
+        assertEquals(List.of(), HvmStartInfo.read(ram, GPA).modules(ram), "no modules: modlist_paddr 0");
+    }
+
+    @Test
     void layoutOfVersion1() {
         ram.fill((byte) 0xaa);
         long size = HvmStartInfo.write(ram, GPA, CMDLINE, MAP);

@@ -226,7 +226,8 @@ class PvhGuestLauncherTest {
         }
 
         /** As SCHEDOP_shutdown would. */
-        synchronized void shutdown(int why) {
+        @Override
+        public synchronized void shutdown(int why) {
             reason = why;
             listeners.forEach(l -> l.accept(why));
         }
@@ -273,7 +274,8 @@ class PvhGuestLauncherTest {
     /** A PVH image whose code at the entry is {@code code}. */
     static Path image(Path dir, byte[] code) throws IOException {
         byte[] elf = new PvhImageTest.Elf(true).load(PvhImageTest.ENTRY, code, 0x1000)
-                .notes(4, PvhImageTest.note("Xen", PvhImage.XEN_ELFNOTE_PHYS32_ENTRY, PvhImageTest.le(PvhImageTest.ENTRY, 8), 4))
+                .notes(4, PvhImageTest.note("Xen", PvhImage.XEN_ELFNOTE_HYPERCALL_PAGE, PvhImageTest.le(0x1000, 8), 4),
+                        PvhImageTest.note("Xen", PvhImage.XEN_ELFNOTE_PHYS32_ENTRY, PvhImageTest.le(PvhImageTest.ENTRY, 8), 4))
                 .build();
         return Files.write(dir.resolve("guest.elf"), elf);
     }

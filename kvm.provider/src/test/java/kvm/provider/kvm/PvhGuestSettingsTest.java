@@ -1,11 +1,14 @@
 package kvm.provider.kvm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -39,8 +42,8 @@ class PvhGuestSettingsTest {
     @Test
     void defaultsAreOneVcpu64MibAndNoCommandLine() {
         PvhGuestSettings s = from(kernel("/boot/pvh.elf"));
-        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null), s);
-        KvmConfig config = s.config(line -> { });
+        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null, null, null, true), s);
+        KvmConfig config = s.config(line -> { }, image(""));
         assertEquals(1, config.vcpus());
         assertEquals(64L << 20, config.ramBytes());
         assertFalse(config.irqchip(), "one vCPU needs no local APIC");
@@ -54,7 +57,45 @@ class PvhGuestSettingsTest {
         assertEquals(" console=hvc0 quiet", s.cmdline(), "the command line is the guest's, as given");
         assertEquals(4, s.vcpus());
         assertEquals(256L << 20, s.ramBytes());
-        assertTrue(s.config(line -> { }).irqchip(), "secondary vCPUs start through the in-kernel local APICs");
+        assertTrue(s.config(line -> { }, image("")).irqchip(), "secondary vCPUs start through the in-kernel local APICs");
+    }
+
+    /** A PVH image whose XEN_ELFNOTE_GUEST_OS is {@code os} (none if empty). */
+    static PvhImage image(String os) {
+        PvhImageTest.Elf elf = PvhImageTest.image(true, 8);
+        if (!os.isEmpty()) {
+            elf.notes(4, PvhImageTest.note("Xen", PvhImage.XEN_ELFNOTE_GUEST_OS, (os + "\0").getBytes(StandardCharsets.US_ASCII), 4));
+        }
+        return PvhImage.parse(elf.build());
+    }
+
+    @Test
+    void theIrqchipIsOnForLinuxOrMoreVcpusUnlessSaidOtherwise() {
+        PvhImage linux = image("linux");
+        assertEquals("linux", linux.guestOs());
+        assertTrue(from(kernel("/k")).config(line -> { }, linux).irqchip(), "Linux's timer needs a local APIC");
+        assertFalse(from(kernel("/k")).config(line -> { }, image("mini-os")).irqchip());
+        assertFalse(from(kernel("/k", "irqchip", "false")).config(line -> { }, linux).irqchip());
+        assertTrue(from(kernel("/k", "irqchip", "true")).config(line -> { }, image("")).irqchip());
+        assertMessage("irqchip must be true, false or auto: got \"maybe\"", kernel("/k", "irqchip", "maybe"));
+    }
+
+    @Test
+    void theInitrdIsReadAndConsoleLinesCanBeTurnedOff(@TempDir Path dir) throws IOException {
+        Path initrd = Files.write(dir.resolve("initrd.cpio"), new byte[] {1, 2, 3});
+        PvhGuestSettings s = from(kernel("/k", "initrd", initrd.toString(), "console.lines", "false"));
+        assertEquals(initrd, s.initrd());
+        assertArrayEquals(new byte[] {1, 2, 3}, s.initrdBytes());
+        assertFalse(s.consoleLines());
+        assertNull(from(kernel("/k")).initrdBytes(), "no initrd by default");
+        Path missing = dir.resolve("none.cpio");
+        assertEquals("configuration xen.domain.kernel: initrd: " + missing + " does not exist",
+                assertThrows(IllegalArgumentException.class, () -> from(kernel("/k", "initrd", missing.toString())).initrdBytes())
+                        .getMessage());
+        Path empty = Files.write(dir.resolve("empty.cpio"), new byte[0]);
+        assertEquals("configuration xen.domain.kernel: initrd: " + empty + " is empty",
+                assertThrows(IllegalArgumentException.class, () -> from(kernel("/k", "initrd", empty.toString())).initrdBytes())
+                        .getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package kvm.provider.kvm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -26,7 +27,7 @@ class PvhImageTest {
 
     /** A tiny ELF writer: the header, the program header table right after it, then each segment's bytes. */
     static final class Elf {
-        record Ph(int type, long paddr, byte[] data, long memsz, long align) {
+        record Ph(int type, long paddr, long vaddr, int flags, byte[] data, long memsz, long align) {
         }
 
         final boolean is64;
@@ -39,7 +40,12 @@ class PvhImageTest {
         }
 
         Elf load(long paddr, byte[] data, long memsz) {
-            phs.add(new Ph(PvhImage.PT_LOAD, paddr, data, memsz, 0x1000));
+            return load(paddr, paddr, PvhImage.PF_X | 4, data, memsz);
+        }
+
+        /** A PT_LOAD linked at {@code vaddr} with p_flags {@code flags} (PF_X 1, PF_W 2, PF_R 4). */
+        Elf load(long paddr, long vaddr, int flags, byte[] data, long memsz) {
+            phs.add(new Ph(PvhImage.PT_LOAD, paddr, vaddr, flags, data, memsz, 0x1000));
             return this;
         }
 
@@ -49,7 +55,7 @@ class PvhImageTest {
                 all.writeBytes(n);
             }
             byte[] data = all.toByteArray();
-            phs.add(new Ph(PvhImage.PT_NOTE, 0, data, data.length, align));
+            phs.add(new Ph(PvhImage.PT_NOTE, 0, 0, 4, data, data.length, align));
             return this;
         }
 
@@ -107,7 +113,8 @@ class PvhImageTest {
                 put(b, ph(i, "type"), p.type(), 4);
                 put(b, ph(i, "offset"), offsets[i], word());
                 put(b, ph(i, "paddr"), p.paddr(), word());
-                put(b, ph(i, "paddr") - word(), p.paddr(), word()); // p_vaddr
+                put(b, ph(i, "paddr") - word(), p.vaddr(), word()); // p_vaddr
+                put(b, ehsize() + (long) i * phentsize() + (is64 ? 4 : 24), p.flags(), 4); // p_flags
                 put(b, ph(i, "filesz"), p.data().length, word());
                 put(b, ph(i, "memsz"), p.memsz(), word());
                 put(b, ph(i, "align"), p.align(), word());
@@ -150,10 +157,14 @@ class PvhImageTest {
         return (n + align - 1) & -align;
     }
 
-    /** A PVH image: CODE at ENTRY with bss up to MEMSZ, and notes: a GNU one, a Xen one, then PHYS32_ENTRY. */
+    /**
+     * A PVH image: CODE at ENTRY with bss up to MEMSZ, and notes: a GNU one, Xen's GUEST_OS
+     * "generic", HYPERCALL_PAGE (it calls Xen through the hypercall page), then PHYS32_ENTRY.
+     */
     static Elf image(boolean is64, int descBytes) {
         return new Elf(is64).load(ENTRY, CODE, MEMSZ).notes(4, note("GNU", 3, le(0x1234, 4), 4),
-                note("Xen", 6, "generic\0".getBytes(StandardCharsets.US_ASCII), 4),
+                note("Xen", PvhImage.XEN_ELFNOTE_GUEST_OS, "generic\0".getBytes(StandardCharsets.US_ASCII), 4),
+                note("Xen", PvhImage.XEN_ELFNOTE_HYPERCALL_PAGE, le(0x1000, descBytes), 4),
                 note("Xen", PvhImage.XEN_ELFNOTE_PHYS32_ENTRY, le(ENTRY, descBytes), 4));
     }
 
@@ -170,6 +181,22 @@ class PvhImageTest {
             assertEquals(ENTRY, image.lowest());
             assertEquals(ENTRY + MEMSZ, image.end());
         }
+    }
+
+    @Test
+    void theXenNotesSayHowItCallsXenAndWhatItIs() {
+        PvhImage image = PvhImage.parse(image(true, 8).build());
+        assertTrue(image.hypercallPageNote());
+        assertEquals("generic", image.guestOs());
+        PvhImage bare = PvhImage.parse(new Elf(true).load(ENTRY, CODE, MEMSZ)
+                .notes(4, note("Xen", PvhImage.XEN_ELFNOTE_PHYS32_ENTRY, le(ENTRY, 8), 4)).build());
+        assertFalse(bare.hypercallPageNote());
+        assertEquals("", bare.guestOs());
+        String odd = "li\u0001nux" + "x".repeat(100) + "\0";
+        PvhImage named = PvhImage.parse(new Elf(true).load(ENTRY, CODE, MEMSZ).notes(4,
+                note("Xen", PvhImage.XEN_ELFNOTE_GUEST_OS, odd.getBytes(StandardCharsets.ISO_8859_1), 4),
+                note("Xen", PvhImage.XEN_ELFNOTE_PHYS32_ENTRY, le(ENTRY, 8), 4)).build());
+        assertEquals("li?nux" + "x".repeat(58), named.guestOs(), "printable, at most 64 characters");
     }
 
     @Test

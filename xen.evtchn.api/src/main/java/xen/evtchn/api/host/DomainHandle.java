@@ -78,6 +78,16 @@ public interface DomainHandle {
     long hvmParam(int index);
 
     /**
+     * Shuts the domain down with {@code reason} (SchedOp.SHUTDOWN_*) as if it had called
+     * SCHEDOP_shutdown, as the toolstack's xc_domain_shutdown does: for a VMM that saw the guest
+     * ask for it another way (an ACPI poweroff or reset). A soft reset is refused.
+     *
+     * @throws IllegalArgumentException for a reason that is not poweroff, reboot, suspend, crash or watchdog
+     * @since 1.3
+     */
+    void shutdown(int reason);
+
+    /**
      * The host's end of the domain's console: its output, its input, terminals attached to it.
      *
      * @since 1.3

@@ -504,6 +504,12 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         }
 
         @Override
+        public void shutdown(int reason) {
+            platform();
+            xen.shutdown(domid, reason);
+        }
+
+        @Override
         public long hvmParam(int index) {
             return platform().param(index);
         }

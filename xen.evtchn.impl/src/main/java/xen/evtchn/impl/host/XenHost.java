@@ -12,6 +12,7 @@ import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.Hypercall;
+import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.host.SaveStreamException;
@@ -51,15 +52,36 @@ public final class XenHost {
     });
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
+    private final SchedOpHandler schedOp;
     private TimerProvider timers;
 
     public XenHost(TimerProvider timers, ShutdownListener shutdowns) {
         this.timers = timers;
+        this.schedOp = new SchedOpHandler(platforms, shutdowns);
         dispatcher.register(Hypercall.EVENT_CHANNEL_OP, new EventChannelOpHandler(domains));
         new PlatformHypercalls(platforms).registerWith(dispatcher);
         dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(platforms));
         dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(platforms));
-        dispatcher.register(Hypercall.SCHED_OP, new SchedOpHandler(platforms, shutdowns));
+        dispatcher.register(Hypercall.SCHED_OP, schedOp);
+    }
+
+    /**
+     * The toolstack's shutdown of guest {@code domid} (xc_domain_shutdown): as its SCHEDOP_shutdown
+     * with {@code reason} would. False if there is no such guest.
+     *
+     * @throws IllegalArgumentException for SHUTDOWN_SOFT_RESET or a reason Xen does not have
+     */
+    public boolean shutdown(int domid, int reason) {
+        if (reason < SchedOp.SHUTDOWN_POWEROFF || reason > SchedOp.SHUTDOWN_WATCHDOG) {
+            throw new IllegalArgumentException("a domain is shut down with poweroff, reboot, suspend, crash or watchdog"
+                    + " (0..4): got " + reason);
+        }
+        DomainPlatform p = platforms.get(domid);
+        if (p == null) {
+            return false;
+        }
+        schedOp.shutdown(p, reason);
+        return true;
     }
 
     public HypercallDispatcher dispatcher() {

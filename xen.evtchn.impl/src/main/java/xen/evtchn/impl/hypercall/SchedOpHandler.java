@@ -56,7 +56,8 @@ public final class SchedOpHandler implements HypercallHandler {
         };
     }
 
-    private long shutdown(DomainPlatform p, int reason) {
+    /** SCHEDOP_shutdown's work, also for the toolstack's shutdown of a domain: returns 0. */
+    public long shutdown(DomainPlatform p, int reason) {
         if (reason == SchedOp.SHUTDOWN_SOFT_RESET) {
             p.softReset();
             return 0;
