@@ -32,6 +32,7 @@ final class GuestWatch implements AllServiceListener {
     }
 
     private final CountDownLatch started = new CountDownLatch(1);
+    private volatile ServiceReference<?> reference;
     private final CompletableFuture<End> end = new CompletableFuture<>();
 
     /** Follows the services that match {@code filter}, e.g. {@code (&(xen.domain=*)(xen.guest=kernel))}. */
@@ -49,6 +50,7 @@ final class GuestWatch implements AllServiceListener {
         int domid = intProperty(ref, Main.DOMAIN_PROPERTY);
         switch (event.getType()) {
             case ServiceEvent.REGISTERED, ServiceEvent.MODIFIED -> {
+                reference = ref;
                 started.countDown();
                 End e = end(ref, domid);
                 if (e != null) {
@@ -86,6 +88,11 @@ final class GuestWatch implements AllServiceListener {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** The guest's domain service, once {@link #awaitStarted} said it was registered. */
+    ServiceReference<?> reference() {
+        return reference;
     }
 
     /** Waits until the guest's domain has been registered; false if it was not within {@code timeout}. */

@@ -74,6 +74,8 @@ public final class Main {
     static final String MEMORY = "memory";
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
+    static final String INITRD = "initrd";
+    static final String CONSOLE_LINES = "console.lines";
     /** The domain the launcher boots. */
     static final int GUEST_DOMID = 1;
     /** The service property naming a domain's booter, and its values: the reference guest, or a PVH kernel on KVM. */
@@ -127,10 +129,16 @@ public final class Main {
               --fifo-ports N     the FIFO event channel ABI with N more ports, 512 a vCPU..%d,
                                  priorities 0..15, 64 events a vCPU each tick (default: 2-level)
             A kernel:
-              --kernel FILE      boot FILE, an x86 ELF image with the Xen PVH entry note
-                                 (XEN_ELFNOTE_PHYS32_ENTRY), on KVM
+              --kernel FILE      boot FILE on KVM: an x86 ELF image with the Xen PVH entry note
+                                 (XEN_ELFNOTE_PHYS32_ENTRY), or a distribution's bzImage
+                                 (/boot/vmlinuz-*) whose payload is one
+              --initrd FILE      its initial RAM disk (default none)
               --cmdline STRING   its command line, ASCII (default empty)
               --memory MIB       its RAM in MiB, 1..%d, rounded up to a multiple of 2 (default %d)
+              --console          attach this terminal to its console, raw, instead of printing
+                                 "[dom1] ..." lines: what is typed goes to the guest; Ctrl-A c
+                                 switches to the host's Gogo shell and back, Ctrl-A x stops the
+                                 host. Without a terminal, standard input is the guest's input
             The host:
               --no-guest         boot no guest: start the bundles, say whether all are ACTIVE, exit
               --stay             keep the framework running after the guest ended (or, with
@@ -176,9 +184,12 @@ public final class Main {
      * @param kernel  the PVH kernel image to boot instead (absolute), or null for the reference guest
      * @param cmdline the kernel's command line
      * @param memory  the kernel's RAM in MiB
+     * @param initrd  its initial RAM disk (absolute), or null
+     * @param console whether the terminal is attached to the kernel's console (--console)
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
-            int vcpus, int hz, int seconds, boolean ipis, int fifoPorts, Path kernel, String cmdline, int memory, Shell shell) {
+            int vcpus, int hz, int seconds, boolean ipis, int fifoPorts, Path kernel, String cmdline, int memory, Shell shell,
+            Path initrd, boolean console) {
         /**
          * Whether the Gogo shell reads commands from standard input: --shell, or a terminal
          * unless --no-shell.
@@ -203,8 +214,15 @@ public final class Main {
                 return Map.of();
             }
             if (kernel != null) {
-                return Map.of(DOMID, GUEST_DOMID, KERNEL, kernel.toString(), CMDLINE, cmdline, VCPUS, vcpus, MEMORY,
-                        memory);
+                Map<String, Object> k = new HashMap<>(Map.of(DOMID, GUEST_DOMID, KERNEL, kernel.toString(), CMDLINE, cmdline,
+                        VCPUS, vcpus, MEMORY, memory));
+                if (initrd != null) {
+                    k.put(INITRD, initrd.toString());
+                }
+                if (console) {
+                    k.put(CONSOLE_LINES, false); // the terminal shows the raw console instead
+                }
+                return Map.copyOf(k);
             }
             Map<String, Object> reference = new HashMap<>(Map.of(DOMID, GUEST_DOMID, VCPUS, vcpus, HZ, hz, SECONDS, seconds,
                     IPIS, ipis));
@@ -261,6 +279,8 @@ public final class Main {
         int seconds = 5;
         int fifoPorts = 0;
         Path kernel = null;
+        Path initrd = null;
+        boolean console = false;
         String cmdline = null;
         int memory = -1;
         // for --no-guest; of those, for the reference guest; for a kernel
@@ -276,7 +296,8 @@ public final class Main {
                 arg = arg.substring(0, eq);
             }
             switch (arg) {
-                case "--stay", "-h", "--help", "-v", "--verbose", "--no-guest", "--no-ipis", "--shell", "--no-shell" -> {
+                case "--stay", "-h", "--help", "-v", "--verbose", "--no-guest", "--no-ipis", "--shell", "--no-shell",
+                        "--console" -> {
                     if (value != null) {
                         throw new UsageException(arg + " takes no value");
                     }
@@ -296,11 +317,16 @@ public final class Main {
                             guestOptions.add(arg);
                             referenceOptions.add(arg);
                         }
+                        case "--console" -> {
+                            console = true;
+                            guestOptions.add(arg);
+                            kernelOptions.add(arg);
+                        }
                         default -> help = true;
                     }
                 }
                 case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--fifo-ports", "--kernel", "--cmdline",
-                        "--memory" -> {
+                        "--memory", "--initrd" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -319,7 +345,8 @@ public final class Main {
                         case "--hz" -> hz = (int) number(arg, value, 1, MAX_HZ);
                         case "--seconds" -> seconds = (int) number(arg, value, 1, MAX_SECONDS);
                         case "--fifo-ports" -> fifoPorts = (int) number(arg, value, 0, MAX_FIFO_PORTS);
-                        case "--kernel" -> kernel = kernelFile(value);
+                        case "--kernel" -> kernel = readableFile(arg, value);
+                        case "--initrd" -> initrd = readableFile(arg, value);
                         case "--cmdline" -> cmdline = cmdline(value);
                         default -> memory = (int) number(arg, value, 1, MAX_MEMORY_MIB);
                     }
@@ -331,7 +358,7 @@ public final class Main {
                             guestOptions.add(arg);
                             referenceOptions.add(arg);
                         }
-                        case "--cmdline", "--memory" -> {
+                        case "--cmdline", "--memory", "--initrd" -> {
                             guestOptions.add(arg);
                             kernelOptions.add(arg);
                         }
@@ -361,28 +388,28 @@ public final class Main {
         }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
                 guest, vcpus, hz, seconds, ipis, fifoPorts, kernel, cmdline == null ? "" : cmdline,
-                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell);
+                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell, initrd, console);
     }
 
-    /** {@code value} as the absolute path of a readable file, or a message naming it. */
-    static Path kernelFile(String value) throws UsageException {
+    /** {@code value} as the absolute path of a readable file, or a message naming {@code option}. */
+    static Path readableFile(String option, String value) throws UsageException {
         if (value.isBlank()) {
-            throw new UsageException("--kernel needs a file");
+            throw new UsageException(option + " needs a file");
         }
         Path file;
         try {
             file = Paths.get(value).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {
-            throw new UsageException("--kernel: not a path: \"" + value + "\"");
+            throw new UsageException(option + ": not a path: \"" + value + "\"");
         }
         if (!Files.exists(file)) {
-            throw new UsageException("--kernel: no such file: " + file);
+            throw new UsageException(option + ": no such file: " + file);
         }
         if (!Files.isRegularFile(file)) {
-            throw new UsageException("--kernel: not a regular file: " + file);
+            throw new UsageException(option + ": not a regular file: " + file);
         }
         if (!Files.isReadable(file)) {
-            throw new UsageException("--kernel: cannot read " + file);
+            throw new UsageException(option + ": cannot read " + file);
         }
         return file;
     }
@@ -516,9 +543,13 @@ public final class Main {
 
         /** Whether Gogo reads commands from standard input in this session. */
         private final boolean shell;
+        /** The terminal on dom1's console (--console), or null. */
+        private ConsoleTerminal terminal;
 
         Session(Options options, PrintStream out, PrintStream err) {
-            this.shell = options.shellWanted(onTerminal());
+            boolean onTerminal = onTerminal();
+            // Without a terminal, --console takes standard input for the guest: no shell then.
+            this.shell = options.shellWanted(onTerminal) && (!options.console() || onTerminal);
             this.options = options;
             this.out = out;
             this.err = err;
@@ -529,6 +560,11 @@ public final class Main {
             Thread hook = new Thread(this::cleanup, "launcher-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
+                if (options.console() && options.guest()) {
+                    // Before the framework: the shell's input becomes this terminal's pipe.
+                    terminal = new ConsoleTerminal(System.in, out, err, onTerminal() ? ConsoleTerminal.Stty.ofTerminal() : null,
+                            shell, this::quit);
+                }
                 framework = newFramework(storage);
                 framework.init();
                 BundleContext context = framework.getBundleContext();
@@ -607,7 +643,7 @@ public final class Main {
                     }
                     status = followGuest(context, guest, tables);
                 }
-                if (shell) {
+                if (shell && terminal == null) {
                     out.println("Gogo shell: xen:domains, xen:event-list, xen:providers, ... (help xen); exit 0 or Ctrl-D"
                             + " stops the host.");
                     framework.waitForStop(0);
@@ -657,8 +693,19 @@ public final class Main {
                 long upMillis = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
                 out.printf("launcher: dom%d running %.2f s after the JVM started%n", GUEST_DOMID, upMillis / 1000.0);
             }
+            if (terminal != null) {
+                try {
+                    terminal.attach(context, guest.reference());
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    err.println("launcher: cannot attach to dom" + GUEST_DOMID + "'s console: " + describe(e));
+                    return 1;
+                }
+            }
             Duration limit = options.guestDeadline();
             GuestWatch.End end = guest.awaitEnd(limit);
+            if (terminal != null) {
+                terminal.close();
+            }
             if (end == null) {
                 err.println("launcher: dom1 did not shut down within " + limit.toSeconds() + " s ("
                         + options.seconds() + " s of run time and " + SHUTDOWN_SLACK.toSeconds() + " s more)");
@@ -855,6 +902,16 @@ public final class Main {
             return stopping;
         }
 
+        /** Ctrl-A x at the console: the framework stops, and with it the guest. */
+        private void quit() {
+            stopping = true;
+            try {
+                framework.stop();
+            } catch (BundleException e) {
+                err.println("launcher: stopping the framework failed: " + describe(e));
+            }
+        }
+
         /** Stops the framework and deletes its storage; runs once, from run() or the shutdown hook. */
         private synchronized void cleanup() {
             if (cleaned) {
@@ -862,6 +919,9 @@ public final class Main {
             }
             cleaned = true;
             stopping = true;
+            if (terminal != null) {
+                terminal.close();
+            }
             if (framework != null) {
                 try {
                     framework.stop();

@@ -210,6 +210,14 @@ class MainTest {
                 "console=hvc0 hostile=triple-fault", "vcpus", 4, "memory", 65536), all.guestConfiguration());
         assertEquals("", Main.parse(new String[] {"--kernel", kernel.toString(), "--cmdline="}).cmdline());
 
+        Path initrd = Files.write(dir.resolve("initrd.cpio"), new byte[] {7});
+        Main.Options linux = Main.parse(new String[] {"--kernel", kernel.toString(), "--initrd", initrd.toString(),
+                "--console"});
+        assertTrue(linux.console());
+        assertEquals(Map.of("domid", 1, "kernel", kernel.toAbsolutePath().toString(), "cmdline", "", "vcpus", 1,
+                "memory", 64, "initrd", initrd.toAbsolutePath().toString(), "console.lines", false),
+                linux.guestConfiguration(), "the terminal shows the raw console: no [dom1] lines");
+
         Main.Options reference = Main.parse(new String[] {"--bundles", "b"});
         assertEquals("reference", reference.guestName());
         assertEquals(null, reference.kernel());
@@ -247,6 +255,9 @@ class MainTest {
         assertUsage("--cmdline is 4096 characters long, at most 4095", "--kernel", kernel, "--cmdline",
                 "x".repeat(4096));
         assertUsage("--vcpus must be 1..64: got 65", "--kernel", kernel, "--vcpus", "65");
+        assertUsage("--initrd: no such file: " + missing, "--kernel", kernel, "--initrd", missing.toString());
+        assertUsage("--initrd, --console are for --kernel", "--initrd", kernel, "--console");
+        assertUsage("--console takes no value", "--kernel", kernel, "--console=yes");
     }
 
     /** SCR reports a component's failed constructor as an InvocationTargetException: its cause is what counts. */

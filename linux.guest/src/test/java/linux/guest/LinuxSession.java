@@ -1,0 +1,114 @@
+package linux.guest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import kvm.provider.boot.KernelImage;
+import kvm.provider.kvm.KvmConfig;
+import kvm.provider.kvm.KvmGuest;
+import kvm.provider.kvm.PvhImage;
+import kvm.provider.timer.PortableTimerProvider;
+import xen.console.ConsoleBackend;
+import xen.evtchn.api.host.GuestConsole;
+import xen.evtchn.impl.host.HostComponent;
+
+/**
+ * Debian's kernel booted on KVM under a whole host (event channels, timers, the console backend),
+ * driven through its console ring as a person at its terminal would: read what it prints, type.
+ */
+final class LinuxSession implements AutoCloseable {
+    /** The kernel's command line: its console on the PV console, early messages by console_io. */
+    static final String CMDLINE = "console=hvc0 earlyprintk=xen loglevel=6";
+    static final long RAM = 256L << 20;
+
+    private final PortableTimerProvider timers = new PortableTimerProvider();
+    private final HostComponent host = new HostComponent(timers);
+    private final ConsoleBackend consoles;
+    final List<String> log = new CopyOnWriteArrayList<>();
+    private final Output output = new Output();
+    final KvmGuest guest;
+    private final GuestConsole console;
+    /** Where in the output the next {@link #expect} starts looking. */
+    private int seen;
+
+    /** An output buffer that wakes {@link #expect}. */
+    private static final class Output extends ByteArrayOutputStream {
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            super.write(b, off, len);
+            notifyAll();
+        }
+
+        synchronized String text() {
+            return toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    LinuxSession(StockLinux.Guest linux, int vcpus) throws IOException {
+        consoles = new ConsoleBackend(host, host, log::add);
+        host.addListener(consoles);
+        PvhImage image = PvhImage.parse(KernelImage.elf(Files.readAllBytes(linux.vmlinux())));
+        KvmConfig config = KvmConfig.of(vcpus, RAM, log::add).withIrqchip(true);
+        guest = KvmGuest.boot(host, 1, config, image, CMDLINE, Files.readAllBytes(linux.initramfs()), null,
+                line -> { });
+        console = guest.domain().console();
+        console.attach(output);
+    }
+
+    /**
+     * Waits up to {@code timeout} for {@code regex} in what the guest printed since the last
+     * match; returns the match. Fails with everything printed and the host's log.
+     */
+    Matcher expect(String regex, Duration timeout) throws InterruptedException {
+        Pattern p = Pattern.compile(regex, Pattern.MULTILINE);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (output) {
+            while (true) {
+                Matcher m = p.matcher(output.text());
+                if (m.find(seen)) {
+                    seen = m.end();
+                    return m;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || guest.backend().failure().isPresent()) {
+                    throw new AssertionError("no /" + regex + "/ within " + timeout + "\n" + this);
+                }
+                output.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
+    /** Types {@code line} and a newline at the guest's console. */
+    void type(String line) {
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.US_ASCII);
+        int n = console.type(bytes, 0, bytes.length);
+        if (n != bytes.length) {
+            throw new AssertionError("the console took " + n + " of " + bytes.length + " bytes");
+        }
+    }
+
+    /** Everything the guest printed so far. */
+    String printed() {
+        return output.text();
+    }
+
+    @Override
+    public String toString() {
+        return "--- console ---\n" + output.text() + "\n--- host log ---\n" + String.join("\n", log);
+    }
+
+    @Override
+    public void close() {
+        try {
+            guest.close();
+        } finally {
+            timers.close();
+        }
+    }
+}
