@@ -25,7 +25,7 @@ import xen.evtchn.api.abi.Hypercall;
  * test.
  */
 final class EvtchnFixture implements AutoCloseable {
-    /** 1 MiB of guest RAM per domain. */
+    /** 1 MiB of guest memory per domain, the backend's special frames its last pages: nothing a guest can reach lies at or above it. */
     static final long RAM = 1L << 20;
     /** Guest frame where each guest maps shared_info. */
     static final long SHARED_INFO_GFN = 0x10;
@@ -58,7 +58,7 @@ final class EvtchnFixture implements AutoCloseable {
 
     /** A backend created outside {@link #guest}, closed with the fixture. */
     SoftwareBackend backend(int domid, int vcpus) {
-        SoftwareBackend b = new SoftwareBackend(domid, vcpus, RAM, handler);
+        SoftwareBackend b = new SoftwareBackend(domid, vcpus, RAM - SoftwareBackend.SPECIAL_FRAMES * 4096L, handler);
         backends.add(b);
         return b;
     }

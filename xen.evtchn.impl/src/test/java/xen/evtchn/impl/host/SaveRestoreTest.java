@@ -48,8 +48,8 @@ class SaveRestoreTest {
     static final long SECOND = 1_000_000_000L;
     static final int VCPUS = 4;
     static final long RAM = 1L << 20;
-    static final long SHARED_INFO_GFN = 2;
-    static final long VCPU_INFO_GFN = 3;
+    static final long SHARED_INFO_GFN = 8;
+    static final long VCPU_INFO_GFN = 9;
 
     final ManualTimerProvider clockA = new ManualTimerProvider(0);
     final ManualTimerProvider clockB = new ManualTimerProvider(900 * SECOND);
@@ -353,6 +353,7 @@ class SaveRestoreTest {
         assertTrue(e.getMessage().contains("4 vCPUs"), e.getMessage());
         assertNothingLeft(b);
 
+        // 2 frames of RAM and the special frames above them: shared_info's frame is past them all.
         SoftwareBackend small = new SoftwareBackend(1, VCPUS, 2 * 4096, b.dispatcher());
         backends.add(small);
         e = assertThrows(SaveStreamException.class, () -> b.restoreDomain(1, image, small, DomainConsole.inMemory()));
@@ -362,8 +363,9 @@ class SaveRestoreTest {
         // A host whose backend ports are all taken cannot take the binding.
         EvtchnHandle hog = b.domains().host().open();
         SoftwareBackend filler = backend(b, 9);
-        GuestDomain d9 = domain(b, 9, filler).domain();
-        List<Integer> offered = new ArrayList<>();
+        DomainPlatform p9 = domain(b, 9, filler);
+        GuestDomain d9 = p9.domain();
+        List<Integer> offered = new ArrayList<>(List.of((int) p9.param(HvmParam.CONSOLE_EVTCHN))); // the toolstack's
         for (int port; (port = d9.allocUnbound(DomId.SELF, DomId.HOST)) > 0;) {
             offered.add(port);
         }

@@ -27,7 +27,7 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  * offsets, written out literally.
  */
 final class PlatformFixture implements AutoCloseable {
-    /** 1 MiB of guest RAM per domain. */
+    /** 1 MiB of guest memory per domain, the backend's special frames its last pages: nothing a guest can reach lies at or above it. */
     static final long RAM = 1L << 20;
     /** Where tests put argument structs: well inside RAM. */
     static final long ARG = 0x3000;
@@ -95,7 +95,7 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     SoftwareBackend backend(int domid, int vcpus) {
-        SoftwareBackend b = new SoftwareBackend(domid, vcpus, RAM, dispatcher);
+        SoftwareBackend b = new SoftwareBackend(domid, vcpus, RAM - SoftwareBackend.SPECIAL_FRAMES * 4096L, dispatcher);
         backends.add(b);
         return b;
     }
