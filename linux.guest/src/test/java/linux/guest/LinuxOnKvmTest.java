@@ -23,10 +23,10 @@ import xen.evtchn.api.abi.SchedOp;
  * Xen timer and IPI event channels count on every CPU, and poweroff ends the domain.
  */
 class LinuxOnKvmTest {
-    static final Duration BOOT = Duration.ofSeconds(120);
-    static final Duration COMMAND = Duration.ofSeconds(30);
-    /** busybox's prompt as root on /dev/console-less hvc0: "~ # ". */
-    static final String PROMPT = "# $";
+    static final Duration BOOT = Duration.ofSeconds(300);
+    static final Duration COMMAND = Duration.ofSeconds(60);
+    /** busybox's prompt as root, "/ # ", and the cursor position query its line editing sends after it. */
+    static final String PROMPT = "# (?:\\x1b\\[6n)?$";
     private static StockLinux.Guest linux;
 
     /** Per test, so that a skip is reported as one; the kernel is fetched once and cached. */

@@ -37,11 +37,18 @@ final class LinuxSession implements AutoCloseable {
     /** Where in the output the next {@link #expect} starts looking. */
     private int seen;
 
+    /** -Dlinux.echo=true copies the guest's console to standard error as it comes, to watch a boot. */
+    private static final boolean ECHO = Boolean.getBoolean("linux.echo");
+
     /** An output buffer that wakes {@link #expect}. */
     private static final class Output extends ByteArrayOutputStream {
         @Override
         public synchronized void write(byte[] b, int off, int len) {
             super.write(b, off, len);
+            if (ECHO) {
+                System.err.write(b, off, len);
+                System.err.flush();
+            }
             notifyAll();
         }
 

@@ -8,7 +8,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
@@ -70,6 +73,11 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     private final long nanoBase;
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final AtomicLong droppedUpcalls = new AtomicLong();
+    /** Per vCPU: 1 + the vector of an upcall its local APIC refused, 0 if none is owed. */
+    private final AtomicIntegerArray owed;
+    /** Retries owed upcalls (one daemon thread, made with the backend). */
+    private final ScheduledExecutorService retries;
+    static final long OWED_RETRY_MS = 10;
     private final AtomicInteger up = new AtomicInteger();
     private final SpecialFrames special;
     /** Where the loaded image calls Xen with VMCALL/VMMCALL; set before the vCPUs start. */
@@ -79,7 +87,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     private volatile CountDownLatch ended = new CountDownLatch(0);
     private volatile boolean levelReported;
     private boolean started;
-    private boolean closed;
+    private volatile boolean closed;
 
     /**
      * Opens /dev/kvm and builds the VM; nothing runs until {@link #start()}.
@@ -144,6 +152,9 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         vcpus = created;
         memory = () -> ram;
         special = new SpecialFrames(config.ramBytes() / PAGE, SPECIAL_FRAMES);
+        owed = new AtomicIntegerArray(vcpus.length);
+        retries = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("dom" + domid + "-upcall-retry")
+                .daemon(true).unstarted(r));
         runners = new VcpuRunner[vcpus.length];
         for (int i = 0; i < vcpus.length; i++) {
             runners[i] = new VcpuRunner(this, vcpus[i]);
@@ -354,9 +365,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
             }
         }
         if (config.irqchip()) {
-            if (!vm.signalMsi(vcpu, vector)) {
-                droppedUpcalls.incrementAndGet(); // the guest's local APIC refused it (disabled)
-            }
+            signalOrOwe(vcpu, vector);
         } else {
             runners[vcpu].deliver(vector);
         }
@@ -371,7 +380,38 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         }
     }
 
-    /** Upcalls that could not be delivered: no such vCPU, a GSI/INTx route, an APIC that refused. */
+    /**
+     * The upcall as an MSI; if the vCPU's local APIC refuses it (KVM drops an interrupt for a
+     * software-disabled APIC, where Xen's vlapic would hold it in IRR), it is owed: the guest's
+     * upcall_pending stays set, so no later event would raise it again. An owed upcall is sent
+     * again before the vCPU's next KVM_RUN and every {@link #OWED_RETRY_MS} ms until its APIC takes
+     * it (Linux enables it early, and events can come before: the console's, vcpu_info's move).
+     */
+    private void signalOrOwe(int vcpu, int vector) {
+        if (vm.signalMsi(vcpu, vector)) {
+            owed.compareAndSet(vcpu, vector + 1, 0);
+            return;
+        }
+        droppedUpcalls.incrementAndGet();
+        if (owed.getAndSet(vcpu, vector + 1) == 0) {
+            retries.schedule(() -> retryOwed(vcpu, true), OWED_RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Sends {@code vcpu}'s owed upcall again, if it has one; with {@code again}, reschedules itself while it is owed. */
+    void retryOwed(int vcpu, boolean again) {
+        int v = owed.get(vcpu);
+        if (v == 0 || closed) {
+            return;
+        }
+        if (vm.signalMsi(vcpu, v - 1)) {
+            owed.compareAndSet(vcpu, v, 0);
+        } else if (again) {
+            retries.schedule(() -> retryOwed(vcpu, true), OWED_RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Upcalls that could not be delivered at once: no such vCPU, a GSI/INTx route, an APIC that refused (retried). */
     public long droppedUpcalls() {
         return droppedUpcalls.get();
     }
@@ -443,6 +483,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         if (!stopped) {
             throw new IllegalStateException("dom" + domid + ": a vCPU thread did not stop; its VM is left open");
         }
+        retries.shutdownNow();
         for (KvmVcpu v : vcpus) {
             v.close();
         }

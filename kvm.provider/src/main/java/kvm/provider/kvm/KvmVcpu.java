@@ -77,13 +77,15 @@ public final class KvmVcpu implements AutoCloseable {
 
     /**
      * KVM_RUN until the next exit to user space; returns the exit reason. A signal that interrupts
-     * it (EINTR) is not an error: the reason is then {@link KvmExit#INTR}.
+     * it (EINTR) is not an error: the reason is then {@link KvmExit#INTR}. Nor is EAGAIN, with which
+     * KVM returns when a vCPU that waited for INIT/SIPI (an AP under the in-kernel irqchip) has
+     * received them: the reason is then INTR too, and the caller runs it again.
      */
     public int run() {
         int r = Libc.ioctlRaw(fd(), KVM_RUN, 0L);
         if (r < 0) {
             int errno = Libc.errno();
-            if (errno == Libc.EINTR) {
+            if (errno == Libc.EINTR || errno == Libc.EAGAIN) {
                 return KvmExit.INTR;
             }
             throw new NativeCallException("KVM_RUN", errno);

@@ -78,6 +78,7 @@ final class VcpuRunner implements Runnable {
             while (!stop) {
                 state = IN_GUEST;
                 injectLatched();
+                backend.retryOwed(vcpu.id(), false);
                 if (stop) {
                     break;
                 }
@@ -88,6 +89,7 @@ final class VcpuRunner implements Runnable {
                 }
             }
         } catch (RuntimeException | Error e) {
+            state = IN_HOST; // out of KVM_RUN: the stop that follows must not signal this thread
             backend.crash(vcpu.id(), "host error on this vCPU: " + e, e);
         } finally {
             state = IN_HOST;
