@@ -1,5 +1,6 @@
 package xen.evtchn.impl;
 
+import static xen.evtchn.api.abi.Errno.EAGAIN;
 import static xen.evtchn.api.abi.Errno.EBUSY;
 import static xen.evtchn.api.abi.Errno.EEXIST;
 import static xen.evtchn.api.abi.Errno.EINVAL;
@@ -18,7 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.IntPredicate;
+import java.util.function.IntSupplier;
 import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.PortStatus;
@@ -57,6 +60,12 @@ public final class GuestDomain extends EventDomain implements EventChannels {
     /** virq_to_evtchn of every vCPU: port of VIRQ v on vCPU c at [c * Virq.COUNT + v], 0 if unbound. */
     private final int[] virqPorts;
     private final AtomicBoolean resetting = new AtomicBoolean();
+    /**
+     * The guest's binds hold its read lock and a soft reset its write lock: Xen soft-resets a
+     * paused domain, so no bind may land behind that sweep. EVTCHNOP_reset does not take it: there
+     * Xen lets binds race the sweep and answers -EAGAIN if one stayed.
+     */
+    private final StampedLock bindGate = new StampedLock();
     private volatile UpcallRoute callback = UpcallRoute.NONE;
     private final AtomicReferenceArray<UpcallRoute> vcpuVectors;
     private volatile boolean dying;
@@ -114,23 +123,25 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             return rc;
         }
         int remote = remoteDom == DomId.SELF ? domid : remoteDom;
-        long stamp = lock.writeLock();
-        try {
-            int port = freePort();
-            if (port < 0) {
-                return -ENOSPC;
+        return binding(() -> {
+            long stamp = lock.writeLock();
+            try {
+                int port = freePort();
+                if (port < 0) {
+                    return -ENOSPC;
+                }
+                bindPort(port, PortEntry.unbound(0, remote));
+                return port;
+            } finally {
+                lock.unlockWrite(stamp);
             }
-            bindPort(port, PortEntry.unbound(0, remote));
-            return port;
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+        });
     }
 
     @Override
     public int bindInterdomain(int remoteDom, int remotePort) {
         int remote = remoteDom == DomId.SELF ? domid : remoteDom;
-        return Interdomain.bind(this, domains.get(remote), remotePort, 0);
+        return binding(() -> Interdomain.bind(this, domains.get(remote), remotePort, 0));
     }
 
     @Override
@@ -144,22 +155,24 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         if (!vcpus.vcpuExists(vcpu)) {
             return -ENOENT;
         }
-        long stamp = lock.writeLock();
-        try {
-            int slot = vcpu * Virq.COUNT + virq;
-            if (virqPorts[slot] != 0) {
-                return -EEXIST;
+        return binding(() -> {
+            long stamp = lock.writeLock();
+            try {
+                int slot = vcpu * Virq.COUNT + virq;
+                if (virqPorts[slot] != 0) {
+                    return -EEXIST;
+                }
+                int port = freePort();
+                if (port < 0) {
+                    return -ENOSPC;
+                }
+                bindPort(port, PortEntry.virq(vcpu, virq));
+                INT.setRelease(virqPorts, slot, port);
+                return port;
+            } finally {
+                lock.unlockWrite(stamp);
             }
-            int port = freePort();
-            if (port < 0) {
-                return -ENOSPC;
-            }
-            bindPort(port, PortEntry.virq(vcpu, virq));
-            INT.setRelease(virqPorts, slot, port);
-            return port;
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+        });
     }
 
     /** Physical IRQs are not emulated: there is no passthrough device to own one. */
@@ -173,16 +186,28 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         if (!vcpus.vcpuExists(vcpu)) {
             return -ENOENT;
         }
-        long stamp = lock.writeLock();
-        try {
-            int port = freePort();
-            if (port < 0) {
-                return -ENOSPC;
+        return binding(() -> {
+            long stamp = lock.writeLock();
+            try {
+                int port = freePort();
+                if (port < 0) {
+                    return -ENOSPC;
+                }
+                bindPort(port, PortEntry.ipi(vcpu));
+                return port;
+            } finally {
+                lock.unlockWrite(stamp);
             }
-            bindPort(port, PortEntry.ipi(vcpu));
-            return port;
+        });
+    }
+
+    /** Runs one of the guest's binds; during a soft reset it waits for the reset to end. */
+    private int binding(IntSupplier bind) {
+        long gate = bindGate.readLock();
+        try {
+            return bind.getAsInt();
         } finally {
-            lock.unlockWrite(stamp);
+            bindGate.unlockRead(gate);
         }
     }
 
@@ -297,6 +322,13 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         return 0;
     }
 
+    /**
+     * EVTCHNOP_reset as Xen's evtchn_reset: the sweep closes one port at a time, and other vCPUs
+     * may bind meanwhile. If a bind landed behind the sweep, a port is still in use when it ends:
+     * the answer is then -EAGAIN and the ABI stays as it was (under FIFO that port may lie beyond
+     * 2-level's limit); only an empty table goes back to 2-level, decided under the write lock so
+     * that no bind comes between the check and the switch.
+     */
     @Override
     public int reset(int dom) {
         int rc = checkSelf(dom);
@@ -310,6 +342,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             closeAll();
             long stamp = lock.writeLock();
             try {
+                if (ports.boundCount() > 0) {
+                    return -EAGAIN;
+                }
                 backToTwoLevel();
             } finally {
                 lock.unlockWrite(stamp);
@@ -456,11 +491,15 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         return fifo != null;
     }
 
-    /** Write lock held, every port closed: back to the 2-level ABI (reset, soft reset). */
+    /**
+     * Write lock held, every port closed: back to the 2-level ABI (reset, soft reset). The limit
+     * goes first: should a port above it still be in use, setLimit throws before anything changed,
+     * and the domain stays whole on FIFO.
+     */
     private void backToTwoLevel() {
         if (fifo != null) {
-            fifo = null;
             ports.setLimit(width.twoLevelPorts());
+            fifo = null;
         }
     }
 
@@ -509,20 +548,27 @@ public final class GuestDomain extends EventDomain implements EventChannels {
      * Soft reset (SCHEDOP_shutdown(soft_reset) or a system reset): every port is closed, the
      * callback and the per-vCPU upcall vectors are forgotten, every vCPU forgets its registered
      * vcpu_info, shared_info leaves the guest's memory, and waiting vCPUs are woken. Ports stay
-     * valid (XSA-338). Timers are the caller's to stop.
+     * valid (XSA-338). Timers are the caller's to stop. The guest's binds wait until it is done
+     * (Xen does it on a paused domain), so the sweep leaves no port open and the switch to
+     * 2-level always succeeds.
      */
     public void softReset() {
-        closeAll();
-        callback = UpcallRoute.NONE;
-        for (int v = 0; v < vcpuVectors.length(); v++) {
-            vcpuVectors.set(v, null);
-        }
-        long stamp = lock.writeLock();
+        long gate = bindGate.writeLock();
         try {
-            backToTwoLevel();
-            vcpuInfos.reset();
+            closeAll();
+            callback = UpcallRoute.NONE;
+            for (int v = 0; v < vcpuVectors.length(); v++) {
+                vcpuVectors.set(v, null);
+            }
+            long stamp = lock.writeLock();
+            try {
+                backToTwoLevel();
+                vcpuInfos.reset();
+            } finally {
+                lock.unlockWrite(stamp);
+            }
         } finally {
-            lock.unlockWrite(stamp);
+            bindGate.unlockWrite(gate);
         }
         waits.wakeAll();
     }
@@ -694,12 +740,18 @@ public final class GuestDomain extends EventDomain implements EventChannels {
 
     /**
      * The host-side invariants, for fuzzing and model tests: every VIRQ slot names a port bound to
-     * that VIRQ (on that vCPU, for a per-vCPU one) and every VIRQ port is in its slot. Null if they
-     * hold, else what is wrong. Takes the read lock.
+     * that VIRQ (on that vCPU, for a per-vCPU one) and every VIRQ port is in its slot; the port
+     * limit is the one of the ABI that delivers, and no port in use lies at or above it (else
+     * sends on it would reach no bitmap). Null if they hold, else what is wrong. Takes the read lock.
      */
     String selfCheck() {
         long stamp = lock.readLock();
         try {
+            int limit = fifo != null ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts();
+            if (ports.limit() != limit) {
+                return "the port limit is " + ports.limit() + " but the ABI in use (" + (fifo != null ? "FIFO" : "2-level")
+                        + ") has " + limit;
+            }
             for (int slot = 0; slot < virqPorts.length; slot++) {
                 int port = virqPorts[slot];
                 if (port == 0) {
@@ -713,6 +765,9 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             }
             for (int port = 1; port < ports.validPorts(); port++) {
                 long e = ports.get(port);
+                if (port >= limit && PortEntry.isBound(e)) {
+                    return "port " + port + " is in use at or above the limit " + limit;
+                }
                 if (PortEntry.type(e) == PortEntry.VIRQ) {
                     int virq = PortEntry.virqNumber(e);
                     int slot = virqSlot(virq, PortEntry.vcpu(e));

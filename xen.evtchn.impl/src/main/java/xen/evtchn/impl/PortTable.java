@@ -190,7 +190,7 @@ final class PortTable {
         validPorts = Math.max(validPorts, ports);
     }
 
-    /** Writer only: how many ports are in use (a scan; for a restore's planning, not for hot paths). */
+    /** Writer only: how many ports are in use (a scan: for a restore's planning and reset's last check). */
     int boundCount() {
         long[] e = entries;
         int n = 0;

@@ -89,7 +89,8 @@ class ConcurrencyStressTest {
      * gate (sends are not), so every owner knows exactly which ports are its own: a port handed out
      * twice, a failed send or close on an own port, or an own IPI not pending after a send fails
      * the test. Chaos rounds: no gate, so binds and closes also race resets (an owner may close a
-     * port that a reset freed and another thread re-bound); only the quiescent invariants apply.
+     * port that a reset freed and another thread re-bound, and a reset whose sweep a bind got
+     * behind answers -EAGAIN, as Xen's); only the quiescent invariants apply.
      */
     @Test
     void ipisRacingRandomSendsAndResets() throws Exception {
@@ -130,7 +131,7 @@ class ConcurrencyStressTest {
                         case 3 -> {
                             if (r.nextInt(64) == 0) { // a second resetter, so resets also race each other
                                 int rcr = gate.reset(g, strict);
-                                Run.check(rcr == 0 || rcr == EBUSY, () -> "reset = " + Errno.describe(rcr));
+                                Run.check(resetAnswer(rcr, strict), () -> "reset = " + Errno.describe(rcr));
                             }
                         }
                         default -> {
@@ -143,7 +144,7 @@ class ConcurrencyStressTest {
                 while (run.going()) {
                     Thread.sleep(2 + r.nextInt(15));
                     int rc = gate.reset(g, strict);
-                    Run.check(rc == 0 || rc == EBUSY, () -> "reset = " + Errno.describe(rc));
+                    Run.check(resetAnswer(rc, strict), () -> "reset = " + Errno.describe(rc));
                     if (rc == 0) {
                         resets.incrementAndGet();
                     }
@@ -155,6 +156,11 @@ class ConcurrencyStressTest {
         assertTrue(sends.get() > 1000, "the threads did work: " + sends.get() + " sends");
         assertTrue(resets.get() > 0, "resets ran");
         finalAllocationCheck(g);
+    }
+
+    /** 0 or -EBUSY; in a chaos round also -EAGAIN (a bind got behind the reset's sweep). */
+    private static boolean resetAnswer(int rc, boolean strict) {
+        return rc == 0 || rc == EBUSY || !strict && rc == -Errno.EAGAIN;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Virq;
@@ -73,7 +74,8 @@ class XsaRegressionTest extends EvtchnTestBase {
     }
 
     /**
-     * XSA-343: EVTCHNOP_reset on one vCPU while another binds and sends. Afterwards no port stays
+     * XSA-343: EVTCHNOP_reset on one vCPU while another binds and sends. Each reset answers 0, or
+     * -EAGAIN when a bind got behind its sweep (Xen's answer since then). Afterwards no port stays
      * half-closed: none in use, no pending bit left for a closed port, and allocation starts again
      * at port 1.
      */
@@ -105,7 +107,8 @@ class XsaRegressionTest extends EvtchnTestBase {
         });
         started.await();
         for (int i = 0; i < 2000; i++) {
-            assertEquals(0, g.d.reset(SELF));
+            int rc = g.d.reset(SELF);
+            assertTrue(rc == 0 || rc == -Errno.EAGAIN, "reset " + i + " answered " + rc);
         }
         stop.set(true);
         binder.join();
