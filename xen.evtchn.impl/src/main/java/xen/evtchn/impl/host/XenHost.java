@@ -24,6 +24,7 @@ import xen.evtchn.impl.EventChannelOpHandler;
 import xen.evtchn.impl.GuestDomain;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
+import xen.evtchn.impl.hypercall.HandlerFailures;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.PlatformHypercalls;
 import xen.evtchn.impl.hypercall.Platforms;
@@ -45,17 +46,23 @@ import xen.evtchn.impl.time.TimerState;
 public final class XenHost {
     private final Domains domains = new Domains();
     private final Platforms platforms = new Platforms();
-    /** A backend names the calling vCPU; one its domain does not have is refused before any family runs. */
-    private final HypercallDispatcher dispatcher = new HypercallDispatcher((domid, vcpu) -> {
-        GuestDomain d = domains.guest(domid);
-        return d == null || d.vcpus().vcpuExists(vcpu);
-    });
+    private final HypercallDispatcher dispatcher;
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
     private final SchedOpHandler schedOp;
     private TimerProvider timers;
 
     public XenHost(TimerProvider timers, ShutdownListener shutdowns) {
+        this(timers, shutdowns, HandlerFailures.STDERR);
+    }
+
+    /** A host whose hypercall handlers' exceptions, turned into errnos, are logged to {@code failures}. */
+    public XenHost(TimerProvider timers, ShutdownListener shutdowns, HandlerFailures.Log failures) {
+        // A backend names the calling vCPU; one its domain does not have is refused before any family runs.
+        this.dispatcher = new HypercallDispatcher((domid, vcpu) -> {
+            GuestDomain d = domains.guest(domid);
+            return d == null || d.vcpus().vcpuExists(vcpu);
+        }, new HandlerFailures(failures));
         this.timers = timers;
         this.schedOp = new SchedOpHandler(platforms, shutdowns);
         dispatcher.register(Hypercall.EVENT_CHANNEL_OP, new EventChannelOpHandler(domains));

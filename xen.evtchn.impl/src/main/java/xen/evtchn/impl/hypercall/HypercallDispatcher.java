@@ -13,6 +13,9 @@ import xen.evtchn.api.HypercallHandler;
  * a bundle can add one at run time and take it away). A call from CPL &gt; 0 answers -EPERM before
  * any handler sees it; a call that names a vCPU its domain does not have (a backend's mistake, not
  * the guest's) -EINVAL; a number with no handler -ENOSYS. The lookup is one array read.
+ * <p>
+ * Whatever a handler does, no exception leaves here: a RuntimeException from any family (a bug the
+ * guest ran into) becomes an errno for the guest and a line in the host's log ({@link HandlerFailures}).
  */
 public final class HypercallDispatcher implements HypercallHandler {
     /** Hypercall numbers are below this on x86 (NR_hypercalls). */
@@ -26,6 +29,7 @@ public final class HypercallDispatcher implements HypercallHandler {
 
     private final AtomicReferenceArray<HypercallHandler> handlers = new AtomicReferenceArray<>(MAX_HYPERCALLS);
     private final Callers callers;
+    private final HandlerFailures failures;
 
     /** A dispatcher that takes every caller as given. */
     public HypercallDispatcher() {
@@ -33,7 +37,12 @@ public final class HypercallDispatcher implements HypercallHandler {
     }
 
     public HypercallDispatcher(Callers callers) {
+        this(callers, new HandlerFailures(HandlerFailures.STDERR));
+    }
+
+    public HypercallDispatcher(Callers callers, HandlerFailures failures) {
         this.callers = callers;
+        this.failures = failures;
     }
 
     /**
@@ -67,7 +76,14 @@ public final class HypercallDispatcher implements HypercallHandler {
             return -EINVAL;
         }
         HypercallHandler h = handler(call.number());
-        return h == null ? -ENOSYS : h.hypercall(call);
+        if (h == null) {
+            return -ENOSYS;
+        }
+        try {
+            return h.hypercall(call);
+        } catch (RuntimeException e) {
+            return failures.failed(call, e);
+        }
     }
 
     private static void checkNumber(int number) {

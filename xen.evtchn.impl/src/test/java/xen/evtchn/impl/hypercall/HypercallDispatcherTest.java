@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
@@ -84,6 +88,96 @@ class HypercallDispatcherTest {
         assertEquals(-Errno.ENOSYS, dispatcher.hypercall(new Call(34, 0)), "gone with its bundle");
         dispatcher.register(34, second);
         assertEquals(2, dispatcher.hypercall(new Call(34, 0)));
+    }
+
+    /** A call from vCPU 5 of dom 9 with a sub-op, to find them in the log line. */
+    private record Named(int number) implements HypercallContext {
+        @Override
+        public int domid() {
+            return 9;
+        }
+
+        @Override
+        public int vcpu() {
+            return 5;
+        }
+
+        @Override
+        public boolean longMode() {
+            return true;
+        }
+
+        @Override
+        public int cpl() {
+            return 0;
+        }
+
+        @Override
+        public long arg(int index) {
+            return index == 0 ? 0xa : 0;
+        }
+
+        @Override
+        public MemorySegment guest(long address, long length) {
+            return null;
+        }
+    }
+
+    /** A dispatcher whose failure lines go to {@code lines}, rate limited on a clock the test moves. */
+    private static HypercallDispatcher logging(List<String> lines, AtomicLong nanos) {
+        TokenBucket bucket = new TokenBucket(HandlerFailures.RATE, HandlerFailures.BURST, nanos::get);
+        return new HypercallDispatcher((domid, vcpu) -> true,
+                new HandlerFailures((line, cause) -> lines.add(line), bucket));
+    }
+
+    @Test
+    void aHandlerThatThrowsGivesTheGuestEinvalAndTheHostOneLine() {
+        List<String> lines = new ArrayList<>();
+        HypercallDispatcher d = logging(lines, new AtomicLong());
+        AtomicInteger calls = new AtomicInteger();
+        d.register(32, call -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("port 4201 is in use above the new limit 4096");
+        });
+        d.register(17, call -> 7);
+        assertEquals(-Errno.EINVAL, d.hypercall(new Named(32)));
+        assertEquals(1, lines.size(), "one line");
+        String line = lines.get(0);
+        for (String part : new String[] {"dom9", "vcpu 5", "hypercall 32", "arg0 0xa", "java.lang.IllegalStateException",
+                "port 4201 is in use above the new limit 4096", "-EINVAL"}) {
+            assertTrue(line.contains(part), "'" + part + "' in: " + line);
+        }
+        assertFalse(line.contains("\n"), "one line, no stack trace: " + line);
+        assertEquals(-Errno.EINVAL, d.hypercall(new Named(32)), "the handler is called again, and refused again");
+        assertEquals(2, calls.get());
+        assertEquals(7, d.hypercall(new Named(17)), "the other families carry on");
+    }
+
+    @Test
+    void anAccessOutsideASegmentAnswersEfault() {
+        List<String> lines = new ArrayList<>();
+        HypercallDispatcher d = logging(lines, new AtomicLong());
+        d.register(24, call -> MemorySegment.ofArray(new byte[8]).get(ValueLayout.JAVA_LONG, 4));
+        assertEquals(-Errno.EFAULT, d.hypercall(new Named(24)));
+        assertTrue(lines.get(0).contains("IndexOutOfBoundsException") && lines.get(0).contains("-EFAULT"), lines.get(0));
+    }
+
+    @Test
+    void aGuestCallingItInALoopGetsItsLinesRateLimitedAndCounted() {
+        List<String> lines = new ArrayList<>();
+        AtomicLong nanos = new AtomicLong();
+        HypercallDispatcher d = logging(lines, nanos);
+        d.register(29, call -> {
+            throw new NullPointerException();
+        });
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(-Errno.EINVAL, d.hypercall(new Named(29)), "call " + i);
+        }
+        assertEquals(HandlerFailures.BURST, lines.size(), "a burst, then nothing while the clock stands");
+        nanos.addAndGet(1_000_000_000L);
+        d.hypercall(new Named(29));
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.contains("(" + (1000 - HandlerFailures.BURST) + " such lines dropped"), last);
     }
 
     @Test
