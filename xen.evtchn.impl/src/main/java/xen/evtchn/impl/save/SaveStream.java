@@ -332,7 +332,8 @@ public final class SaveStream {
             int type = r.u8("type");
             int vcpu = r.varint32("vCPU", vcpus - 1);
             byPort[port] = switch (type) {
-                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, realDomid(r, "remote domain"));
+                // Any domid_t: Xen's alloc_unbound stores whatever domain the guest offers the port to.
+                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, r.varint32("remote domain", 0xFFFF));
                 case EvtchnStat.INTERDOMAIN -> {
                     int remote = realDomid(r, "peer domain");
                     int max = remote == DomId.HOST ? Domains.HOST_PORTS - 1 : remote == domid ? validPorts - 1 : PORT_BITS_MAX;

@@ -288,6 +288,19 @@ class SaveRestoreTest {
         assertTrue(d.bindIpi(0) < 0, "still full at 1024 ports (XSA-342)");
     }
 
+    /** Found by the two-vCPU hypercall fuzzer: the host refused its own stream for such a port. */
+    @Test
+    void aPortOfferedToAReservedDomidSurvivesTheStream() {
+        SoftwareBackend vcpusA = backend(a, 1);
+        GuestDomain d = domain(a, 1, vcpusA).domain();
+        int port = d.allocUnbound(DomId.SELF, 0xA93C);
+        assertTrue(port > 0, "Xen stores any domid_t the port is offered to");
+        DomainImage image = SaveStream.read(SaveStream.write(a.save(1)));
+        a.destroyDomain(1);
+        GuestDomain restored = b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).domain();
+        assertEquals(new PortStatus(0, EvtchnStat.UNBOUND, 0, 0xA93C, 0, 0, 0), restored.status(DomId.SELF, port));
+    }
+
     // ---- refusals ----
 
     byte[] savedStream() throws Exception {
