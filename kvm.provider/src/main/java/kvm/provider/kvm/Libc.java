@@ -69,6 +69,10 @@ final class Libc {
             FunctionDescriptor.of(INT, PTR, PTR, PTR), ERRNO_OPTION);
     private static final MethodHandle TGKILL = handle("tgkill", FunctionDescriptor.of(INT, INT, INT, INT), ERRNO_OPTION);
     private static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(INT));
+    private static final MethodHandle SIGNAL = handle("signal", FunctionDescriptor.of(PTR, INT, PTR), ERRNO_OPTION);
+    /** signal(2)'s SIG_IGN and SIG_ERR. */
+    private static final long SIG_IGN = 1;
+    private static final long SIG_ERR = -1;
     private static final MethodHandle GETTID = handle("gettid", FunctionDescriptor.of(INT));
 
     /** One errno capture segment per calling thread, freed with the thread. */
@@ -195,6 +199,22 @@ final class Libc {
         MemorySegment set = arena.allocate(SIGSET_SIZE, 8);
         set.set(ValueLayout.JAVA_LONG, 0, 1L << (signal - 1));
         return set;
+    }
+
+    /**
+     * Ignores {@code signal} process-wide (SIG_IGN). A thread that blocks it still gets it queued
+     * (the kernel never ignores a blocked signal, nor one blocked outside KVM_RUN's own mask), so
+     * {@link VcpuKick} keeps working; any other thread drops it instead of dying of it.
+     */
+    static void ignoreSignal(int signal) {
+        try {
+            MemorySegment old = (MemorySegment) SIGNAL.invokeExact(CAPTURE.get(), signal, MemorySegment.ofAddress(SIG_IGN));
+            if (old.address() == SIG_ERR) {
+                throw new NativeCallException("signal", errno());
+            }
+        } catch (Throwable e) {
+            throw NativeCallException.rethrow(e);
+        }
     }
 
     /** tgkill(2); the raw result (-1 and errno on failure, e.g. ESRCH once the thread ended). */

@@ -8,9 +8,16 @@ import java.lang.foreign.MemorySegment;
  * KVM an empty signal mask for KVM_RUN, so the signal is taken only inside KVM_RUN, which then
  * returns EINTR ({@link KvmExit#INTR}); no handler ever runs. A kick sent while the thread is
  * outside KVM_RUN stays pending and makes the next KVM_RUN return at once: no wake-up is lost.
+ * SIGUSR1 is ignored process-wide as well, so that a kick can never take the process down: twice,
+ * under a nested KVM (docs/LINUX.md), the JVM died of a SIGUSR1 whose way to an unblocking thread
+ * was not found.
  */
 final class VcpuKick {
     private static final int PID = Libc.getpid();
+
+    static {
+        Libc.ignoreSignal(Libc.SIGUSR1);
+    }
 
     private final MemorySegment signalSet = Libc.sigset(Arena.ofAuto(), Libc.SIGUSR1);
     /** The vCPU thread's kernel id while it can take kicks, else 0. */
