@@ -21,7 +21,9 @@
  * Modes, chosen by the words of the start info command line:
  *   (none)                 the event channel checks (run_default)
  *   bench=N                5 rounds of: marker 1 (out to 0x81), N bare outs to 0x80, marker 2,
- *                          N x (clear pending bit; EVTCHNOP_send to a masked IPI port), marker 3
+ *                          N x (clear pending bit; EVTCHNOP_send to a masked IPI port), marker 3,
+ *                          N x the same through a null stub, marker 4, N x the sends through the
+ *                          hypercall page, marker 5
  *   hostile=triple-fault   lidt of a zero-limit IDT, then ud2: the host must report the triple
  *                          fault
  *   hostile=ring3          hypercalls from ring 3 must get -EPERM (reported by int $0x80)
@@ -609,6 +611,20 @@ run_bench:
 	dec	%r14
 	jnz	5b
 6:	mov	$4, %eax
+	out	%eax, $MARKER_PORT
+	/* The sends again, through the hypercall page: in the XEN_VMCALL build the other path, in the
+	   same guest and round; in the other build the same path as phase 2. */
+	mov	%r12, %r14
+	test	%r14, %r14
+	jz	8f
+7:	lock btr %rbx, shared_info + SI_EVTCHN_PENDING(%rip)
+	mov	$EVTCHNOP_send, %edi
+	lea	send_arg(%rip), %rsi
+	call	HPAGE(HYPERVISOR_event_channel_op)
+	EXPECT_ZERO %rax, "bench: EVTCHNOP_send through the hypercall page"
+	dec	%r14
+	jnz	7b
+8:	mov	$5, %eax
 	out	%eax, $MARKER_PORT
 	dec	%r13d
 	jnz	.Lbench_round

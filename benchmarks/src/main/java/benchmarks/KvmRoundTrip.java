@@ -15,25 +15,26 @@ import test.guest.TestGuestImage;
 import xen.evtchn.impl.host.HostComponent;
 
 /**
- * The hypercall round trip on real KVM, as a guest sees it: the test guest (test.guest, booted as
- * a PVH image with command line {@code bench=N}) runs rounds of N bare {@code out} exits (to an
- * unused port; the host does nothing but resume) and N EVTCHNOP_send hypercalls on a masked IPI
- * port (each preceded by the guest's lock btr of the pending bit, so every send finds the port
- * idle and sets it again), then N times the same guest work calling a stub of its own whose
- * {@code out} goes to the ignored port ("guest work": all but the host's hypercall handling),
- * marking each phase with an OUT to port 0x81 that the host timestamps. µs per exit / per call,
- * per round, the ratios send / bare exit and send / guest work; medians over the rounds. The
- * phases run in the same guest, on the same vCPU thread, interleaved, so the machine's noise hits
- * all of them.
+ * The hypercall round trip on real KVM, as a guest sees it: the test guest built to call Xen as
+ * current Linux does (test.guest's VMCALL variant, booted as a PVH image with command line
+ * {@code bench=N}) runs rounds of N bare {@code out} exits (to an unused port; the host does nothing
+ * but resume), N EVTCHNOP_send hypercalls by VMCALL/VMMCALL under a hardware breakpoint (a debug
+ * exit) on a masked IPI port (each preceded by the guest's lock btr of the pending bit, so every
+ * send finds the port idle and sets it again), N times the same guest work calling a stub of its
+ * own whose {@code out} goes to the ignored port ("guest work": all but the host's hypercall
+ * handling), and N sends again through the hypercall page (an I/O exit), marking each phase with an
+ * OUT to port 0x81 that the host timestamps. µs per exit / per call, the ratios send / bare exit,
+ * send / guest work and breakpoint send / hypercall-page send; medians over the rounds. The phases
+ * run in the same guest, on the same vCPU thread, interleaved, so the machine's noise hits all of
+ * them.
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar benchmarks.KvmRoundTrip [N, default 200000]</pre>
  */
 public final class KvmRoundTrip {
     private static final int DOMID = 1;
     private static final int MARKER_PORT = 0x81;
-    private static final int ROUNDS = 5;
-    /** Markers per round: start, bare outs done, sends done, guest-work calls done. */
-    private static final int MARKERS = 4;
+    private static final int ROUNDS = TestGuestImage.BENCH_ROUNDS;
+    private static final int MARKERS = TestGuestImage.BENCH_MARKERS;
     private static final long RAM = 64L << 20;
 
     private KvmRoundTrip() {
@@ -45,7 +46,7 @@ public final class KvmRoundTrip {
             throw new IllegalArgumentException("usage: KvmRoundTrip [exits per phase, default 200000]");
         }
         String why = KvmSystem.unavailableReason();
-        byte[] image = TestGuestImage.bytes().orElse(null);
+        byte[] image = TestGuestImage.bytes(TestGuestImage.Variant.VMCALL).orElse(null);
         if (why != null || image == null) {
             System.out.println("KVM round trip: skipped (" + (why != null ? why : "the test guest was not built: no gcc/as/ld") + ")");
             return;
@@ -74,30 +75,29 @@ public final class KvmRoundTrip {
         if (m.size() != MARKERS * ROUNDS) {
             throw new IllegalStateException("expected " + MARKERS * ROUNDS + " markers, got " + m.size());
         }
-        System.out.printf(Locale.ROOT, "%-8s %12s %18s %12s %12s %13s%n", "round", "bare out µs", "EVTCHNOP_send µs",
-                "guest work µs", "send/bare", "send/work");
-        double[] bare = new double[ROUNDS];
-        double[] send = new double[ROUNDS];
-        double[] work = new double[ROUNDS];
-        double[] perBare = new double[ROUNDS];
-        double[] perWork = new double[ROUNDS];
+        System.out.printf(Locale.ROOT, "%-8s %12s %14s %12s %14s %10s %10s %10s%n", "round", "bare out µs",
+                "send bkpt µs", "guest work µs", "send page µs", "page/bare", "page/work", "bkpt/page");
+        double[][] columns = new double[7][ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
             for (int i = 0; i < MARKERS; i++) {
                 if (m.get(MARKERS * r + i)[0] != i + 1) {
                     throw new IllegalStateException("markers out of order in round " + r);
                 }
             }
-            bare[r] = phase(m, r, 0, n);
-            send[r] = phase(m, r, 1, n);
-            work[r] = phase(m, r, 2, n);
-            perBare[r] = send[r] / bare[r];
-            perWork[r] = send[r] / work[r];
-            System.out.printf(Locale.ROOT, "%-8d %12.2f %18.2f %12.2f %12.3f %13.3f%n", r + 1, bare[r], send[r], work[r],
-                    perBare[r], perWork[r]);
+            double bare = phase(m, r, 0, n);
+            double bkpt = phase(m, r, 1, n);
+            double work = phase(m, r, 2, n);
+            double page = phase(m, r, 3, n);
+            double[] row = {bare, bkpt, work, page, page / bare, page / work, bkpt / page};
+            for (int c = 0; c < row.length; c++) {
+                columns[c][r] = row[c];
+            }
+            System.out.printf(Locale.ROOT, "%-8d %12.2f %14.2f %12.2f %14.2f %10.3f %10.3f %10.3f%n", r + 1, bare, bkpt,
+                    work, page, row[4], row[5], row[6]);
         }
-        System.out.printf(Locale.ROOT, "%-8s %12.2f %18.2f %12.2f %12.3f %13.3f   (others %s, steal %s, GCs %s)%n",
-                "median", median(bare), median(send), median(work), median(perBare), median(perWork), load.others(),
-                load.steal(), load.gcs());
+        System.out.printf(Locale.ROOT, "%-8s %12.2f %14.2f %12.2f %14.2f %10.3f %10.3f %10.3f   (others %s, steal %s, GCs %s)%n",
+                "median", median(columns[0]), median(columns[1]), median(columns[2]), median(columns[3]),
+                median(columns[4]), median(columns[5]), median(columns[6]), load.others(), load.steal(), load.gcs());
     }
 
     /** µs per iteration of phase {@code p} of round {@code r}: from its marker to the next. */

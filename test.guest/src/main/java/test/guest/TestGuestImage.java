@@ -73,9 +73,16 @@ public final class TestGuestImage {
     public static final int MARKER_OUTS_DONE = 2;
     /** bench=N: after the N sends, before N times the same guest work calling a stub of its own (out to {@link #BENCH_PORT}). */
     public static final int MARKER_SENDS_DONE = 3;
-    /** bench=N: after the N null-stub calls. */
+    /** bench=N: after the N null-stub calls, before the N sends again through the hypercall page. */
     public static final int MARKER_NULLS_DONE = 4;
-    /** bench=N: how many rounds of the four markers. */
+    /**
+     * bench=N: after the N sends through the hypercall page (in the {@link Variant#VMCALL} build
+     * the other way of calling Xen than the sends of phase 2, in the same guest and round).
+     */
+    public static final int MARKER_PAGE_SENDS_DONE = 5;
+    /** bench=N: markers a round, 1 to 5. */
+    public static final int BENCH_MARKERS = 5;
+    /** bench=N: how many rounds of the markers. */
     public static final int BENCH_ROUNDS = 5;
 
     /** The PASS lines (without {@link #PASS_PREFIX}) of a clean run of {@link #DEFAULT}, in order. */

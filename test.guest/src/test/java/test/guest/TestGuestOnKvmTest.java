@@ -145,7 +145,8 @@ class TestGuestOnKvmTest {
         List<Long> expected = new ArrayList<>();
         for (int r = 0; r < TestGuestImage.BENCH_ROUNDS; r++) {
             expected.addAll(List.of((long) TestGuestImage.MARKER_START, (long) TestGuestImage.MARKER_OUTS_DONE,
-                    (long) TestGuestImage.MARKER_SENDS_DONE, (long) TestGuestImage.MARKER_NULLS_DONE));
+                    (long) TestGuestImage.MARKER_SENDS_DONE, (long) TestGuestImage.MARKER_NULLS_DONE,
+                    (long) TestGuestImage.MARKER_PAGE_SENDS_DONE));
         }
         assertEquals(expected, markers);
         // N bare outs and N null-stub calls a round, each one OUT to the bench port.
@@ -229,7 +230,7 @@ class TestGuestOnKvmTest {
         assertEquals(-1, neighbour.guest.domain().shutdownReason());
         hostilesDone.countDown();
         assertSucceeded(neighbour, "bench=500", TestGuestImage.BENCH_PASSES);
-        assertEquals(4 * TestGuestImage.BENCH_ROUNDS, markers.size());
+        assertEquals(TestGuestImage.BENCH_MARKERS * TestGuestImage.BENCH_ROUNDS, markers.size());
 
         Run after = new Run(6, TestGuestImage.DEFAULT);
         assertSucceeded(after, TestGuestImage.DEFAULT, TestGuestImage.DEFAULT_PASSES);
