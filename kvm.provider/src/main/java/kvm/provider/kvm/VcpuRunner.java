@@ -164,6 +164,13 @@ final class VcpuRunner implements Runnable {
             }
             case KvmExit.INTR -> kick.consume();
             case KvmExit.SHUTDOWN -> {
+                // KVM on AMD reinitialises the vCPU at a shutdown (its VMCB is undefined after one):
+                // the registers then hold the reset vector, not where the guest was.
+                if (rip() == RESET_RIP) {
+                    backend.crash(vcpu.id(), "triple fault (KVM_EXIT_SHUTDOWN), rip not known: this KVM reset the vCPU",
+                            null);
+                    return false;
+                }
                 return fault("triple fault (KVM_EXIT_SHUTDOWN)");
             }
             case KvmExit.FAIL_ENTRY -> {
@@ -249,6 +256,9 @@ final class VcpuRunner implements Runnable {
         }
         return !stop;
     }
+
+    /** rip after a CPU reset (with CS base 0xffff0000, the reset vector 0xfffffff0). */
+    static final long RESET_RIP = 0xfff0;
 
     private boolean fault(String what) {
         backend.crash(vcpu.id(), what + " at rip 0x" + Long.toHexString(rip()), null);

@@ -69,7 +69,8 @@ class KvmBackendTest {
             assertTrue(b.awaitStop(Duration.ofSeconds(10)), "the vCPU stops");
             String failure = b.failure().orElseThrow();
             assertTrue(failure.startsWith("dom3 vcpu0: triple fault"), failure);
-            assertTrue(failure.contains("rip 0x"), failure);
+            // where it was, or that KVM reset the vCPU at the shutdown and took that away (AMD)
+            assertTrue(failure.contains("rip 0x") || failure.endsWith("rip not known: this KVM reset the vCPU"), failure);
             assertTrue(log.contains(failure), "logged: " + log);
         }
     }
