@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -394,7 +395,16 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         }
         droppedUpcalls.incrementAndGet();
         if (owed.getAndSet(vcpu, vector + 1) == 0) {
+            scheduleRetry(vcpu);
+        }
+    }
+
+    /** A retry of {@code vcpu}'s owed upcall in {@link #OWED_RETRY_MS} ms; none once the backend is closed. */
+    private void scheduleRetry(int vcpu) {
+        try {
             retries.schedule(() -> retryOwed(vcpu, true), OWED_RETRY_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile: its vCPUs will not run again, nothing is owed to them
         }
     }
 
@@ -407,7 +417,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         if (vm.signalMsi(vcpu, v - 1)) {
             owed.compareAndSet(vcpu, v, 0);
         } else if (again) {
-            retries.schedule(() -> retryOwed(vcpu, true), OWED_RETRY_MS, TimeUnit.MILLISECONDS);
+            scheduleRetry(vcpu);
         }
     }
 
