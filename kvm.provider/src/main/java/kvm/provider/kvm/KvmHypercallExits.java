@@ -37,19 +37,7 @@ public final class KvmHypercallExits {
         if (vcpu.exitReason() != KvmExit.DEBUG || sites.at(vcpu.debugPc()) == null) {
             return false;
         }
-        if (vcpu.syncRegsEnabled()) {
-            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
-                    vcpu.syncedSregsSegment());
-            long result = handler.hypercall(call);
-            call.finish();
-            vcpu.completeSynced(result, HypercallSites.LENGTH);
-        } else {
-            KvmRegs regs = vcpu.getRegs();
-            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
-            long result = handler.hypercall(call);
-            call.finish();
-            vcpu.setRegs(regs.withRax(result).withRip(regs.rip() + HypercallSites.LENGTH));
-        }
+        call(vcpu, ram, domid, handler, HypercallSites.LENGTH);
         return true;
     }
 
@@ -63,19 +51,27 @@ public final class KvmHypercallExits {
         if (vcpu.exitReason() != KvmExit.IO || !HypercallPage.isHypercall(vcpu.ioExit())) {
             return false;
         }
+        call(vcpu, ram, domid, handler, 0);
+        return true;
+    }
+
+    /**
+     * Runs the hypercall in the vCPU's registers through {@code handler}, then sets rax to its
+     * result and moves rip on by {@code advance} (0 where KVM completes the instruction itself).
+     */
+    private static void call(KvmVcpu vcpu, MemorySegment ram, int domid, HypercallHandler handler, int advance) {
         if (vcpu.syncRegsEnabled()) {
             KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
                     vcpu.syncedSregsSegment());
             long result = handler.hypercall(call);
             call.finish();
-            vcpu.setSyncedRax(result);
+            vcpu.completeSynced(result, advance);
         } else {
             KvmRegs regs = vcpu.getRegs();
             KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
             long result = handler.hypercall(call);
             call.finish();
-            vcpu.setRegs(regs.withRax(result));
+            vcpu.setRegs(regs.withRax(result).withRip(regs.rip() + advance));
         }
-        return true;
     }
 }
