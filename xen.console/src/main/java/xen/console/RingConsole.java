@@ -81,11 +81,14 @@ final class RingConsole {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (EvtchnException | IllegalStateException e) {
-            // the guest closed its port, or its memory is gone: nothing more to serve
+        } catch (EvtchnException e) {
+            // the guest closed its port: nothing more to serve, and worth a word
             if (!stopping) {
                 log.accept("dom" + domid + ": console stopped: " + e.getMessage());
             }
+        } catch (IllegalStateException e) {
+            // Its memory is gone: the domain went while this backend was leaving (its listener
+            // already unbound, so it heard of no destruction). Nothing more to serve, nothing wrong.
         }
     }
 
