@@ -41,7 +41,6 @@ import xen.evtchn.api.abi.evtchnop.Send;
 import xen.evtchn.api.abi.evtchnop.SetPriority;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.evtchnop.Unmask;
-import xen.evtchn.impl.EvtchnFixture.Call;
 import xen.evtchn.impl.EvtchnFixture.Guest;
 
 /**
@@ -72,7 +71,7 @@ class EventChannelOpHandlerTest extends EvtchnTestBase {
     }
 
     private long call(Guest g, int cmd, long address) {
-        return fx.handler.hypercall(Call.of(g, Integer.toUnsignedLong(cmd), address));
+        return fx.handler.hypercall(EvtchnFixture.evtchnCall(g, Integer.toUnsignedLong(cmd), address));
     }
 
     private static byte[] bytes(MemorySegment s) {
@@ -471,9 +470,9 @@ class EventChannelOpHandlerTest extends EvtchnTestBase {
         Guest g = guest(GuestWidth.X86_32);
         // a 32-bit guest's cmd 0xFFFFFFFF arrives zero-extended; it is still an unknown cmd
         assertEquals(ENOSYS, fx.handler.hypercall(
-                new Call(1, 0, false, new long[] {0xFFFFFFFFL, ARG, 0, 0, 0}, g.memory())));
+                GuestCall.of(Hypercall.EVENT_CHANNEL_OP, 1, 0, false, g.memory(), 0xFFFFFFFFL, ARG)));
         assertEquals(EFAULT, fx.handler.hypercall(
-                new Call(1, 0, false, new long[] {ALLOC_UNBOUND, 0xFFFFFFFFL, 0, 0, 0}, g.memory())));
+                GuestCall.of(Hypercall.EVENT_CHANNEL_OP, 1, 0, false, g.memory(), ALLOC_UNBOUND, 0xFFFFFFFFL)));
     }
 
     // ---- the software vCPU's own hypercall path ------------------------------------------------

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.GuestMemory;
-import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.DomId;
@@ -235,31 +234,8 @@ final class EvtchnFixture implements AutoCloseable {
         }
     }
 
-    /** A hypercall context over a guest's RAM (guest-virtual = guest-physical), as a backend hands it over. */
-    record Call(int domid, int vcpu, boolean longMode, long[] args, GuestMemory memory) implements HypercallContext {
-        static Call of(Guest g, long cmd, long address) {
-            return new Call(g.domid(), 0, g.w == GuestWidth.X86_64, new long[] {cmd, address, 0, 0, 0}, g.memory());
-        }
-
-        /** Always event_channel_op: the only hypercall these tests make. */
-        @Override
-        public int number() {
-            return Hypercall.EVENT_CHANNEL_OP;
-        }
-
-        @Override
-        public int cpl() {
-            return 0;
-        }
-
-        @Override
-        public long arg(int index) {
-            return args[index];
-        }
-
-        @Override
-        public MemorySegment guest(long address, long length) {
-            return memory.slice(address, length);
-        }
+    /** event_channel_op({@code cmd}, {@code address}) from {@code g}'s vCPU 0: the only hypercall these tests make. */
+    static GuestCall evtchnCall(Guest g, long cmd, long address) {
+        return GuestCall.of(Hypercall.EVENT_CHANNEL_OP, g.domid(), 0, g.w == GuestWidth.X86_64, g.memory(), cmd, address);
     }
 }

@@ -69,7 +69,7 @@ class FifoTest extends EvtchnTestBase {
         g = guest(GuestWidth.X86_64);
         long arg = 0x9000;
         new InitControl(FifoGuest.CONTROL_GFN, 0, 0, 0).write(g.memory().ram().asSlice(arg, 24));
-        assertEquals(0, fx.handler.hypercall(EvtchnFixture.Call.of(g, EvtchnOp.INIT_CONTROL.number(), arg)));
+        assertEquals(0, fx.handler.hypercall(EvtchnFixture.evtchnCall(g, EvtchnOp.INIT_CONTROL.number(), arg)));
         assertEquals(EvtchnFifo.LINK_BITS, InitControl.read(g.memory().ram().asSlice(arg, 24)).linkBits());
     }
 

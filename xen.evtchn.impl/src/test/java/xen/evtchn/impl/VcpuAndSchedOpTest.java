@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import xen.evtchn.api.GuestMemory;
-import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestField;
@@ -62,35 +60,12 @@ class VcpuAndSchedOpTest extends EvtchnTestBase {
                 (domid, reason) -> shutdowns.add(new int[] {domid, reason})));
     }
 
-    private record Call(int number, int vcpu, boolean longMode, long[] args, GuestMemory memory) implements HypercallContext {
-        @Override
-        public int domid() {
-            return 1;
-        }
-
-        @Override
-        public int cpl() {
-            return 0;
-        }
-
-        @Override
-        public long arg(int index) {
-            return args[index];
-        }
-
-        @Override
-        public MemorySegment guest(long address, long length) {
-            return memory.slice(address, length);
-        }
-    }
-
     private long call(int nr, int vcpu, long... args) {
         return call(nr, vcpu, true, args);
     }
 
     private long call(int nr, int vcpu, boolean longMode, long... args) {
-        long[] regs = java.util.Arrays.copyOf(args, 5);
-        return dispatcher.hypercall(new Call(nr, vcpu, longMode, regs, g.memory()));
+        return dispatcher.hypercall(GuestCall.of(nr, 1, vcpu, longMode, g.memory(), args));
     }
 
     private MemorySegment arg(long size) {

@@ -3,8 +3,6 @@ package xen.evtchn.impl;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
-import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 
 /**
@@ -42,7 +40,7 @@ final class VcpuCalls {
 
     /** A hypercall from this vCPU at CPL 0; its struct, if any, is at {@link #arg}. */
     long call(int number, long arg0) {
-        return dispatcher.hypercall(new Call(number, domid, vcpu, longMode, new long[] {arg0, arg, 0, 0, 0}, ram));
+        return dispatcher.hypercall(GuestCall.of(number, domid, vcpu, longMode, () -> ram, arg0, arg));
     }
 
     private void clear(int size) {
@@ -145,29 +143,5 @@ final class VcpuCalls {
             ram.set(U32, arg + 12, (int) gfn);
         }
         return call(MEMORY_OP, 7);
-    }
-
-    /** A hypercall as a backend hands it over, over identity-mapped guest RAM. */
-    private record Call(int number, int domid, int vcpu, boolean longMode, long[] args, MemorySegment ram)
-            implements HypercallContext {
-        @Override
-        public int cpl() {
-            return 0;
-        }
-
-        @Override
-        public long arg(int index) {
-            return args[index];
-        }
-
-        @Override
-        public MemorySegment guest(long address, long length) {
-            return address < 0 || length < 0 || address > ram.byteSize() - length ? null : ram.asSlice(address, length);
-        }
-
-        @Override
-        public String toString() {
-            return "hypercall " + number + " dom" + domid + " vcpu " + vcpu + " args " + Arrays.toString(args);
-        }
     }
 }

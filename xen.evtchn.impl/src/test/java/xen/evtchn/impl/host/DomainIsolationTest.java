@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.EvtchnOp;
@@ -30,6 +28,7 @@ import xen.evtchn.api.abi.evtchnop.Send;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.api.abi.hypercall.HvmParamArg;
+import xen.evtchn.impl.GuestCall;
 import xen.evtchn.impl.GuestDomain;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
@@ -49,33 +48,6 @@ class DomainIsolationTest {
         backends.forEach(SoftwareBackend::close);
     }
 
-    private record Call(int number, int domid, long[] args, SoftwareBackend b) implements HypercallContext {
-        @Override
-        public int vcpu() {
-            return 0;
-        }
-
-        @Override
-        public boolean longMode() {
-            return true;
-        }
-
-        @Override
-        public int cpl() {
-            return 0;
-        }
-
-        @Override
-        public long arg(int index) {
-            return args[index];
-        }
-
-        @Override
-        public MemorySegment guest(long address, long length) {
-            return b.memory().slice(address, length);
-        }
-    }
-
     private final class Dom {
         final SoftwareBackend b;
         final GuestDomain d;
@@ -91,7 +63,7 @@ class DomainIsolationTest {
         }
 
         long call(int nr, long... args) {
-            return xen.dispatcher().hypercall(new Call(nr, d.domid(), Arrays.copyOf(args, 5), b));
+            return xen.dispatcher().hypercall(GuestCall.of(nr, d.domid(), 0, true, b.memory(), args));
         }
 
         long evtchn(EvtchnOp op) {
