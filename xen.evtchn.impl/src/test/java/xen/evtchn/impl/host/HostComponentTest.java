@@ -21,30 +21,25 @@ import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
 import xen.evtchn.api.host.DomainHandle;
-import xen.evtchn.impl.time.ManualTimerProvider;
 import java.util.Map;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.HypercallContext;
 
 /** The host component without a framework: domains, shutdown routing, console lines. */
 class HostComponentTest {
-    private static final long RAM = 64 * 1024;
     private static final long ARG = 0x1000;
     private static final long TEXT = 0x2000;
 
-    private final HostComponent host = new HostComponent(new ManualTimerProvider(0));
-    private final List<SoftwareBackend> backends = new ArrayList<>();
+    private final HostFixture fixture = new HostFixture();
+    private final HostComponent host = fixture.host;
 
     @AfterEach
     void tearDown() {
-        host.deactivate();
-        backends.forEach(SoftwareBackend::close);
+        fixture.close();
     }
 
     private SoftwareBackend backend(int domid) {
-        SoftwareBackend b = new SoftwareBackend(domid, 1, RAM, host.hypercalls());
-        backends.add(b);
-        return b;
+        return fixture.backend(domid);
     }
 
     /** Runs {@code code} on the domain's one vCPU and waits for it. */

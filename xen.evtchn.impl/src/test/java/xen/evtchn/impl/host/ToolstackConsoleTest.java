@@ -14,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import kvm.provider.software.SoftwareBackend;
@@ -36,31 +35,27 @@ import xen.evtchn.api.abi.hypercall.RunstateArea;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
 import xen.evtchn.api.host.GuestConsole;
-import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
  * What the host does as Xen's toolstack for each domain: the console ring and its port, the wall
  * clock, the runstate area; the host's end of the console; domain listeners.
  */
 class ToolstackConsoleTest {
-    private static final long RAM = 64 * 1024;
+    private static final long RAM = HostFixture.RAM;
     private static final long ARG = 0x1000;
     private static final long AREA = 0x1800;
     private static final long TEXT = 0x2000;
 
-    private final HostComponent host = new HostComponent(new ManualTimerProvider(0));
-    private final List<SoftwareBackend> backends = new ArrayList<>();
+    private final HostFixture fixture = new HostFixture();
+    private final HostComponent host = fixture.host;
 
     @AfterEach
     void tearDown() {
-        host.deactivate();
-        backends.forEach(SoftwareBackend::close);
+        fixture.close();
     }
 
     private SoftwareBackend backend(int domid) {
-        SoftwareBackend b = new SoftwareBackend(domid, 1, RAM, host.hypercalls());
-        backends.add(b);
-        return b;
+        return fixture.backend(domid);
     }
 
     @Test
