@@ -123,19 +123,7 @@ public final class GuestDomain extends EventDomain implements EventChannels {
             return rc;
         }
         int remote = remoteDom == DomId.SELF ? domid : remoteDom;
-        return binding(() -> {
-            long stamp = lock.writeLock();
-            try {
-                int port = freePort();
-                if (port < 0) {
-                    return -ENOSPC;
-                }
-                bindPort(port, PortEntry.unbound(0, remote));
-                return port;
-            } finally {
-                lock.unlockWrite(stamp);
-            }
-        });
+        return binding(() -> bindFreePort(PortEntry.unbound(0, remote)));
     }
 
     @Override
@@ -186,19 +174,22 @@ public final class GuestDomain extends EventDomain implements EventChannels {
         if (!vcpus.vcpuExists(vcpu)) {
             return -ENOENT;
         }
-        return binding(() -> {
-            long stamp = lock.writeLock();
-            try {
-                int port = freePort();
-                if (port < 0) {
-                    return -ENOSPC;
-                }
-                bindPort(port, PortEntry.ipi(vcpu));
-                return port;
-            } finally {
-                lock.unlockWrite(stamp);
+        return binding(() -> bindFreePort(PortEntry.ipi(vcpu)));
+    }
+
+    /** Binds {@code entry} at the lowest free port, under the write lock: the port, or -ENOSPC. */
+    private int bindFreePort(long entry) {
+        long stamp = lock.writeLock();
+        try {
+            int port = freePort();
+            if (port < 0) {
+                return -ENOSPC;
             }
-        });
+            bindPort(port, entry);
+            return port;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
     }
 
     /** Runs one of the guest's binds; during a soft reset it waits for the reset to end. */
