@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Xen's struct hvm_start_info, version 1 (56 bytes), which a PVH guest finds at ebx on entry:
@@ -150,33 +151,29 @@ public record HvmStartInfo(int magic, int version, int flags, int nrModules, lon
 
     /** The memory map this start info points to in {@code ram} (empty if memmap_paddr is 0). */
     public List<MemmapEntry> memmap(MemorySegment ram) {
-        if (memmapPaddr == 0) {
-            return List.of();
-        }
-        long n = Integer.toUnsignedLong(memmapEntries);
-        MemorySegment m = ram.asSlice(memmapPaddr, MEMMAP_ENTRY_SIZE * n); // bounds-checked before allocating
-        List<MemmapEntry> entries = new ArrayList<>();
-        for (long i = 0; i < n; i++) {
-            long at = MEMMAP_ENTRY_SIZE * i;
-            entries.add(new MemmapEntry(m.get(ValueLayout.JAVA_LONG_UNALIGNED, at),
-                    m.get(ValueLayout.JAVA_LONG_UNALIGNED, at + 8), m.get(ValueLayout.JAVA_INT_UNALIGNED, at + 16)));
-        }
-        return entries;
+        return entries(ram, memmapPaddr, memmapEntries, MEMMAP_ENTRY_SIZE,
+                e -> new MemmapEntry(e.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), e.get(ValueLayout.JAVA_LONG_UNALIGNED, 8),
+                        e.get(ValueLayout.JAVA_INT_UNALIGNED, 16)));
     }
 
     /** The module list this start info points to in {@code ram} (empty if modlist_paddr is 0). */
     public List<Module> modules(MemorySegment ram) {
-        if (modlistPaddr == 0) {
+        return entries(ram, modlistPaddr, nrModules, MODLIST_ENTRY_SIZE,
+                e -> new Module(e.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), e.get(ValueLayout.JAVA_LONG_UNALIGNED, 8)));
+    }
+
+    /** {@code count} (unsigned) entries of {@code size} bytes at {@code paddr} in {@code ram}, none if paddr is 0. */
+    private static <T> List<T> entries(MemorySegment ram, long paddr, int count, long size, Function<MemorySegment, T> read) {
+        if (paddr == 0) {
             return List.of();
         }
-        long n = Integer.toUnsignedLong(nrModules);
-        MemorySegment m = ram.asSlice(modlistPaddr, MODLIST_ENTRY_SIZE * n); // bounds-checked before allocating
-        List<Module> modules = new ArrayList<>();
+        long n = Integer.toUnsignedLong(count);
+        MemorySegment m = ram.asSlice(paddr, size * n); // bounds-checked before allocating
+        List<T> entries = new ArrayList<>();
         for (long i = 0; i < n; i++) {
-            modules.add(new Module(m.get(ValueLayout.JAVA_LONG_UNALIGNED, MODLIST_ENTRY_SIZE * i),
-                    m.get(ValueLayout.JAVA_LONG_UNALIGNED, MODLIST_ENTRY_SIZE * i + 8)));
+            entries.add(read.apply(m.asSlice(size * i, size)));
         }
-        return modules;
+        return entries;
     }
 
     /** The command line this start info points to in {@code ram} (null if cmdline_paddr is 0), at most MAX_CMDLINE. */
