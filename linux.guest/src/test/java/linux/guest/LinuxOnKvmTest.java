@@ -1,17 +1,16 @@
 package linux.guest;
 
+import static linux.guest.LinuxSession.BOOT;
+import static linux.guest.LinuxSession.COMMAND;
+import static linux.guest.LinuxSession.PROMPT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.abort;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import kvm.provider.kvm.KvmGuest;
-import kvm.provider.kvm.KvmSystem;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,26 +22,12 @@ import xen.evtchn.api.abi.SchedOp;
  * Xen timer and IPI event channels count on every CPU, and poweroff ends the domain.
  */
 class LinuxOnKvmTest {
-    static final Duration BOOT = Duration.ofSeconds(300);
-    static final Duration COMMAND = Duration.ofSeconds(60);
-    /** busybox's prompt as root, "/ # ", and the cursor position query its line editing sends after it. */
-    static final String PROMPT = "# (?:\\x1b\\[6n)?$";
-    private static StockLinux.Guest linux;
+    private StockLinux.Guest linux;
 
     /** Per test, so that a skip is reported as one; the kernel is fetched once and cached. */
     @BeforeEach
     void kvmAndDebiansKernel() throws IOException {
-        String why = KvmSystem.unavailableReason();
-        assumeTrue(why == null, () -> "KVM not usable here, skipped: " + why);
-        assumeTrue(DebianPackages.onPath("apt-get") != null && DebianPackages.onPath("dpkg-deb") != null,
-                "no apt-get/dpkg-deb: Debian's kernel cannot be had here, skipped");
-        if (linux == null) {
-            try {
-                linux = new StockLinux(StockLinuxTest.cache(), DebianPackages.online()).prepare();
-            } catch (DebianPackages.FetchException e) {
-                abort("Debian's kernel could not be fetched, skipped: " + e.getMessage());
-            }
-        }
+        linux = LinuxSession.stockLinux();
     }
 
     @ParameterizedTest(name = "{0} vCPU(s)")

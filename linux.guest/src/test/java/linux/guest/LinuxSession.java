@@ -1,5 +1,8 @@
 package linux.guest;
 
+import static org.junit.jupiter.api.Assumptions.abort;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,7 @@ import java.util.regex.Pattern;
 import kvm.provider.boot.KernelImage;
 import kvm.provider.kvm.KvmConfig;
 import kvm.provider.kvm.KvmGuest;
+import kvm.provider.kvm.KvmSystem;
 import kvm.provider.kvm.PvhImage;
 import kvm.provider.timer.PortableTimerProvider;
 import xen.console.ConsoleBackend;
@@ -26,6 +30,13 @@ final class LinuxSession implements AutoCloseable {
     /** The kernel's command line: its console on the PV console, early messages by console_io. */
     static final String CMDLINE = "console=hvc0 earlyprintk=xen loglevel=6";
     static final long RAM = 256L << 20;
+    /** busybox's prompt as root, "/ # ", and the cursor position query its line editing sends after it. */
+    static final String PROMPT = "# (?:\\x1b\\[6n)?$";
+    static final Duration BOOT = Duration.ofSeconds(300);
+    static final Duration COMMAND = Duration.ofSeconds(60);
+
+    /** Debian's kernel and initramfs, once prepared. */
+    private static StockLinux.Guest prepared;
 
     private final PortableTimerProvider timers = new PortableTimerProvider();
     private final HostComponent host = new HostComponent(timers);
@@ -55,6 +66,26 @@ final class LinuxSession implements AutoCloseable {
         synchronized String text() {
             return toString(StandardCharsets.ISO_8859_1);
         }
+    }
+
+    /**
+     * Debian's kernel and the busybox initramfs, fetched once and cached; skips the calling test,
+     * naming what is missing, without a usable /dev/kvm, without apt-get/dpkg-deb, or when the
+     * packages cannot be fetched.
+     */
+    static synchronized StockLinux.Guest stockLinux() throws IOException {
+        String why = KvmSystem.unavailableReason();
+        assumeTrue(why == null, () -> "KVM not usable here, skipped: " + why);
+        assumeTrue(DebianPackages.onPath("apt-get") != null && DebianPackages.onPath("dpkg-deb") != null,
+                "no apt-get/dpkg-deb: Debian's kernel cannot be had here, skipped");
+        if (prepared == null) {
+            try {
+                prepared = new StockLinux(StockLinuxTest.cache(), DebianPackages.online()).prepare();
+            } catch (DebianPackages.FetchException e) {
+                abort("Debian's kernel could not be fetched, skipped: " + e.getMessage());
+            }
+        }
+        return prepared;
     }
 
     LinuxSession(StockLinux.Guest linux, int vcpus) throws IOException {
@@ -89,6 +120,23 @@ final class LinuxSession implements AutoCloseable {
                 output.wait(Math.max(1, left / 1_000_000));
             }
         }
+    }
+
+    /** Waits for the initramfs's shell prompt. */
+    void awaitShell() throws InterruptedException {
+        expect(Pattern.quote(Initramfs.READY), BOOT);
+        expect(PROMPT, BOOT);
+    }
+
+    /** Types {@code command} at the prompt and waits for the next; returns what came between (its echo first). */
+    String run(String command) throws InterruptedException {
+        int from;
+        synchronized (output) {
+            from = seen;
+        }
+        type(command);
+        Matcher prompt = expect(PROMPT, COMMAND);
+        return printed().substring(from, prompt.start());
     }
 
     /** Types {@code line} and a newline at the guest's console. */
