@@ -38,8 +38,9 @@ final class LinuxSession implements AutoCloseable {
     /** Debian's kernel and initramfs, once prepared. */
     private static StockLinux.Guest prepared;
 
-    private final PortableTimerProvider timers = new PortableTimerProvider();
-    private final HostComponent host = new HostComponent(timers);
+    final PortableTimerProvider timers = new PortableTimerProvider();
+    /** Counting events per port (xen:stats), so that a test can hold them against the guest's counts. */
+    final HostComponent host = new HostComponent(timers, true);
     private final ConsoleBackend consoles;
     final List<String> log = new CopyOnWriteArrayList<>();
     private final Output output = new Output();
