@@ -1,6 +1,5 @@
 package linux.guest;
 
-import static linux.guest.LinuxSession.BOOT;
 import static linux.guest.LinuxSession.COMMAND;
 import static linux.guest.LinuxSession.PROMPT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,8 +33,7 @@ class LinuxOnKvmTest {
     @ValueSource(ints = {1, 2})
     void bootsToAShellRunsCommandsAndPowersOff(int vcpus) throws Exception {
         try (LinuxSession s = new LinuxSession(linux, vcpus)) {
-            s.expect(Pattern.quote(Initramfs.READY), BOOT);
-            s.expect(PROMPT, BOOT);
+            s.awaitShell();
             s.type("uname -r");
             s.expect("^" + Pattern.quote(linux.release()) + "\\r?$", COMMAND);
             s.expect(PROMPT, COMMAND);
