@@ -22,7 +22,7 @@ import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.evtchnop.Status;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
@@ -87,7 +87,7 @@ public class DispatchBenchmark {
         timers = new PortableTimerProvider();
         XenHost xen = new XenHost(timers, (domid, reason) -> { });
         BenchVcpus vcpus = new BenchVcpus(1, RAM);
-        GuestDomain d = xen.createDomain(1, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory())
+        GuestEventChannels d = xen.createDomain(1, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory())
                 .domain();
         int port = d.bindIpi(0);
         dispatcher = xen.dispatcher();

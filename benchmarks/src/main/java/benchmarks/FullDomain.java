@@ -8,7 +8,7 @@ import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
@@ -31,7 +31,7 @@ final class FullDomain {
 
     static DomainPlatform build(XenHost host, BenchVcpus vcpus) throws EvtchnException {
         DomainPlatform p = host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
-        GuestDomain d = p.domain();
+        GuestEventChannels d = p.domain();
         check(d.mapSharedInfo(2));
         p.setParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(0xf3));
         for (int v = 0; v < VCPUS; v++) {

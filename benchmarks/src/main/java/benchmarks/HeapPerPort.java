@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * Host heap per port, measured: the used heap after full GCs, with many domains kept alive, empty
@@ -38,11 +38,11 @@ public final class HeapPerPort {
     }
 
     private static double bytesPerDomain(GuestWidth width, boolean fifo, boolean fill, int count) {
-        List<GuestDomain> keep = new ArrayList<>();
+        List<GuestEventChannels> keep = new ArrayList<>();
         Domains domains = new Domains();
         long before = usedAfterGc();
         for (int i = 1; i <= count; i++) {
-            GuestDomain d = domains.create(i, width, new BenchVcpus(1, 4096));
+            GuestEventChannels d = domains.create(i, width, new BenchVcpus(1, 4096));
             if (fifo && d.initControl(0, 0, 0) != 0) {
                 throw new IllegalStateException("init_control failed");
             }

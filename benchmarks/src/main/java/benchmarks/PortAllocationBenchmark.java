@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * bind_ipi + close on a 64-bit guest's table, empty and with 4095 of 4096 ports in use (port 0
@@ -35,7 +35,7 @@ public class PortAllocationBenchmark {
     @Param({"empty", "full", "fifo-empty", "fifo-full"})
     public String table;
 
-    private GuestDomain domain;
+    private GuestEventChannels domain;
     private LinearScanTable linear;
 
     @Setup(Level.Trial)

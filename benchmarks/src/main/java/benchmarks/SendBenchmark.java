@@ -21,8 +21,8 @@ import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SharedInfoLayout;
 import xen.evtchn.api.abi.VcpuInfoLayout;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * EVTCHNOP_send on an unmasked IPI port, taking the whole set-pending path every time: the guest
@@ -44,7 +44,7 @@ public class SendBenchmark {
     @Param({"false", "true"})
     public boolean countEvents;
 
-    private GuestDomain domain;
+    private GuestEventChannels domain;
     private int port;
     private MemorySegment shared;
     private MemorySegment vcpu0;
@@ -85,7 +85,7 @@ public class SendBenchmark {
     /** The same IPI on a domain that moved to the FIFO ABI: a control block and one array page. */
     @State(Scope.Thread)
     public static class FifoDomain {
-        GuestDomain domain;
+        GuestEventChannels domain;
         int port;
         MemorySegment control;
         MemorySegment word;

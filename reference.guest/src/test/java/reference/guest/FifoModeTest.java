@@ -11,7 +11,7 @@ import kvm.provider.timer.PortableTimerProvider;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
@@ -47,7 +47,7 @@ class FifoModeTest {
 
                 assertEquals(0, guest.hypercallErrors(), () -> String.valueOf(guest.lastHypercallError()));
                 assertEquals(List.of(SchedOp.SHUTDOWN_POWEROFF), shutdowns);
-                GuestDomain d = domain.domain();
+                GuestEventChannels d = domain.domain();
                 assertTrue(d.isFifo());
                 long bound = domain.domain().validPorts();
                 assertTrue(bound > PORTS, "ports valid: " + bound);

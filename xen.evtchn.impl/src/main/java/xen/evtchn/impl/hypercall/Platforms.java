@@ -2,7 +2,7 @@ package xen.evtchn.impl.hypercall;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.abi.DomId;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
@@ -13,7 +13,7 @@ public final class Platforms {
     private final AtomicReferenceArray<DomainPlatform> byId = new AtomicReferenceArray<>(DomId.FIRST_RESERVED);
 
     /** A platform for {@code domain}; throws IllegalStateException if its domid has one already. */
-    public DomainPlatform create(GuestDomain domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
+    public DomainPlatform create(GuestEventChannels domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
         DomainPlatform p = new DomainPlatform(domain, version, console, time);
         if (!byId.compareAndSet(domain.domid(), null, p)) {
             throw new IllegalStateException("dom" + domain.domid() + " already has a platform: " + byId.get(domain.domid()));

@@ -13,7 +13,7 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.hypercall.SchedPoll;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
@@ -37,7 +37,7 @@ public final class SchedOpHandler implements HypercallHandler {
         if (p == null) {
             return -ESRCH;
         }
-        GuestDomain d = p.domain();
+        GuestEventChannels d = p.domain();
         return switch ((int) call.arg(0)) {
             case SchedOp.YIELD -> {
                 Thread.yield();
@@ -68,7 +68,7 @@ public final class SchedOpHandler implements HypercallHandler {
         return 0;
     }
 
-    private long poll(HypercallContext call, GuestDomain d, DomainTime time) {
+    private long poll(HypercallContext call, GuestEventChannels d, DomainTime time) {
         GuestWidth width = call.longMode() ? GuestWidth.X86_64 : GuestWidth.X86_32;
         MemorySegment s = call.guest(call.arg(1), SchedPoll.size(width));
         if (s == null) {

@@ -15,7 +15,7 @@ import xen.evtchn.api.abi.hypercall.PeriodicTimer;
 import xen.evtchn.api.abi.hypercall.RegisterVcpuInfo;
 import xen.evtchn.api.abi.hypercall.RunstateArea;
 import xen.evtchn.api.abi.hypercall.SingleshotTimer;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.VcpuTimers;
 
@@ -38,7 +38,7 @@ public final class VcpuOpHandler implements HypercallHandler {
         if (p == null) {
             return -ESRCH;
         }
-        GuestDomain d = p.domain();
+        GuestEventChannels d = p.domain();
         DomainTime time = p.time();
         VcpuTimers t = time.timers();
         int cmd = (int) call.arg(0);

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
-import xen.evtchn.impl.SavedDomainEvents;
+import xen.evtchn.impl.evtchn.DomainEventsImage;
 import xen.evtchn.impl.time.TimerState;
 
 /**
@@ -19,7 +19,7 @@ import xen.evtchn.impl.time.TimerState;
  * @param timers     per vCPU, its timers as armed at the save
  */
 public record DomainImage(int domid, GuestWidth width, int xenMajor, int xenMinor, long systemTime,
-        SavedDomainEvents events, long[] hvmParams, List<TimerState> timers) {
+        DomainEventsImage events, long[] hvmParams, List<TimerState> timers) {
     public DomainImage {
         Objects.requireNonNull(width, "width");
         Objects.requireNonNull(events, "events");

@@ -24,12 +24,12 @@ import xen.evtchn.api.abi.VirqKind;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.host.SaveStreamException;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.EventChannelImage;
-import xen.evtchn.impl.FifoImage;
-import xen.evtchn.impl.SavedBackend;
-import xen.evtchn.impl.SavedDomainEvents;
-import xen.evtchn.impl.SavedPort;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.EventChannelImage;
+import xen.evtchn.impl.delivery.FifoImage;
+import xen.evtchn.impl.evtchn.BackendImage;
+import xen.evtchn.impl.evtchn.DomainEventsImage;
+import xen.evtchn.impl.evtchn.PortImage;
 import xen.evtchn.impl.time.TimerState;
 
 /**
@@ -81,7 +81,7 @@ public final class SaveStream {
         w.varint(ev.validPorts());
         w.varint(ev.ports().size());
         int previous = 0;
-        for (SavedPort p : ev.ports()) {
+        for (PortImage p : ev.ports()) {
             w.varint(p.port() - previous);
             previous = p.port();
             w.u8(p.type());
@@ -129,9 +129,9 @@ public final class SaveStream {
             }
         }
 
-        List<SavedBackend> backends = image.events().backends();
+        List<BackendImage> backends = image.events().backends();
         w.varint(backends.size());
-        for (SavedBackend b : backends) {
+        for (BackendImage b : backends) {
             byte[] name = b.state().name().getBytes(StandardCharsets.UTF_8);
             w.varint(name.length);
             w.bytes(name);
@@ -164,15 +164,15 @@ public final class SaveStream {
         for (long gfn : fifo.arrayPageGfns()) {
             w.varint(gfn);
         }
-        List<SavedPort> other = new ArrayList<>();
-        for (SavedPort p : ev.ports()) {
+        List<PortImage> other = new ArrayList<>();
+        for (PortImage p : ev.ports()) {
             if (p.priority() != EvtchnFifo.PRIORITY_DEFAULT) {
                 other.add(p);
             }
         }
         w.varint(other.size());
         int previous = 0;
-        for (SavedPort p : other) {
+        for (PortImage p : other) {
             w.varint(p.port() - previous);
             previous = p.port();
             w.u8(p.priority());
@@ -261,7 +261,7 @@ public final class SaveStream {
         if (validPorts % 64 != 0) {
             throw r.bad(at, "valid ports (" + validPorts + ") is not a multiple of 64");
         }
-        SavedPort[] byPort = ports(r, domid, vcpus, validPorts, fifo ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts());
+        PortImage[] byPort = ports(r, domid, vcpus, validPorts, fifo ? EvtchnFifo.NR_CHANNELS : width.twoLevelPorts());
 
         long[] params = new long[HvmParam.NR_PARAMS];
         int count = r.varint32("HVM parameter count", HvmParam.NR_PARAMS);
@@ -306,17 +306,17 @@ public final class SaveStream {
         }
         r.aboutNothing();
 
-        List<SavedBackend> backends = backends(r, domid, byPort);
+        List<BackendImage> backends = backends(r, domid, byPort);
         FifoImage fifoState = fifo ? readFifo(r, vcpus, validPorts, byPort) : null;
         EventChannelImage events = new EventChannelImage(validPorts, inOrder(byPort), vectors, sharedInfoGfn, sharedInfoPage,
                 infoAt, fifoState);
-        return new DomainImage(domid, width, major, minor, systemTime, new SavedDomainEvents(events, backends), params, timers);
+        return new DomainImage(domid, width, major, minor, systemTime, new DomainEventsImage(events, backends), params, timers);
     }
 
     /** The ports, ascending; every field in range, the VIRQ table they imply without a clash, loops closed. */
-    private static SavedPort[] ports(StreamReader r, int domid, int vcpus, int validPorts, int limit) {
+    private static PortImage[] ports(StreamReader r, int domid, int vcpus, int validPorts, int limit) {
         int count = r.varint32("port count", validPorts - 1);
-        SavedPort[] byPort = new SavedPort[validPorts];
+        PortImage[] byPort = new PortImage[validPorts];
         BitSet virqSlots = new BitSet();
         int port = 0;
         for (int i = 0; i < count; i++) {
@@ -333,11 +333,11 @@ public final class SaveStream {
             int vcpu = r.varint32("vCPU", vcpus - 1);
             byPort[port] = switch (type) {
                 // Any domid_t: Xen's alloc_unbound stores whatever domain the guest offers the port to.
-                case EvtchnStat.UNBOUND -> SavedPort.unbound(port, vcpu, r.varint32("remote domain", 0xFFFF));
+                case EvtchnStat.UNBOUND -> PortImage.unbound(port, vcpu, r.varint32("remote domain", 0xFFFF));
                 case EvtchnStat.INTERDOMAIN -> {
                     int remote = realDomid(r, "peer domain");
                     int max = remote == DomId.HOST ? Domains.HOST_PORTS - 1 : remote == domid ? validPorts - 1 : PORT_BITS_MAX;
-                    yield SavedPort.interdomain(port, vcpu, remote, r.varint32("peer port", 1, max));
+                    yield PortImage.interdomain(port, vcpu, remote, r.varint32("peer port", 1, max));
                 }
                 case EvtchnStat.VIRQ -> {
                     int vat = r.position();
@@ -348,16 +348,16 @@ public final class SaveStream {
                         throw r.bad(vat, "VIRQ " + virq + " is bound twice" + (kind == VirqKind.PER_VCPU ? " on vCPU " + vcpu : ""));
                     }
                     virqSlots.set(slot);
-                    yield SavedPort.virq(port, vcpu, virq);
+                    yield PortImage.virq(port, vcpu, virq);
                 }
-                case EvtchnStat.IPI -> SavedPort.ipi(port, vcpu);
+                case EvtchnStat.IPI -> PortImage.ipi(port, vcpu);
                 default -> throw r.bad(at, "type " + type + " is not unbound (1), interdomain (2), VIRQ (4) or IPI (5)");
             };
         }
         r.aboutNothing();
-        for (SavedPort p : byPort) {
+        for (PortImage p : byPort) {
             if (p != null && p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == domid) {
-                SavedPort other = byPort[p.remotePort()];
+                PortImage other = byPort[p.remotePort()];
                 if (other == null || other.type() != EvtchnStat.INTERDOMAIN || other.remoteDom() != domid
                         || other.remotePort() != p.port()) {
                     throw r.bad(r.position(), "port " + p.port() + " is connected to the domain's own port "
@@ -369,7 +369,7 @@ public final class SaveStream {
     }
 
     /** Version 2's FIFO section; sets the ports' priorities in {@code byPort} (7 unless it says otherwise). */
-    private static FifoImage readFifo(StreamReader r, int vcpus, int validPorts, SavedPort[] byPort) {
+    private static FifoImage readFifo(StreamReader r, int vcpus, int validPorts, PortImage[] byPort) {
         long[] controlAt = placements(r, vcpus, "FIFO control block", EvtchnFifo.CONTROL_BLOCK_SIZE);
         long[] pages = new long[r.varint32("event array page count", EvtchnFifo.MAX_PAGES)];
         for (int i = 0; i < pages.length; i++) {
@@ -454,9 +454,9 @@ public final class SaveStream {
     }
 
     /** The ports in use, in order. */
-    private static List<SavedPort> inOrder(SavedPort[] byPort) {
-        List<SavedPort> ports = new ArrayList<>();
-        for (SavedPort p : byPort) {
+    private static List<PortImage> inOrder(PortImage[] byPort) {
+        List<PortImage> ports = new ArrayList<>();
+        for (PortImage p : byPort) {
             if (p != null) {
                 ports.add(p);
             }
@@ -464,15 +464,15 @@ public final class SaveStream {
         return ports;
     }
 
-    private static List<SavedBackend> backends(StreamReader r, int domid, SavedPort[] byPort) {
+    private static List<BackendImage> backends(StreamReader r, int domid, PortImage[] byPort) {
         int toHost = 0;
-        for (SavedPort p : byPort) {
+        for (PortImage p : byPort) {
             if (p != null && p.type() == EvtchnStat.INTERDOMAIN && p.remoteDom() == DomId.HOST) {
                 toHost++;
             }
         }
         int count = r.varint32("backend count", Math.min(toHost, 1024));
-        List<SavedBackend> backends = new ArrayList<>(count);
+        List<BackendImage> backends = new ArrayList<>(count);
         Set<Integer> hostPorts = new HashSet<>();
         Set<Integer> guestPorts = new HashSet<>();
         String lastName = null;
@@ -495,7 +495,7 @@ public final class SaveStream {
                 at = r.position();
                 int hostPort = r.varint32("host port", 1, Domains.HOST_PORTS - 1);
                 int guestPort = r.varint32("guest port", 1, PORT_BITS_MAX);
-                SavedPort p = guestPort < byPort.length ? byPort[guestPort] : null;
+                PortImage p = guestPort < byPort.length ? byPort[guestPort] : null;
                 if (p == null || p.type() != EvtchnStat.INTERDOMAIN || p.remoteDom() != DomId.HOST || p.remotePort() != hostPort) {
                     throw r.bad(at, "backend \"" + name + "\" binds host port " + hostPort + " to guest port " + guestPort
                             + ", which is not connected to it");
@@ -515,7 +515,7 @@ public final class SaveStream {
                 }
             }
             r.aboutNothing();
-            backends.add(new SavedBackend(new BackendState(name, bindings), pending));
+            backends.add(new BackendImage(new BackendState(name, bindings), pending));
         }
         return backends;
     }

@@ -28,8 +28,8 @@ import xen.evtchn.api.abi.evtchnop.Send;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.api.abi.hypercall.HvmParamArg;
-import xen.evtchn.impl.GuestCall;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestCall;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -50,7 +50,7 @@ class DomainIsolationTest {
 
     private final class Dom {
         final SoftwareBackend b;
-        final GuestDomain d;
+        final GuestEventChannels d;
 
         Dom(int domid) {
             b = new SoftwareBackend(domid, 1, 1 << 20, xen.dispatcher());

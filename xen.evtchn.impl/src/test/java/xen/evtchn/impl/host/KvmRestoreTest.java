@@ -26,7 +26,7 @@ import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
@@ -100,7 +100,7 @@ class KvmRestoreTest {
             LongMode.interruptGate(ram, IDT, VECTOR, HANDLER);
             vcpu.setRegs(new KvmRegs(0, 0, 0, 0, 0, 0, STACK_TOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, CODE, 2));
 
-            GuestDomain d = b.restoreDomain(1, SaveStream.read(stream), kvm, DomainConsole.inMemory()).domain();
+            GuestEventChannels d = b.restoreDomain(1, SaveStream.read(stream), kvm, DomainConsole.inMemory()).domain();
             assertEquals(new PortStatus(0, EvtchnStat.IPI, 0, 0, 0, 0, 0), d.status(DomId.SELF, ipi));
             assertTrue(d.isPending(ipi), "the bit came with the memory");
             kvm.start();

@@ -28,7 +28,7 @@ import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.host.SaveStreamException;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.XenVersionInfo;
@@ -87,7 +87,7 @@ class SaveRestoreTest {
     }
 
     Workload populate(XenHost host, DomainPlatform p) throws EvtchnException {
-        GuestDomain d = p.domain();
+        GuestEventChannels d = p.domain();
         Workload w = new Workload();
         assertEquals(0, d.mapSharedInfo(SHARED_INFO_GFN));
         for (int v = 0; v < VCPUS; v++) {
@@ -125,13 +125,13 @@ class SaveRestoreTest {
         return w;
     }
 
-    static void maskPort(GuestDomain d, int port) {
+    static void maskPort(GuestEventChannels d, int port) {
         long offset = GuestWidth.X86_64.sharedInfo().evtchnMask() + 8L * (port / 64);
         long word = d.sharedInfo().get(ValueLayout.JAVA_LONG, offset);
         d.sharedInfo().set(ValueLayout.JAVA_LONG, offset, word | 1L << (port % 64));
     }
 
-    static List<PortStatus> statuses(GuestDomain d) {
+    static List<PortStatus> statuses(GuestEventChannels d) {
         List<PortStatus> all = new ArrayList<>();
         for (int port = 0; port < d.validPorts(); port++) {
             all.add(d.status(DomId.SELF, port));
@@ -139,7 +139,7 @@ class SaveRestoreTest {
         return all;
     }
 
-    static List<Boolean> bits(GuestDomain d) {
+    static List<Boolean> bits(GuestEventChannels d) {
         List<Boolean> all = new ArrayList<>();
         for (int port = 0; port < d.validPorts(); port++) {
             all.add(d.isPending(port));
@@ -167,7 +167,7 @@ class SaveRestoreTest {
         SoftwareBackend vcpusB = backend(b, 1);
         vcpusB.memory().ram().copyFrom(vcpusA.memory().ram()); // what a VMM's migration does
         DomainPlatform pb = b.restoreDomain(1, SaveStream.read(stream), vcpusB, DomainConsole.inMemory());
-        GuestDomain d = pb.domain();
+        GuestEventChannels d = pb.domain();
 
         assertEquals(portsBefore, statuses(d), "every port, with its vCPU, VIRQ and peer");
         assertEquals(bitsBefore, bits(d), "pending and mask bits, from the guest's memory: the destroy left them");
@@ -212,7 +212,7 @@ class SaveRestoreTest {
         assertTrue(pb.time().timers().fired(3) >= 1, "the periodic timer");
     }
 
-    static void clearPending(GuestDomain d, int port) {
+    static void clearPending(GuestEventChannels d, int port) {
         long offset = GuestWidth.X86_64.sharedInfo().evtchnPending() + 8L * (port / 64);
         long word = d.sharedInfo().get(ValueLayout.JAVA_LONG, offset);
         d.sharedInfo().set(ValueLayout.JAVA_LONG, offset, word & ~(1L << (port % 64)));
@@ -243,8 +243,8 @@ class SaveRestoreTest {
     void anotherDomidAndAPeerThatIsNotThere() throws Exception {
         SoftwareBackend v1 = backend(a, 1);
         SoftwareBackend v2 = backend(a, 2);
-        GuestDomain d1 = domain(a, 1, v1).domain();
-        GuestDomain d2 = domain(a, 2, v2).domain();
+        GuestEventChannels d1 = domain(a, 1, v1).domain();
+        GuestEventChannels d2 = domain(a, 2, v2).domain();
         int offered = d2.allocUnbound(DomId.SELF, 1);
         int p1 = d1.bindInterdomain(2, offered);
         int loopA = d1.allocUnbound(DomId.SELF, DomId.SELF);
@@ -253,16 +253,16 @@ class SaveRestoreTest {
         DomainImage two = a.save(2);
 
         // dom1 alone, as dom5: its channel to dom2 waits, unbound, for dom2; the loop is dom5's.
-        GuestDomain d5 = b.restoreDomain(5, one, backend(b, 5), DomainConsole.inMemory()).domain();
+        GuestEventChannels d5 = b.restoreDomain(5, one, backend(b, 5), DomainConsole.inMemory()).domain();
         assertEquals(new PortStatus(0, EvtchnStat.UNBOUND, 0, 2, 0, 0, 0), d5.status(DomId.SELF, p1));
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 5, loopB, 0, 0), d5.status(DomId.SELF, loopA));
 
         // Both into a third host, dom2 first: when dom1 comes, the channel is whole again, both ends raised.
         XenHost c = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
-        GuestDomain c2 = c.restoreDomain(2, two, backend(c, 2), DomainConsole.inMemory()).domain();
+        GuestEventChannels c2 = c.restoreDomain(2, two, backend(c, 2), DomainConsole.inMemory()).domain();
         assertEquals(EvtchnStat.UNBOUND, c2.status(DomId.SELF, offered).status(), "dom1 is not there yet");
         clearPending(c2, offered);
-        GuestDomain c1 = c.restoreDomain(1, one, backend(c, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels c1 = c.restoreDomain(1, one, backend(c, 1), DomainConsole.inMemory()).domain();
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 2, offered, 0, 0), c1.status(DomId.SELF, p1));
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 1, p1, 0, 0), c2.status(DomId.SELF, offered));
         assertTrue(c2.isPending(offered), "the reconnected end is raised, as a bind raises it");
@@ -282,7 +282,7 @@ class SaveRestoreTest {
         assertEquals(1023, last);
         DomainImage image = a.save(1);
         a.destroyDomain(1);
-        GuestDomain d = b.restoreDomain(1, SaveStream.read(SaveStream.write(image)), backend(b, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels d = b.restoreDomain(1, SaveStream.read(SaveStream.write(image)), backend(b, 1), DomainConsole.inMemory()).domain();
         assertEquals(GuestWidth.X86_32, d.width());
         assertEquals(1024, d.validPorts());
         assertTrue(d.bindIpi(0) < 0, "still full at 1024 ports (XSA-342)");
@@ -292,12 +292,12 @@ class SaveRestoreTest {
     @Test
     void aPortOfferedToAReservedDomidSurvivesTheStream() {
         SoftwareBackend vcpusA = backend(a, 1);
-        GuestDomain d = domain(a, 1, vcpusA).domain();
+        GuestEventChannels d = domain(a, 1, vcpusA).domain();
         int port = d.allocUnbound(DomId.SELF, 0xA93C);
         assertTrue(port > 0, "Xen stores any domid_t the port is offered to");
         DomainImage image = SaveStream.read(SaveStream.write(a.save(1)));
         a.destroyDomain(1);
-        GuestDomain restored = b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels restored = b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).domain();
         assertEquals(new PortStatus(0, EvtchnStat.UNBOUND, 0, 0xA93C, 0, 0, 0), restored.status(DomId.SELF, port));
     }
 
@@ -377,7 +377,7 @@ class SaveRestoreTest {
         EvtchnHandle hog = b.domains().host().open();
         SoftwareBackend filler = backend(b, 9);
         DomainPlatform p9 = domain(b, 9, filler);
-        GuestDomain d9 = p9.domain();
+        GuestEventChannels d9 = p9.domain();
         List<Integer> offered = new ArrayList<>(List.of((int) p9.param(HvmParam.CONSOLE_EVTCHN))); // the toolstack's
         for (int port; (port = d9.allocUnbound(DomId.SELF, DomId.HOST)) > 0;) {
             offered.add(port);

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.GuestWidth;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.PlatformFixture.Call;
 import xen.evtchn.impl.hypercall.PlatformFixture.Guest;
 
@@ -117,7 +117,7 @@ class PlatformDispatchTest {
     @Test
     void aDomainWithoutAPlatformIsEsrchForKnownSubOpsAndEnosysForUnknownOnes() {
         Guest g = fx.guest(1);
-        GuestDomain bare = fx.domains.create(9, GuestWidth.X86_64, fx.backend(9, 1));
+        GuestEventChannels bare = fx.domains.create(9, GuestWidth.X86_64, fx.backend(9, 1));
         for (Call c : validCalls(g)) {
             assertEquals(ESRCH, g.call(c.withDomid(bare.domid())), "hypercall " + c.number());
         }

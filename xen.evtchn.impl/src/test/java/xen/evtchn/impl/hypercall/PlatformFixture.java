@@ -12,9 +12,9 @@ import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.GuestWidth;
-import xen.evtchn.impl.Domains;
-import xen.evtchn.impl.EventChannelOpHandler;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -71,23 +71,23 @@ final class PlatformFixture implements AutoCloseable {
 
     Guest guest(int domid, GuestWidth width, int vcpus) {
         SoftwareBackend b = backend(domid, vcpus);
-        GuestDomain d = domains.create(domid, width, b);
+        GuestEventChannels d = domains.create(domid, width, b);
         return new Guest(platform(d), b, dispatcher);
     }
 
     /** A guest whose platform has {@code console}. */
     Guest guest(int domid, DomainConsole console) {
         SoftwareBackend b = backend(domid, 1);
-        GuestDomain d = domains.create(domid, GuestWidth.X86_64, b);
+        GuestEventChannels d = domains.create(domid, GuestWidth.X86_64, b);
         return new Guest(platform(d, XenVersionInfo.DEFAULT, console), b, dispatcher);
     }
 
     /** A platform with the default version, an in-memory console, and time on a clock the test moves. */
-    DomainPlatform platform(GuestDomain d) {
+    DomainPlatform platform(GuestEventChannels d) {
         return platform(d, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
     }
 
-    DomainPlatform platform(GuestDomain d, XenVersionInfo version, DomainConsole console) {
+    DomainPlatform platform(GuestEventChannels d, XenVersionInfo version, DomainConsole console) {
         ManualTimerProvider clock = new ManualTimerProvider(0);
         DomainTime time = new DomainTime(new GuestClock(clock::now, 0), d.vcpus().vcpuCount(), clock,
                 d.vcpus().tscHz(), 0, 0, vcpu -> d.raiseVirq(0, vcpu));
@@ -109,7 +109,7 @@ final class PlatformFixture implements AutoCloseable {
 
     /** A guest domain, its platform, its software vCPUs, and the dispatcher its hypercalls go to. */
     record Guest(DomainPlatform p, SoftwareBackend b, HypercallDispatcher dispatcher) {
-        GuestDomain d() {
+        GuestEventChannels d() {
             return p.domain();
         }
 

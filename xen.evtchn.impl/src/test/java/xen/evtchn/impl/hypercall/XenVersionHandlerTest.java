@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.hypercall.CompileInfo;
-import xen.evtchn.impl.GuestDomain;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.PlatformFixture.Guest;
 
 /**
@@ -70,7 +70,7 @@ class XenVersionHandlerTest {
     @Test
     void theVersionIsConfiguredPerDomain() {
         SoftwareBackend b2 = fx.backend(2, 1);
-        GuestDomain d2 = fx.domains.create(2, GuestWidth.X86_64, b2);
+        GuestEventChannels d2 = fx.domains.create(2, GuestWidth.X86_64, b2);
         Guest other = new Guest(fx.platform(d2, XenVersionInfo.DEFAULT.withVersion(4, 19),
                 DomainConsole.inMemory()), b2, fx.dispatcher);
         assertEquals(0x0004_0013, other.call(XEN_VERSION, 0, 0));
