@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,6 +66,8 @@ class ConcurrencyStressTest {
     static final long ROUND_MS = Math.max(50, (long) (SECONDS * 1000 / ROUNDS));
     /** Threads must stop this long after they are told to, or the test reports a deadlock. */
     static final long JOIN_MS = 20_000;
+    /** The longest a run goes on waiting for its threads to have done enough. */
+    static final long MAX_RUN_MS = 20_000;
     static final long RAM = 1L << 20;
     static final long SHARED_INFO_GFN = 0x30;
     static final int SELF = DomId.SELF;
@@ -709,7 +712,7 @@ class ConcurrencyStressTest {
                 closes.incrementAndGet();
             }
         });
-        run.go(Math.max(500, (long) (SECONDS * 1000)));
+        run.go(Math.max(500, (long) (SECONDS * 1000)), () -> closes.get() > 100 && sends.get() > 1000);
         for (EvtchnHandle h : hosts) {
             h.close();
         }
@@ -779,7 +782,7 @@ class ConcurrencyStressTest {
                 cur = next;
             }
         });
-        run.go(Math.max(500, (long) (SECONDS * 1000)));
+        run.go(Math.max(500, (long) (SECONDS * 1000)), () -> rebinds.get() > 100);
         for (EvtchnHandle h : hosts) {
             h.close();
         }
@@ -1097,12 +1100,22 @@ class ConcurrencyStressTest {
         }
 
         void go(long millis) throws Exception {
+            go(millis, () -> true);
+        }
+
+        /**
+         * Runs for {@code millis}, then on until {@code enough} holds (a loaded machine does less
+         * in the same time), but never past {@link #MAX_RUN_MS}.
+         */
+        void go(long millis, BooleanSupplier enough) throws Exception {
             barrier = new CyclicBarrier(threads.size());
             for (Thread t : threads) {
                 t.start();
             }
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-            while (!stop && System.nanoTime() < end) {
+            long start = System.nanoTime();
+            long end = start + TimeUnit.MILLISECONDS.toNanos(millis);
+            long cap = start + TimeUnit.MILLISECONDS.toNanos(MAX_RUN_MS);
+            while (!stop && (System.nanoTime() < end || (!enough.getAsBoolean() && System.nanoTime() < cap))) {
                 Thread.sleep(10);
             }
             stop = true;
