@@ -22,11 +22,11 @@ import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.evtchnop.Status;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 
 /**
  * The whole dispatch of one hypercall through a host's dispatcher, when Xen answers it and when it
@@ -88,7 +88,7 @@ public class DispatchBenchmark {
         XenHost xen = new XenHost(timers, (domid, reason) -> { });
         BenchVcpus vcpus = new BenchVcpus(1, RAM);
         GuestEventChannels d = xen.createDomain(1, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory())
-                .domain();
+                .events();
         int port = d.bindIpi(0);
         dispatcher = xen.dispatcher();
         int size = EvtchnOp.STATUS.argSize();

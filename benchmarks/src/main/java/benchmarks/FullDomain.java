@@ -8,11 +8,11 @@ import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 
 /**
  * The domain the save/restore goal is about: 64-bit, 8 vCPUs, every one of its 4096 ports in use
@@ -29,15 +29,15 @@ final class FullDomain {
     private FullDomain() {
     }
 
-    static DomainPlatform build(XenHost host, BenchVcpus vcpus) throws EvtchnException {
-        DomainPlatform p = host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
-        GuestEventChannels d = p.domain();
+    static Domain build(XenHost host, BenchVcpus vcpus) throws EvtchnException {
+        Domain p = host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+        GuestEventChannels d = p.events();
         check(d.mapSharedInfo(2));
         p.setParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(0xf3));
         for (int v = 0; v < VCPUS; v++) {
             check(d.registerVcpuInfo(v, 3, v * 64));
             if (v % 2 == 1) {
-                d.setVcpuVector(v, new UpcallRoute.LapicVector(0x40 + v));
+                d.upcalls().setVcpuVector(v, new UpcallRoute.LapicVector(0x40 + v));
             }
             check(d.bindVirq(Virq.TIMER.number(), v));
             check(d.bindIpi(v));
@@ -45,7 +45,7 @@ final class FullDomain {
         }
         check(p.time().timers().setPeriodic(0, 10_000_000L) + 1);
         check(d.bindVirq(Virq.CONSOLE.number(), 0));
-        EvtchnHandle vbd = host.domains().host().open("vbd");
+        EvtchnHandle vbd = host.eventChannels().host().open("vbd");
         for (int i = 0; i < 64; i++) {
             vbd.bindInterdomain(DOMID, check(d.allocUnbound(DomId.SELF, DomId.HOST)));
         }

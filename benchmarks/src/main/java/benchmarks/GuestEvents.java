@@ -14,9 +14,9 @@ import reference.guest.GuestConfig;
 import reference.guest.ReferenceGuest;
 import reference.guest.VcpuStats;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 
 /**
  * Events seen from inside a guest: software vCPUs ({@link SoftwareBackend}) on a whole host

@@ -15,9 +15,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import xen.evtchn.api.backend.EvtchnException;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ParkedTimers;
 import xen.evtchn.impl.time.TimerState;
@@ -38,7 +38,7 @@ import xen.evtchn.impl.time.TimerState;
 @State(Scope.Thread)
 public class SaveRestoreBenchmark {
     private XenHost host;
-    private DomainPlatform platform;
+    private Domain platform;
     private List<TimerState> timers;
     private byte[] stream;
     private XenHost fresh;
@@ -69,7 +69,7 @@ public class SaveRestoreBenchmark {
     }
 
     @Benchmark
-    public DomainPlatform restore() {
+    public Domain restore() {
         return fresh.restoreDomain(FullDomain.DOMID, SaveStream.read(stream), vcpus, DomainConsole.inMemory());
     }
 }

@@ -11,8 +11,8 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
@@ -57,7 +57,7 @@ public class SendBenchmark {
         domains.countEvents(countEvents);
         domain = domains.create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
         domain.mapSharedInfo(16);
-        domain.setCallback(new UpcallRoute.Vector(0xf3));
+        domain.upcalls().setCallback(new UpcallRoute.Vector(0xf3));
         port = domain.bindIpi(0);
         shared = domain.sharedInfo();
         vcpu0 = domain.vcpuInfo(0);
@@ -95,7 +95,7 @@ public class SendBenchmark {
         public void setUp() {
             domain = new Domains().create(1, GuestWidth.X86_64, new BenchVcpus(1, 1 << 20));
             domain.mapSharedInfo(16);
-            domain.setCallback(new UpcallRoute.Vector(0xf3));
+            domain.upcalls().setCallback(new UpcallRoute.Vector(0xf3));
             if (domain.initControl(0x20, 0, 0) != 0 || domain.expandArray(0x30) != 0) {
                 throw new IllegalStateException("could not move to FIFO");
             }

@@ -11,7 +11,6 @@ import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmOp;
-import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuOp;

@@ -11,13 +11,13 @@ import kvm.provider.timer.PortableTimerProvider;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.console.MemoryConsoleSink;
+import xen.evtchn.impl.console.TokenBucket;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.MemoryConsoleSink;
-import xen.evtchn.impl.hypercall.TokenBucket;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 
 /**
  * The acceptance run of step 6: the reference guest on the FIFO ABI with 100,000 more ports bound
@@ -40,16 +40,16 @@ class FifoModeTest {
         try (PortableTimerProvider timers = new PortableTimerProvider()) {
             XenHost xen = new XenHost(timers, (domid, reason) -> shutdowns.add(reason));
             try (SoftwareBackend backend = new SoftwareBackend(1, VCPUS, config.ramBytes(), xen.dispatcher())) {
-                DomainPlatform domain = xen.createDomain(1, GuestWidth.X86_64, backend, XenVersionInfo.DEFAULT,
+                Domain domain = xen.createDomain(1, GuestWidth.X86_64, backend, XenVersionInfo.DEFAULT,
                         new DomainConsole(console, TokenBucket.defaults()));
                 ReferenceGuest guest = ReferenceGuest.start(backend, config);
                 assertTrue(backend.join(RUN.multipliedBy(3).plusSeconds(60)), "the guest finished in time");
 
                 assertEquals(0, guest.hypercallErrors(), () -> String.valueOf(guest.lastHypercallError()));
                 assertEquals(List.of(SchedOp.SHUTDOWN_POWEROFF), shutdowns);
-                GuestEventChannels d = domain.domain();
+                GuestEventChannels d = domain.events();
                 assertTrue(d.isFifo());
-                long bound = domain.domain().validPorts();
+                long bound = domain.events().validPorts();
                 assertTrue(bound > PORTS, "ports valid: " + bound);
                 List<VcpuStats> stats = guest.stats();
                 long fifoPorts = 0;

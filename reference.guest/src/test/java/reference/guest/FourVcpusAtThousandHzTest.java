@@ -11,10 +11,10 @@ import kvm.provider.timer.PortableTimerProvider;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.time.VcpuTimers;
 
 /**
@@ -34,7 +34,7 @@ class FourVcpusAtThousandHzTest {
             XenHost xen = new XenHost(timers, (domid, reason) -> shutdowns.add(reason));
             GuestConfig config = new GuestConfig(VCPUS, HZ, Duration.ofSeconds(SECONDS), true, 10);
             try (SoftwareBackend backend = new SoftwareBackend(1, VCPUS, config.ramBytes(), xen.dispatcher())) {
-                DomainPlatform domain = xen.createDomain(1, GuestWidth.X86_64, backend, XenVersionInfo.DEFAULT,
+                Domain domain = xen.createDomain(1, GuestWidth.X86_64, backend, XenVersionInfo.DEFAULT,
                         DomainConsole.inMemory());
                 ReferenceGuest guest = ReferenceGuest.start(backend, config);
                 assertTrue(backend.join(Duration.ofSeconds(SECONDS * 3 + 30)), "the guest finished in time");

@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.MemoryConsoleSink;
+import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.console.MemoryConsoleSink;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 
 /** The reference guest against the real hypercall handlers, on software vCPUs and a real timer provider. */
 class ReferenceGuestTest {
@@ -31,7 +32,7 @@ class ReferenceGuestTest {
     private final XenHost xen = new XenHost(timers,
             (domid, reason) -> shutdowns.add("dom" + domid + " " + SchedOp.shutdownReason(reason)));
     private SoftwareBackend backend;
-    private DomainPlatform platform;
+    private Domain platform;
 
     @AfterEach
     void tearDown() {
@@ -97,7 +98,7 @@ class ReferenceGuestTest {
         assertEquals(1, guest.hypercallErrors());
         assertEquals(1, guest.stats(0).hypercallErrors());
         assertTrue(!guest.finished() && shutdowns.isEmpty());
-        assertEquals(DomainPlatform.NOT_SHUT_DOWN, platform.shutdownReason());
+        assertEquals(DomainHandle.RUNNING, platform.shutdownReason());
     }
 
     @Test

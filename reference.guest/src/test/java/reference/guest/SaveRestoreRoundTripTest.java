@@ -15,10 +15,10 @@ import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.SaveStream;
 
 /**
@@ -71,7 +71,7 @@ class SaveRestoreRoundTripTest {
     void savedAndRestoredTwiceMidRunNothingIsLostOrDuplicated() throws InterruptedException {
         List<Integer> shutdowns = new CopyOnWriteArrayList<>();
         List<PortableTimerProvider> providers = new ArrayList<>();
-        List<DomainPlatform> platforms = new ArrayList<>();
+        List<Domain> platforms = new ArrayList<>();
         List<Integer> streamBytes = new ArrayList<>();
         GuestConfig config = new GuestConfig(VCPUS, HZ, RUN, true, 5);
         PortableTimerProvider firstTimers = new PortableTimerProvider();
@@ -106,7 +106,7 @@ class SaveRestoreRoundTripTest {
             for (VcpuStats s : stats) {
                 long fired = 0;
                 List<Long> perHost = new ArrayList<>();
-                for (DomainPlatform p : platforms) {
+                for (Domain p : platforms) {
                     long n = p.time().timers().fired(s.vcpu());
                     perHost.add(n);
                     fired += n;

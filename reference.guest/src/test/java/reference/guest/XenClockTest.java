@@ -14,7 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestField;
 import xen.evtchn.api.abi.VcpuTimeInfo;
-import xen.evtchn.api.abi.VcpuInfoLayout;
 
 class XenClockTest {
     private final Arena arena = Arena.ofShared();

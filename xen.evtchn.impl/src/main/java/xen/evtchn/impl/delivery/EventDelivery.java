@@ -8,22 +8,22 @@ package xen.evtchn.impl.delivery;
  */
 public interface EventDelivery {
     /** Sets the port pending and, if that newly makes the vCPU's upcall pending, delivers it. */
-    public void setPending(int port, int vcpu);
+    void setPending(int port, int vcpu);
 
-    public void clearPending(int port);
+    void clearPending(int port);
 
     /** EVTCHNOP_unmask: clears the mask and delivers an event that was pending while masked. */
-    public void unmask(int port, int vcpu);
+    void unmask(int port, int vcpu);
 
-    public boolean isPending(int port);
+    boolean isPending(int port);
 
-    public boolean isMasked(int port);
+    boolean isMasked(int port);
 
     /**
      * vCPU {@code vcpu}'s vcpu_info just moved (VCPUOP_register_vcpu_info): make sure no event
      * is lost in the move, as Xen does by marking everything pending on the new one.
      */
-    public void vcpuInfoMoved(int vcpu);
+    void vcpuInfoMoved(int vcpu);
 
     /** A free port that must not be reused yet. */
     default boolean isBusy(int port) {

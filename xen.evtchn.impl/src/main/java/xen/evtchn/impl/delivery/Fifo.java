@@ -1,8 +1,5 @@
 package xen.evtchn.impl.delivery;
 
-import xen.evtchn.impl.port.PortEntry;
-import xen.evtchn.impl.port.PortTable;
-
 import static xen.evtchn.api.abi.EvtchnFifo.BUSY;
 import static xen.evtchn.api.abi.EvtchnFifo.LINKED;
 import static xen.evtchn.api.abi.EvtchnFifo.LINK_MASK;
@@ -21,6 +18,8 @@ import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntConsumer;
 import xen.evtchn.api.abi.EvtchnFifo;
+import xen.evtchn.impl.port.PortEntry;
+import xen.evtchn.impl.port.PortTable;
 
 /**
  * The FIFO ABI (Xen's event_fifo.c semantics): each port's event word in the guest's event
@@ -47,7 +46,7 @@ public final class Fifo implements EventDelivery {
 
     private final PortTable ports;
     private final IntConsumer markEventsPending;
-    private final TwoLevel.Upcalls upcalls;
+    private final Upcalls upcalls;
     private final AtomicReferenceArray<MemorySegment> controlBlocks;
     private final MemorySegment[] pages = new MemorySegment[MAX_PAGES];
     /** For a save: where the guest put each control block and array page. Written under the domain's write lock. */
@@ -61,7 +60,7 @@ public final class Fifo implements EventDelivery {
     /** Guarded by this: ports that were raised while their array page was missing. */
     private final BitSet pendingWithoutPage = new BitSet();
 
-    public Fifo(PortTable ports, int vcpus, IntConsumer markEventsPending, TwoLevel.Upcalls upcalls) {
+    public Fifo(PortTable ports, int vcpus, IntConsumer markEventsPending, Upcalls upcalls) {
         this.ports = ports;
         this.markEventsPending = markEventsPending;
         this.upcalls = upcalls;

@@ -27,14 +27,6 @@ public final class TwoLevel implements EventDelivery {
     /** Ports the bitmaps have (4096 or 1024); a port valid beyond them (after a FIFO reset) has no bits. */
     private final int ports;
 
-    /** What to do when a port newly becomes pending, and when a vCPU's upcall_pending is newly set. */
-    public interface Upcalls {
-        /** Called for every newly pending port, masked or not, before any upcall (Xen's evtchn_check_pollers). */
-        void portPending(int port);
-
-        void upcall(int vcpu);
-    }
-
     public TwoLevel(GuestWidth width, VcpuInfos vcpuInfos, Upcalls upcalls) {
         SharedInfoLayout si = width.sharedInfo();
         this.wide = width == GuestWidth.X86_64;

@@ -8,6 +8,7 @@ import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SharedInfoLayout;
 import xen.evtchn.api.abi.VcpuInfoLayout;
+import xen.evtchn.impl.domain.Domain;
 
 /**
  * Where a domain's shared_info and each vCPU's vcpu_info are. As on Xen, shared_info exists from

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortEntry;
-
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -10,6 +8,7 @@ import java.util.TreeMap;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.backend.BackendState;
+import xen.evtchn.impl.port.PortEntry;
 
 /**
  * Puts a saved domain's event channels into a fresh guest domain of this host, with every lock
@@ -59,7 +58,7 @@ final class DomainRestore {
             }
             try {
                 checkHostCanTake(host, saved);
-                d.restoreVcpuState(image);
+                EventChannelImages.restoreVcpuState(d, image);
                 Map<Integer, Integer> hostPorts = bindBackends(host, d, saved.backends());
                 for (PortImage p : image.ports()) {
                     bindPort(domains, d, savedDomid, p, hostPorts);
@@ -138,7 +137,7 @@ final class DomainRestore {
             }
             default -> throw new IllegalArgumentException("port " + p.port() + ": type " + p.type() + " cannot be restored");
         };
-        d.bindSaved(p.port(), PortEntry.withPriority(entry, p.priority()));
+        EventChannelImages.bindSaved(d, p.port(), PortEntry.withPriority(entry, p.priority()));
         if (peer != null) {
             long r = peer.ports.get(p.remotePort());
             peer.ports.set(p.remotePort(), PortEntry.rebound(r, PortEntry.interdomain(PortEntry.vcpu(r), self, p.port())));

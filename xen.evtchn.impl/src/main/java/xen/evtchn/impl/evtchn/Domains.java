@@ -1,13 +1,12 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortCounters;
-
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.impl.port.PortCounters;
 
 /**
  * The domains of one host by domid: guest domains, and the host's backends as domain
@@ -105,7 +104,7 @@ public final class Domains {
      */
     public DomainEventsImage save(int domid) {
         GuestEventChannels d = guest(domid);
-        return d == null ? null : new DomainEventsImage(d.image(), host.savedBackends(domid));
+        return d == null ? null : new DomainEventsImage(EventChannelImages.take(d), host.savedBackends(domid));
     }
 
     /**

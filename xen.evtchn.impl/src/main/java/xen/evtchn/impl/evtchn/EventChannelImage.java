@@ -1,10 +1,9 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.delivery.FifoImage;
-import xen.evtchn.impl.delivery.VcpuInfos;
-
 import java.util.List;
 import java.util.Objects;
+import xen.evtchn.impl.delivery.FifoImage;
+import xen.evtchn.impl.delivery.VcpuInfos;
 
 /**
  * A guest domain's event channel state as values (2-level or FIFO): what {@link GuestEventChannels#image()}

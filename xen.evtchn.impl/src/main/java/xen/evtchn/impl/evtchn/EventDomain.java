@@ -1,11 +1,10 @@
 package xen.evtchn.impl.evtchn;
 
+import java.util.concurrent.locks.StampedLock;
+import java.util.function.IntPredicate;
 import xen.evtchn.impl.port.PortCounters;
 import xen.evtchn.impl.port.PortEntry;
 import xen.evtchn.impl.port.PortTable;
-
-import java.util.concurrent.locks.StampedLock;
-import java.util.function.IntPredicate;
 
 /**
  * What every owner of ports shares, guest domains and the host's backends alike: a domid, a port

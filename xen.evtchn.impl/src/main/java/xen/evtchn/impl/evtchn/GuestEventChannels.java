@@ -1,21 +1,13 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.delivery.EventDelivery;
-import xen.evtchn.impl.delivery.Fifo;
-import xen.evtchn.impl.delivery.FifoImage;
-import xen.evtchn.impl.delivery.TwoLevel;
-import xen.evtchn.impl.delivery.VcpuInfos;
-import xen.evtchn.impl.port.PortEntry;
-import xen.evtchn.impl.port.PortTable;
-
 import static xen.evtchn.api.abi.Errno.EAGAIN;
 import static xen.evtchn.api.abi.Errno.EBUSY;
 import static xen.evtchn.api.abi.Errno.EEXIST;
 import static xen.evtchn.api.abi.Errno.EINVAL;
 import static xen.evtchn.api.abi.Errno.ENOENT;
 import static xen.evtchn.api.abi.Errno.ENOSPC;
-import static xen.evtchn.api.abi.Errno.EOPNOTSUPP;
 import static xen.evtchn.api.abi.Errno.ENOSYS;
+import static xen.evtchn.api.abi.Errno.EOPNOTSUPP;
 import static xen.evtchn.api.abi.Errno.EPERM;
 import static xen.evtchn.api.abi.Errno.ESRCH;
 
@@ -23,17 +15,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.IntPredicate;
 import java.util.function.IntSupplier;
 import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.PortStatus;
-import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnFifo;
@@ -41,6 +29,14 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.VirqKind;
+import xen.evtchn.impl.delivery.EventDelivery;
+import xen.evtchn.impl.delivery.Fifo;
+import xen.evtchn.impl.delivery.TwoLevel;
+import xen.evtchn.impl.delivery.Upcalls;
+import xen.evtchn.impl.delivery.VcpuInfos;
+import xen.evtchn.impl.port.PortEntry;
+import xen.evtchn.impl.port.PortTable;
+import xen.evtchn.impl.upcall.UpcallRouting;
 
 /**
  * A guest domain's event channels, on the 2-level ABI or, once the guest asks with
@@ -53,20 +49,20 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
     private static final VarHandle INT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle UPCALL_PENDING = ValueLayout.JAVA_BYTE.varHandle();
 
-    private final GuestWidth width;
+    final GuestWidth width;
     private final VcpuBackend vcpus;
     private final Domains domains;
-    private final VcpuInfos vcpuInfos;
+    final VcpuInfos vcpuInfos;
     private final TwoLevel twoLevel;
     /**
      * The FIFO ABI's state once the guest asked for it (EVTCHNOP_init_control); null under 2-level.
      * Written under the write lock; which ABI delivers is read from it ({@link #delivery()}).
      */
-    private volatile Fifo fifo;
-    private final TwoLevel.Upcalls upcalls;
+    volatile Fifo fifo;
+    private final Upcalls upcalls;
     private final EventWaits waits;
     /** virq_to_evtchn of every vCPU: port of VIRQ v on vCPU c at [c * Virq.COUNT + v], 0 if unbound. */
-    private final int[] virqPorts;
+    final int[] virqPorts;
     private final AtomicBoolean resetting = new AtomicBoolean();
     /**
      * The guest's binds hold its read lock and a soft reset its write lock: Xen soft-resets a
@@ -74,8 +70,7 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
      * Xen lets binds race the sweep and answers -EAGAIN if one stayed.
      */
     private final StampedLock bindGate = new StampedLock();
-    private volatile UpcallRoute callback = UpcallRoute.NONE;
-    private final AtomicReferenceArray<UpcallRoute> vcpuVectors;
+    private final UpcallRouting upcallRouting;
     private volatile boolean dying;
 
     GuestEventChannels(int domid, GuestWidth width, VcpuBackend vcpus, Domains domains) {
@@ -86,9 +81,9 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         int n = vcpus.vcpuCount();
         this.vcpuInfos = new VcpuInfos(width, n);
         this.virqPorts = new int[n * Virq.COUNT];
-        this.vcpuVectors = new AtomicReferenceArray<>(n);
+        this.upcallRouting = new UpcallRouting(vcpus, this::upcallPending);
         this.waits = new EventWaits(n);
-        this.upcalls = new TwoLevel.Upcalls() {
+        this.upcalls = new Upcalls() {
             @Override
             public void portPending(int port) {
                 waits.portPending(port);
@@ -97,7 +92,7 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
             @Override
             public void upcall(int vcpu) {
                 waits.upcallPending(vcpu);
-                deliverUpcall(vcpu);
+                upcallRouting.deliver(vcpu);
             }
         };
         this.twoLevel = new TwoLevel(width, vcpuInfos, upcalls);
@@ -481,7 +476,7 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         }
     }
 
-    private Fifo newFifo() {
+    Fifo newFifo() {
         return new Fifo(ports, vcpus.vcpuCount(), twoLevel::markEventsPending, upcalls);
     }
 
@@ -555,10 +550,7 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         long gate = bindGate.writeLock();
         try {
             closeAll();
-            callback = UpcallRoute.NONE;
-            for (int v = 0; v < vcpuVectors.length(); v++) {
-                vcpuVectors.set(v, null);
-            }
+            upcallRouting.reset();
             long stamp = lock.writeLock();
             try {
                 backToTwoLevel();
@@ -639,33 +631,9 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         }
     }
 
-    private void deliverUpcall(int vcpu) {
-        UpcallRoute route = vcpuVectors.get(vcpu);
-        if (route == null) {
-            route = callback;
-            if (route instanceof UpcallRoute.Gsi || route instanceof UpcallRoute.PciIntx) {
-                // vCPU 0's line only, as on Xen, held as a level while its upcall_pending is set.
-                if (vcpu == 0) {
-                    vcpus.assertLevel(route, () -> upcallPending(0));
-                }
-                return;
-            }
-        }
-        vcpus.deliverUpcall(vcpu, route);
-    }
-
-    /** HVM_PARAM_CALLBACK_IRQ: how upcalls reach vCPUs without a per-vCPU vector. */
-    public void setCallback(UpcallRoute route) {
-        callback = route;
-    }
-
-    public UpcallRoute callback() {
-        return callback;
-    }
-
-    /** HVMOP_set_evtchn_upcall_vector for one vCPU (null: back to the domain's callback). */
-    public void setVcpuVector(int vcpu, UpcallRoute.LapicVector vector) {
-        vcpuVectors.set(vcpu, vector);
+    /** How upcalls reach the vCPUs (the callback and per-vCPU vectors). */
+    public UpcallRouting upcalls() {
+        return upcallRouting;
     }
 
     /**
@@ -781,95 +749,8 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         }
     }
 
-    // ---- save and restore -------------------------------------------------------------------
-
-    /**
-     * The domain's event channel state as values, taken under the write lock so that no bind or
-     * close is half seen. Sends may go on: their bits are in guest memory, which is not here.
-     */
-    public EventChannelImage image() {
-        long stamp = lock.writeLock();
-        try {
-            List<PortImage> saved = new ArrayList<>();
-            for (int port = 1; port < ports.validPorts(); port++) {
-                long e = ports.get(port);
-                if (PortEntry.isBound(e)) {
-                    saved.add(PortImage.of(port, e, fifo != null));
-                }
-            }
-            int n = vcpus.vcpuCount();
-            int[] vectors = new int[n];
-            long[] infoAt = new long[n];
-            for (int v = 0; v < n; v++) {
-                UpcallRoute.LapicVector vector = (UpcallRoute.LapicVector) vcpuVectors.get(v);
-                vectors[v] = vector == null ? EventChannelImage.NO_VECTOR : vector.vector();
-                infoAt[v] = vcpuInfos.registeredAt(v);
-            }
-            long gfn = vcpuInfos.sharedInfoGfn();
-            byte[] page = gfn != VcpuInfos.NOWHERE ? null
-                    : vcpuInfos.sharedInfo().asSlice(0, width.sharedInfo().size()).toArray(ValueLayout.JAVA_BYTE);
-            Fifo f = fifo;
-            return new EventChannelImage(ports.validPorts(), saved, vectors, gfn, page, infoAt, f == null ? null : f.image());
-        } finally {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    /**
-     * Restore, write lock held, on a domain without ports: shared_info and the registered
-     * vcpu_info are adopted where the image says, as they are in guest memory (a shared_info never
-     * mapped gets the saved contents), and the per-vCPU upcall vectors are set. The caller checked
-     * that the frames are in guest memory.
-     */
-    void restoreVcpuState(EventChannelImage image) {
-        GuestMemory memory = vcpus.memory();
-        if (image.sharedInfoGfn() == EventChannelImage.NOWHERE) {
-            MemorySegment.copy(MemorySegment.ofArray(image.sharedInfoPage()), 0, vcpuInfos.sharedInfo(), 0,
-                    image.sharedInfoPage().length);
-        } else {
-            vcpuInfos.adoptSharedInfo(image.sharedInfoGfn(), memory.page(image.sharedInfoGfn()));
-        }
-        for (int v = 0; v < image.vcpus(); v++) {
-            long at = image.vcpuInfoAt()[v];
-            if (at != EventChannelImage.NOWHERE) {
-                vcpuInfos.adopt(v, at, memory.slice(at, VcpuInfoLayout.SIZE));
-            }
-            int vector = image.vcpuVectors()[v];
-            vcpuVectors.set(v, vector == EventChannelImage.NO_VECTOR ? null : new UpcallRoute.LapicVector(vector));
-        }
-        FifoImage saved = image.fifo();
-        if (saved != null) {
-            Fifo f = newFifo();
-            for (int v = 0; v < image.vcpus(); v++) {
-                long at = saved.controlBlockAt()[v];
-                if (at != EventChannelImage.NOWHERE) {
-                    f.mapControlBlock(v, at, memory.slice(at, EvtchnFifo.CONTROL_BLOCK_SIZE));
-                }
-            }
-            for (long gfn : saved.arrayPageGfns()) {
-                f.addPage(gfn, memory.page(gfn));
-            }
-            f.restore(saved);
-            ports.setLimit(EvtchnFifo.NR_CHANNELS);
-            fifo = f;
-        }
-        ports.makeValid(image.validPorts());
-    }
-
-    /**
-     * Restore, write lock held: binds the free {@code port} as {@code entry} (with its VIRQ slot),
-     * leaving its pending bit as the guest's memory has it.
-     */
-    void bindSaved(int port, long entry) {
-        counters.reset(port);
-        ports.allocate(port, entry);
-        if (PortEntry.type(entry) == PortEntry.VIRQ) {
-            INT.setRelease(virqPorts, virqSlot(PortEntry.virqNumber(entry), PortEntry.vcpu(entry)), port);
-        }
-    }
-
     /** The VIRQ table slot of {@code virq} bound on {@code vcpu}: a per-vCPU VIRQ's own, any other's on vCPU 0. */
-    private static int virqSlot(int virq, int vcpu) {
+    static int virqSlot(int virq, int vcpu) {
         return (Virq.kindOf(virq) == VirqKind.PER_VCPU ? vcpu : 0) * Virq.COUNT + virq;
     }
 
@@ -898,19 +779,5 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
      */
     public int checkTarget(int dom) {
         return checkSelf(dom);
-    }
-
-    /**
-     * Delivers vCPU {@code vcpu}'s upcall again by the route it has now, if its upcall_pending is
-     * set: after the guest changes how upcalls reach it (HVM_PARAM_CALLBACK_IRQ,
-     * HVMOP_set_evtchn_upcall_vector), an event already pending is not left behind, as Xen's
-     * hvm_assert_evtchn_irq. Returns true if it delivered.
-     */
-    public boolean reassertUpcall(int vcpu) {
-        if (!vcpus.vcpuExists(vcpu) || !upcallPending(vcpu)) {
-            return false;
-        }
-        deliverUpcall(vcpu);
-        return true;
     }
 }

@@ -1,8 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortEntry;
-import xen.evtchn.impl.port.PortTable;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -11,11 +8,13 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import xen.evtchn.api.abi.DomId;
 import java.util.function.IntFunction;
+import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.impl.port.PortEntry;
+import xen.evtchn.impl.port.PortTable;
 
 /**
  * The host's backends as domain {@link DomId#HOST}: their ports live in one table, each entry's

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortEntry;
-
 import static xen.evtchn.api.abi.Errno.EINVAL;
 import static xen.evtchn.api.abi.Errno.ESRCH;
 
@@ -14,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.port.PortEntry;
 
 /**
  * One backend's handle: the host ports whose entries name it (by id), and its queue of ports with

@@ -1,10 +1,10 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortEntry;
-
 import static xen.evtchn.api.abi.Errno.EINVAL;
 import static xen.evtchn.api.abi.Errno.ENOSPC;
 import static xen.evtchn.api.abi.Errno.ESRCH;
+
+import xen.evtchn.impl.port.PortEntry;
 
 /**
  * Binding and closing, which may touch two domains' tables: both write locks are taken, the lower

@@ -1,8 +1,7 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.port.PortEntry;
-
 import xen.evtchn.api.abi.EvtchnStat;
+import xen.evtchn.impl.port.PortEntry;
 
 /**
  * One port in use, as values: what a save writes for it and a restore binds again.

@@ -1,17 +1,11 @@
 package xen.evtchn.impl.host;
 
-import xen.evtchn.impl.evtchn.Domains;
-
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import java.util.function.Function;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
@@ -23,14 +17,10 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
-import xen.evtchn.api.EventChannels;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
-import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.TimerProvider;
 import xen.evtchn.api.VcpuBackend;
-import xen.evtchn.api.abi.DomId;
-import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHandle;
@@ -38,22 +28,21 @@ import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.backend.ForeignMemory;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
-import xen.evtchn.api.host.GuestConsole;
 import xen.evtchn.api.host.GuestHost;
-import xen.evtchn.api.host.PortInfo;
-import xen.evtchn.api.host.VcpuTimerInfo;
+import xen.evtchn.impl.console.ConsoleLines;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.console.HostConsole;
+import xen.evtchn.impl.console.PrefixedLineSink;
+import xen.evtchn.impl.console.TokenBucket;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
-import xen.evtchn.impl.hypercall.PrefixedLineSink;
-import xen.evtchn.impl.hypercall.TokenBucket;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
+import xen.evtchn.impl.hypercall.ShutdownListener;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ParkedTimers;
-import xen.evtchn.impl.time.TimerState;
-import xen.evtchn.impl.time.VcpuTimers;
 
 /**
  * The host as a service: one {@link XenHost}, offered to guest booters as a {@link GuestHost} and
@@ -82,9 +71,12 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     /** Longest console line passed on in one piece, in bytes. */
     static final int MAX_CONSOLE_LINE = 1024;
 
-    private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, this::shutdown);
-    private final ConcurrentMap<Integer, Domain> domains = new ConcurrentHashMap<>();
-    /** The domain listeners; its monitor orders every call to them. */
+    private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, ShutdownListener.NONE);
+    /**
+     * The domain listeners; its monitor orders every call to them, and every creation and
+     * destruction of a domain, so that each listener hears of each domain once, created before
+     * destroyed.
+     */
     private final List<DomainListener> listeners = new ArrayList<>();
     /** The description of the provider in use (XenHost holds the provider); changes under this object's monitor. */
     private String providerLine = ParkedTimers.INSTANCE.toString();
@@ -92,7 +84,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     /** A bad configuration fails the activation, with a message naming the property. */
     @Activate
     public HostComponent(Map<String, Object> configuration) {
-        xen.domains().countEvents(stats(configuration));
+        xen.eventChannels().countEvents(stats(configuration));
     }
 
     /**
@@ -102,7 +94,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     @Modified
     void modified(Map<String, Object> configuration) {
         try {
-            xen.domains().countEvents(stats(configuration));
+            xen.eventChannels().countEvents(stats(configuration));
         } catch (IllegalArgumentException e) {
             System.err.println("xen host: " + e.getMessage() + "; kept " + STATS + "=" + countsEvents());
         }
@@ -121,7 +113,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
 
     @Override
     public boolean countsEvents() {
-        return xen.domains().countsEvents();
+        return xen.eventChannels().countsEvents();
     }
 
     /** A host on {@code timers}, without a framework (tests, benchmarks, embedding), not counting events. */
@@ -131,7 +123,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
 
     /** A host on {@code timers}, without a framework, counting events per port if {@code countEvents}. */
     public HostComponent(TimerProvider timers, boolean countEvents) {
-        xen.domains().countEvents(countEvents);
+        xen.eventChannels().countEvents(countEvents);
         bindTimers(Objects.requireNonNull(timers, "timers"), Map.of("provider.name", timers.getClass().getSimpleName()));
     }
 
@@ -166,7 +158,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
 
     @Deactivate
     void deactivate() {
-        for (Integer domid : List.copyOf(domains.keySet())) {
+        for (int domid : xen.eventChannels().domids()) {
             destroyDomain(domid);
         }
     }
@@ -216,8 +208,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         XenVersionInfo version = xenVersion == null ? XenVersionInfo.DEFAULT : XenVersionInfo.parse(xenVersion);
-        return register(domid, vcpus, consoleLines,
-                console -> xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console));
+        return register(consoleLines, console -> xen.createDomain(domid, GuestWidth.X86_64, vcpus, version, console));
     }
 
     @Override
@@ -226,66 +217,48 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         Objects.requireNonNull(vcpus, "vcpus");
         Objects.requireNonNull(consoleLines, "consoleLines");
         DomainImage image = SaveStream.read(stream);
-        return register(domid, vcpus, consoleLines, console -> xen.restoreDomain(domid, image, vcpus, console));
+        return register(consoleLines, console -> xen.restoreDomain(domid, image, vcpus, console));
     }
 
     /**
-     * The handle of domain {@code domid}, which {@code make} makes with the domain's console. The
-     * handle is in the table before the domain exists, so no shutdown can miss it; it leaves
-     * again if making fails. Once the domain is whole, the domain listeners hear of it.
+     * Makes domain {@code domid} with {@code make}, given the domain's console, and tells the
+     * domain listeners of it once it is whole.
      */
-    private DomainHandle register(int domid, VcpuBackend vcpus, Consumer<String> consoleLines,
-            Function<DomainConsole, DomainPlatform> make) {
+    private DomainHandle register(Consumer<String> consoleLines, Function<DomainConsole, Domain> make) {
         HostConsole console = new HostConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""));
-        Domain handle = new Domain(domid, vcpus.vcpuCount(), xen, console);
-        if (domains.putIfAbsent(domid, handle) != null) {
-            throw new IllegalStateException("domain " + domid + " already exists");
-        }
-        try {
-            handle.platform = make.apply(new DomainConsole(console, TokenBucket.defaults()));
-        } catch (RuntimeException e) {
-            domains.remove(domid, handle);
-            throw e;
-        }
         synchronized (listeners) {
-            handle.announced = true;
+            DomainHandle handle = new HostDomainHandle(xen, make.apply(new DomainConsole(console, TokenBucket.defaults())), console);
             for (DomainListener l : listeners) {
                 created(l, handle);
             }
+            return handle;
         }
-        return handle;
     }
 
     @Override
     public boolean destroyDomain(int domid) {
-        Domain handle = domains.get(domid);
-        if (handle != null) {
-            synchronized (listeners) {
-                if (handle.announced) {
-                    handle.announced = false;
-                    for (DomainListener l : listeners) {
-                        destroyed(l, handle);
-                    }
-                }
+        synchronized (listeners) {
+            Domain d = xen.domains().get(domid);
+            if (d == null) {
+                return false;
             }
-            domains.remove(domid, handle);
+            DomainHandle handle = handle(d);
+            for (DomainListener l : listeners) {
+                destroyed(l, handle);
+            }
+            return xen.destroyDomain(domid);
         }
-        boolean destroyed = xen.destroyDomain(domid);
-        return handle != null && destroyed;
     }
 
     /**
      * A domain listener comes and hears of every domain there is ({@link DomainListeners} brings
-     * the services; hosts without a framework call it themselves). Calls to listeners are made
-     * under one lock, so a listener hears of each domain once, created before destroyed.
+     * the services; hosts without a framework call it themselves).
      */
     public void addListener(DomainListener listener) {
         synchronized (listeners) {
             listeners.add(listener);
-            for (Domain d : domains.values()) {
-                if (d.announced) {
-                    created(listener, d);
-                }
+            for (DomainHandle d : domains()) {
+                created(listener, d);
             }
         }
     }
@@ -297,7 +270,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     }
 
     /** A listener that throws loses that call, never the domain (it is a third party's code). */
-    private static void created(DomainListener listener, Domain domain) {
+    private static void created(DomainListener listener, DomainHandle domain) {
         try {
             listener.domainCreated(domain);
         } catch (RuntimeException e) {
@@ -305,7 +278,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         }
     }
 
-    private static void destroyed(DomainListener listener, Domain domain) {
+    private static void destroyed(DomainListener listener, DomainHandle domain) {
         try {
             listener.domainDestroyed(domain);
         } catch (RuntimeException e) {
@@ -316,7 +289,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     /** {@link ForeignMemory}: the frames as a view of the guest domain's own memory. */
     @Override
     public MemorySegment map(int domid, long gfn, int count) {
-        GuestEventChannels d = xen.domains().guest(domid);
+        GuestEventChannels d = xen.eventChannels().guest(domid);
         if (d == null) {
             throw new IllegalStateException("no guest domain " + domid);
         }
@@ -333,197 +306,43 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     @Override
     public List<DomainHandle> domains() {
         List<DomainHandle> all = new ArrayList<>();
-        for (Domain d : domains.values()) {
-            if (d.platform != null) {
-                all.add(d);
+        for (int domid : xen.eventChannels().domids()) {
+            Domain d = xen.domains().get(domid);
+            if (d != null) {
+                all.add(handle(d));
             }
         }
-        all.sort(Comparator.comparingInt(DomainHandle::domid));
         return all;
     }
 
     @Override
     public DomainHandle domain(int domid) {
-        Domain d = domains.get(domid);
-        return d != null && d.platform != null ? d : null;
+        Domain d = xen.domains().get(domid);
+        return d == null ? null : handle(d);
+    }
+
+    /** A handle on {@code d}: made anew each time, equal to every other handle on it. */
+    private DomainHandle handle(Domain d) {
+        return new HostDomainHandle(xen, d, (HostConsole) d.console().sink());
     }
 
     @Override
     public EvtchnHandle open() {
-        return xen.domains().host().open();
+        return xen.eventChannels().host().open();
     }
 
     @Override
     public EvtchnHandle open(String name) {
-        return xen.domains().host().open(name);
+        return xen.eventChannels().host().open(name);
     }
 
     @Override
     public List<BackendState> backends() {
-        return xen.domains().host().backends();
+        return xen.eventChannels().host().backends();
     }
 
     @Override
     public boolean isParked(String name) {
-        return xen.domains().host().isParked(name);
-    }
-
-    /** XenHost's ShutdownListener: on the vCPU thread of the SCHEDOP_shutdown. */
-    private void shutdown(int domid, int reason) {
-        Domain handle = domains.get(domid);
-        if (handle != null) {
-            handle.shutDown(reason);
-        }
-    }
-
-    /** A domain of this host; the first shutdown reason counts, as in Xen. */
-    private static final class Domain implements DomainHandle {
-        private final int domid;
-        private final int vcpus;
-        private final XenHost xen;
-        private final HostConsole console;
-        private volatile DomainPlatform platform;
-        /** Whether the domain listeners have heard of it (and not yet of its end); under the listeners' lock. */
-        private boolean announced;
-        private final List<IntConsumer> listeners = new ArrayList<>();
-        private int reason = RUNNING;
-
-        Domain(int domid, int vcpus, XenHost xen, HostConsole console) {
-            this.domid = domid;
-            this.vcpus = vcpus;
-            this.xen = xen;
-            this.console = console;
-        }
-
-        @Override
-        public int domid() {
-            return domid;
-        }
-
-        @Override
-        public int vcpuCount() {
-            return vcpus;
-        }
-
-        @Override
-        public long timerTicks(int vcpu) {
-            Objects.checkIndex(vcpu, vcpus);
-            DomainPlatform p = platform;
-            return p == null ? 0 : p.time().timers().fired(vcpu);
-        }
-
-        @Override
-        public synchronized int shutdownReason() {
-            return reason;
-        }
-
-        @Override
-        public void onShutdown(IntConsumer listener) {
-            Objects.requireNonNull(listener, "listener");
-            int now;
-            synchronized (this) {
-                if (reason == RUNNING) {
-                    listeners.add(listener);
-                    return;
-                }
-                now = reason;
-            }
-            listener.accept(now);
-        }
-
-        void shutDown(int why) {
-            List<IntConsumer> toCall;
-            synchronized (this) {
-                if (reason != RUNNING) {
-                    return;
-                }
-                reason = why;
-                toCall = List.copyOf(listeners);
-                listeners.clear();
-            }
-            for (IntConsumer l : toCall) {
-                l.accept(why);
-            }
-        }
-
-        /** The platform, once createDomain has made it. */
-        private DomainPlatform platform() {
-            DomainPlatform p = platform;
-            if (p == null) {
-                throw new IllegalStateException("dom" + domid + " is being created");
-            }
-            return p;
-        }
-
-        @Override
-        public List<PortInfo> ports() {
-            GuestEventChannels d = platform().domain();
-            List<PortInfo> all = new ArrayList<>();
-            for (int port = 1; port < d.validPorts(); port++) {
-                PortInfo info = info(d, port);
-                if (info != null) {
-                    all.add(info);
-                }
-            }
-            return all;
-        }
-
-        @Override
-        public PortInfo port(int port) {
-            return info(platform().domain(), port);
-        }
-
-        private static PortInfo info(GuestEventChannels d, int port) {
-            PortStatus status = d.status(DomId.SELF, port);
-            if (status.error() != 0 || status.status() == EvtchnStat.CLOSED) {
-                return null;
-            }
-            return new PortInfo(port, status, d.isPending(port), d.isMasked(port), d.sentCount(port), d.raisedCount(port));
-        }
-
-        @Override
-        public int inject(int port) {
-            return platform().domain().injectEvent(port);
-        }
-
-        @Override
-        public VcpuTimerInfo timers(int vcpu) {
-            Objects.checkIndex(vcpu, vcpus);
-            VcpuTimers t = platform().time().timers();
-            TimerState s = t.state(vcpu);
-            return new VcpuTimerInfo(vcpu, t.clock().now(), s.singleshot(), s.period(), s.periodicNext(), t.fired(vcpu));
-        }
-
-        @Override
-        public EventChannels eventChannels() {
-            return platform().domain();
-        }
-
-        @Override
-        public byte[] save() {
-            platform();
-            return SaveStream.write(xen.save(domid));
-        }
-
-        @Override
-        public void shutdown(int reason) {
-            platform();
-            xen.shutdown(domid, reason);
-        }
-
-        @Override
-        public long hvmParam(int index) {
-            return platform().param(index);
-        }
-
-        @Override
-        public GuestConsole console() {
-            return console;
-        }
-
-        @Override
-        public String toString() {
-            return "dom" + domid;
-        }
+        return xen.eventChannels().host().isParked(name);
     }
 }

@@ -16,23 +16,23 @@ import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.host.SaveStreamException;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.delivery.FifoImage;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.DomainEventsImage;
 import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.EventChannelImage;
-import xen.evtchn.impl.delivery.FifoImage;
-import xen.evtchn.impl.evtchn.DomainEventsImage;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.hypercall.HandlerFailures;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.PlatformHypercalls;
-import xen.evtchn.impl.hypercall.Platforms;
 import xen.evtchn.impl.hypercall.SchedOpHandler;
 import xen.evtchn.impl.hypercall.SetTimerOpHandler;
 import xen.evtchn.impl.hypercall.ShutdownListener;
 import xen.evtchn.impl.hypercall.VcpuOpHandler;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
@@ -44,8 +44,10 @@ import xen.evtchn.impl.time.TimerState;
  * Backends take {@link #dispatcher()} as their hypercall handler.
  */
 public final class XenHost {
-    private final Domains domains = new Domains();
-    private final Platforms platforms = new Platforms();
+    /** The event channels' own index of port owners by domid (guests and the host's backends). */
+    private final Domains eventChannels = new Domains();
+    /** Every guest domain, whole. */
+    private final DomainTable domains = new DomainTable();
     private final HypercallDispatcher dispatcher;
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
@@ -60,15 +62,15 @@ public final class XenHost {
     public XenHost(TimerProvider timers, ShutdownListener shutdowns, HandlerFailures.Log failures) {
         // A backend names the calling vCPU; one its domain does not have is refused before any family runs.
         this.dispatcher = new HypercallDispatcher((domid, vcpu) -> {
-            GuestEventChannels d = domains.guest(domid);
+            GuestEventChannels d = eventChannels.guest(domid);
             return d == null || d.vcpus().vcpuExists(vcpu);
         }, new HandlerFailures(failures));
         this.timers = timers;
-        this.schedOp = new SchedOpHandler(platforms, shutdowns);
-        dispatcher.register(Hypercall.EVENT_CHANNEL_OP, new EventChannelOpHandler(domains));
-        new PlatformHypercalls(platforms).registerWith(dispatcher);
-        dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(platforms));
-        dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(platforms));
+        this.schedOp = new SchedOpHandler(domains, shutdowns);
+        dispatcher.register(Hypercall.EVENT_CHANNEL_OP, new EventChannelOpHandler(eventChannels));
+        new PlatformHypercalls(domains).registerWith(dispatcher);
+        dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(domains));
+        dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(domains));
         dispatcher.register(Hypercall.SCHED_OP, schedOp);
     }
 
@@ -83,7 +85,7 @@ public final class XenHost {
             throw new IllegalArgumentException("a domain is shut down with poweroff, reboot, suspend, crash or watchdog"
                     + " (0..4): got " + reason);
         }
-        DomainPlatform p = platforms.get(domid);
+        Domain p = domains.get(domid);
         if (p == null) {
             return false;
         }
@@ -95,12 +97,14 @@ public final class XenHost {
         return dispatcher;
     }
 
-    public Domains domains() {
+    /** Every guest domain, whole: the registry the hypercall families and the toolstack use. */
+    public DomainTable domains() {
         return domains;
     }
 
-    public Platforms platforms() {
-        return platforms;
+    /** The event channel layer: guests' ports and the host's backends. */
+    public Domains eventChannels() {
+        return eventChannels;
     }
 
     /** The provider the timers run on now. */
@@ -117,8 +121,8 @@ public final class XenHost {
     public void useTimers(TimerProvider next) {
         synchronized (timerLock) {
             timers = next;
-            for (int domid : domains.domids()) {
-                DomainPlatform p = platforms.get(domid);
+            for (int domid : eventChannels.domids()) {
+                Domain p = domains.get(domid);
                 if (p != null) {
                     p.time().timers().moveTo(next);
                 }
@@ -131,21 +135,21 @@ public final class XenHost {
      * vCPU's vcpu_time_info is written before the guest runs (it moves with shared_info and
      * vcpu_info). Refuses a bad or taken domid with IllegalArgumentException/IllegalStateException.
      */
-    public DomainPlatform createDomain(int domid, GuestWidth width, VcpuBackend vcpus, XenVersionInfo version,
+    public Domain createDomain(int domid, GuestWidth width, VcpuBackend vcpus, XenVersionInfo version,
             DomainConsole console) {
         synchronized (timerLock) {
-            GuestEventChannels d = domains.create(domid, width, vcpus);
+            GuestEventChannels d = eventChannels.create(domid, width, vcpus);
             DomainTime time = startTime(d, 0);
             try {
-                DomainPlatform p = platforms.create(d, version, console, time);
+                Domain p = domains.create(d, version, console, time);
                 offerConsole(p);
                 return p;
             } catch (RuntimeException e) {
-                DomainPlatform p = platforms.get(domid);
-                if (p != null && p.domain() == d) {
-                    platforms.remove(domid);
+                Domain p = domains.get(domid);
+                if (p != null && p.events() == d) {
+                    domains.remove(domid);
                 }
-                domains.destroy(domid);
+                eventChannels.destroy(domid);
                 throw e;
             }
         }
@@ -158,8 +162,8 @@ public final class XenHost {
      * no special frames gives the domain no console ring (the parameters stay 0, as with a
      * toolstack that sets up no PV console).
      */
-    private static void offerConsole(DomainPlatform p) {
-        GuestEventChannels d = p.domain();
+    private static void offerConsole(Domain p) {
+        GuestEventChannels d = p.events();
         SpecialFrames special = d.vcpus().specialFrames();
         if (!special.has(SpecialFrames.CONSOLE)) {
             return;
@@ -186,19 +190,19 @@ public final class XenHost {
      * the image to let it carry on. Throws IllegalArgumentException if there is no such guest.
      */
     public DomainImage save(int domid) {
-        DomainPlatform p = platforms.get(domid);
+        Domain p = domains.get(domid);
         if (p == null) {
             throw new IllegalArgumentException("no guest domain " + domid);
         }
         synchronized (p) { // the callback and its route change together under it
             List<TimerState> timers = p.time().timers().stopForSave();
             long now = p.time().clock().now();
-            DomainEventsImage events = domains.save(domid);
+            DomainEventsImage events = eventChannels.save(domid);
             long[] params = new long[HvmParam.NR_PARAMS];
             for (int i = 0; i < params.length; i++) {
                 params[i] = p.param(i);
             }
-            return new DomainImage(domid, p.domain().width(), p.version().major(), p.version().minor(), now, events,
+            return new DomainImage(domid, p.events().width(), p.version().major(), p.version().minor(), now, events,
                     params, timers);
         }
     }
@@ -216,14 +220,14 @@ public final class XenHost {
      *                                nothing is left behind
      * @throws IllegalArgumentException for a domid that is not a guest's
      */
-    public DomainPlatform restoreDomain(int domid, DomainImage image, VcpuBackend vcpus, DomainConsole console) {
+    public Domain restoreDomain(int domid, DomainImage image, VcpuBackend vcpus, DomainConsole console) {
         checkFits(image, vcpus);
         synchronized (timerLock) {
-            GuestEventChannels d = domains.create(domid, image.width(), vcpus);
+            GuestEventChannels d = eventChannels.create(domid, image.width(), vcpus);
             try {
-                domains.restore(d, image.domid(), image.events());
+                eventChannels.restore(d, image.domid(), image.events());
                 DomainTime time = startTime(d, image.systemTime());
-                DomainPlatform p = platforms.create(d, XenVersionInfo.DEFAULT.withVersion(image.xenMajor(), image.xenMinor()),
+                Domain p = domains.create(d, XenVersionInfo.DEFAULT.withVersion(image.xenMajor(), image.xenMinor()),
                         console, time);
                 for (int i = 0; i < HvmParam.NR_PARAMS; i++) {
                     if (i != HvmParam.CALLBACK_IRQ && image.hvmParams()[i] != 0) {
@@ -237,12 +241,12 @@ public final class XenHost {
                 p.setParam(HvmParam.CALLBACK_IRQ, image.hvmParams()[HvmParam.CALLBACK_IRQ]);
                 return p;
             } catch (RuntimeException e) {
-                DomainPlatform p = platforms.get(domid);
-                if (p != null && p.domain() == d) {
+                Domain p = domains.get(domid);
+                if (p != null && p.events() == d) {
                     p.time().timers().stopAll();
-                    platforms.remove(domid);
+                    domains.remove(domid);
                 }
-                domains.destroy(domid);
+                eventChannels.destroy(domid);
                 throw e;
             }
         }
@@ -307,13 +311,13 @@ public final class XenHost {
 
     /** Stops the domain's timers and removes it; its peers' ports return to unbound. False if there was none. */
     public boolean destroyDomain(int domid) {
-        DomainPlatform p = platforms.get(domid);
+        Domain p = domains.get(domid);
         if (p == null) {
             return false;
         }
         p.time().timers().stopAll();
-        p.domain().wakeWaiters();
-        platforms.remove(domid);
-        return domains.destroy(domid);
+        p.events().wakeWaiters();
+        domains.remove(domid);
+        return eventChannels.destroy(domid);
     }
 }

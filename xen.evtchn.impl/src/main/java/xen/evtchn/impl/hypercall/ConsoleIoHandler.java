@@ -8,6 +8,9 @@ import java.lang.foreign.MemorySegment;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.ConsoleIo;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
 
 /**
  * HYPERVISOR_console_io(cmd, count, buffer). CONSOLEIO_write hands the bytes to the domain's
@@ -19,9 +22,9 @@ public final class ConsoleIoHandler implements HypercallHandler {
     /** cmd and count are unsigned ints in Xen: the upper half of a 64-bit register is ignored. */
     private static final long U32 = 0xFFFF_FFFFL;
 
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public ConsoleIoHandler(Platforms platforms) {
+    public ConsoleIoHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
@@ -31,7 +34,7 @@ public final class ConsoleIoHandler implements HypercallHandler {
         if (cmd != ConsoleIo.WRITE && cmd != ConsoleIo.READ) {
             return -ENOSYS;
         }
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

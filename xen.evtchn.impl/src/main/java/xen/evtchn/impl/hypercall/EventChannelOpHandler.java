@@ -1,8 +1,5 @@
 package xen.evtchn.impl.hypercall;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static xen.evtchn.api.abi.Errno.EFAULT;
 import static xen.evtchn.api.abi.Errno.ENOSYS;
 import static xen.evtchn.api.abi.Errno.ESRCH;
@@ -27,6 +24,8 @@ import xen.evtchn.api.abi.evtchnop.Send;
 import xen.evtchn.api.abi.evtchnop.SetPriority;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.evtchnop.Unmask;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * HYPERVISOR_event_channel_op(cmd, arg): reads the op's struct from the caller's memory at

@@ -6,6 +6,7 @@ import static xen.evtchn.api.abi.Errno.EINVAL;
 import java.util.Objects;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.Errno;
+import xen.evtchn.impl.console.TokenBucket;
 
 /**
  * What the dispatcher makes of an exception a handler let escape. A handler never throws for

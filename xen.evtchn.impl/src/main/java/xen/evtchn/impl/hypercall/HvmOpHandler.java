@@ -14,6 +14,9 @@ import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.HvmOp;
 import xen.evtchn.api.abi.hypercall.EvtchnUpcallVector;
 import xen.evtchn.api.abi.hypercall.HvmParamArg;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
+import xen.evtchn.impl.domain.HvmParams;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
@@ -22,9 +25,9 @@ import xen.evtchn.impl.evtchn.GuestEventChannels;
  * -ENOSYS.
  */
 public final class HvmOpHandler implements HypercallHandler {
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public HvmOpHandler(Platforms platforms) {
+    public HvmOpHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
@@ -34,12 +37,12 @@ public final class HvmOpHandler implements HypercallHandler {
         if (op != HvmOp.SET_PARAM && op != HvmOp.GET_PARAM && op != HvmOp.SET_EVTCHN_UPCALL_VECTOR) {
             return -ENOSYS;
         }
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }
         if (op == HvmOp.SET_EVTCHN_UPCALL_VECTOR) {
-            return upcallVector(call, p.domain());
+            return upcallVector(call, p.events());
         }
         return param(call, p, op == HvmOp.SET_PARAM);
     }
@@ -48,13 +51,13 @@ public final class HvmOpHandler implements HypercallHandler {
      * Xen's order: the target domain must exist (-ESRCH), the index be below HVM_NR_PARAMS
      * (-EINVAL), the target be the caller (-EPERM), the index be one the guest may use (-EPERM).
      */
-    private static long param(HypercallContext call, DomainPlatform p, boolean set) {
+    private static long param(HypercallContext call, Domain p, boolean set) {
         MemorySegment s = call.guest(call.arg(1), HvmParamArg.SIZE);
         if (s == null) {
             return -EFAULT;
         }
         HvmParamArg a = HvmParamArg.read(s);
-        int rc = p.domain().checkTarget(a.domid());
+        int rc = p.events().checkTarget(a.domid());
         if (rc == -ESRCH) {
             return rc;
         }
@@ -95,8 +98,8 @@ public final class HvmOpHandler implements HypercallHandler {
         if (!d.vcpus().vcpuExists(a.vcpu())) {
             return -ENOENT;
         }
-        d.setVcpuVector(a.vcpu(), new UpcallRoute.LapicVector(a.vector()));
-        d.reassertUpcall(a.vcpu());
+        d.upcalls().setVcpuVector(a.vcpu(), new UpcallRoute.LapicVector(a.vector()));
+        d.upcalls().reassert(a.vcpu());
         return 0;
     }
 }

@@ -13,6 +13,8 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.XenMapSpace;
 import xen.evtchn.api.abi.XenMem;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
@@ -23,9 +25,9 @@ public final class MemoryOpHandler implements HypercallHandler {
     /** xen_add_to_physmap.size is a u16: a continuation's start extent cannot be larger. */
     private static final long MAX_START_EXTENT = 0xFFFF;
 
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public MemoryOpHandler(Platforms platforms) {
+    public MemoryOpHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
@@ -35,7 +37,7 @@ public final class MemoryOpHandler implements HypercallHandler {
         if ((cmd & XenMem.CMD_MASK) != XenMem.ADD_TO_PHYSMAP) {
             return -ENOSYS;
         }
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }
@@ -47,7 +49,7 @@ public final class MemoryOpHandler implements HypercallHandler {
         if (s == null) {
             return -EFAULT;
         }
-        return addToPhysmap(p.domain(), AddToPhysmap.read(s, w));
+        return addToPhysmap(p.events(), AddToPhysmap.read(s, w));
     }
 
     private static long addToPhysmap(GuestEventChannels d, AddToPhysmap a) {

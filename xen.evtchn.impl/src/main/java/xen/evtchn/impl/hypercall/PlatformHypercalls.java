@@ -2,9 +2,10 @@ package xen.evtchn.impl.hypercall;
 
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.Hypercall;
+import xen.evtchn.impl.domain.DomainTable;
 
 /**
- * The four hypercall families that share {@link Platforms}: xen_version, memory_op, hvm_op and
+ * The four hypercall families that share {@link DomainTable}: xen_version, memory_op, hvm_op and
  * console_io, registered with a dispatcher by their numbers and taken away together.
  */
 public final class PlatformHypercalls {
@@ -13,7 +14,7 @@ public final class PlatformHypercalls {
     private final HvmOpHandler hvmOp;
     private final ConsoleIoHandler consoleIo;
 
-    public PlatformHypercalls(Platforms platforms) {
+    public PlatformHypercalls(DomainTable platforms) {
         xenVersion = new XenVersionHandler(platforms);
         memoryOp = new MemoryOpHandler(platforms);
         hvmOp = new HvmOpHandler(platforms);

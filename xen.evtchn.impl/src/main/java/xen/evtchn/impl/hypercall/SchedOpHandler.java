@@ -13,6 +13,8 @@ import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.hypercall.SchedPoll;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
@@ -23,21 +25,21 @@ import xen.evtchn.impl.time.DomainTime;
  * thread inside the hypercall.
  */
 public final class SchedOpHandler implements HypercallHandler {
-    private final Platforms platforms;
+    private final DomainTable platforms;
     private final ShutdownListener shutdowns;
 
-    public SchedOpHandler(Platforms platforms, ShutdownListener shutdowns) {
+    public SchedOpHandler(DomainTable platforms, ShutdownListener shutdowns) {
         this.platforms = platforms;
         this.shutdowns = shutdowns;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }
-        GuestEventChannels d = p.domain();
+        GuestEventChannels d = p.events();
         return switch ((int) call.arg(0)) {
             case SchedOp.YIELD -> {
                 Thread.yield();
@@ -57,14 +59,14 @@ public final class SchedOpHandler implements HypercallHandler {
     }
 
     /** SCHEDOP_shutdown's work, also for the toolstack's shutdown of a domain: returns 0. */
-    public long shutdown(DomainPlatform p, int reason) {
+    public long shutdown(Domain p, int reason) {
         if (reason == SchedOp.SHUTDOWN_SOFT_RESET) {
             p.softReset();
             return 0;
         }
-        p.shutDown(reason);
-        p.domain().wakeWaiters();
-        shutdowns.shutdown(p.domid(), reason);
+        if (p.shutDown(reason)) {
+            shutdowns.shutdown(p.domid(), reason);
+        }
         return 0;
     }
 

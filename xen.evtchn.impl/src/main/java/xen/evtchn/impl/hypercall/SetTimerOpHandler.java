@@ -4,21 +4,23 @@ import static xen.evtchn.api.abi.Errno.ESRCH;
 
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
 
 /**
  * HYPERVISOR_set_timer_op(deadline): the calling vCPU's singleshot timer (0 stops it). A 64-bit
  * caller passes the deadline in one register; a 32-bit one in two (low, high).
  */
 public final class SetTimerOpHandler implements HypercallHandler {
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public SetTimerOpHandler(Platforms platforms) {
+    public SetTimerOpHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

@@ -5,4 +5,7 @@ package xen.evtchn.impl.hypercall;
 public interface ShutdownListener {
     /** Domain {@code domid} shut down with {@code reason} (SchedOp.SHUTDOWN_*; soft reset is handled before). */
     void shutdown(int domid, int reason);
+
+    /** For hosts that hear of shutdowns through {@code Domain.onShutdown} alone. */
+    ShutdownListener NONE = (domid, reason) -> { };
 }

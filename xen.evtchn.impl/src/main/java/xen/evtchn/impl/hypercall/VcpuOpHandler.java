@@ -15,6 +15,8 @@ import xen.evtchn.api.abi.hypercall.PeriodicTimer;
 import xen.evtchn.api.abi.hypercall.RegisterVcpuInfo;
 import xen.evtchn.api.abi.hypercall.RunstateArea;
 import xen.evtchn.api.abi.hypercall.SingleshotTimer;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.VcpuTimers;
@@ -26,19 +28,19 @@ import xen.evtchn.impl.time.VcpuTimers;
  * (-EINVAL otherwise).
  */
 public final class VcpuOpHandler implements HypercallHandler {
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public VcpuOpHandler(Platforms platforms) {
+    public VcpuOpHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }
-        GuestEventChannels d = p.domain();
+        GuestEventChannels d = p.events();
         DomainTime time = p.time();
         VcpuTimers t = time.timers();
         int cmd = (int) call.arg(0);

@@ -19,6 +19,9 @@ import xen.evtchn.api.abi.XenVer;
 import xen.evtchn.api.abi.hypercall.FeatureInfo;
 import xen.evtchn.api.abi.hypercall.PlatformParameters;
 import xen.evtchn.api.abi.hypercall.XenString;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
+import xen.evtchn.impl.domain.XenVersionInfo;
 
 /**
  * HYPERVISOR_xen_version(cmd, arg), as Xen answers an HVM guest: the version number, the strings
@@ -37,9 +40,9 @@ public final class XenVersionHandler implements HypercallHandler {
     /** An HVM guest's virt_start: current Xen reserves none of an HVM guest's address space and answers 0. */
     private static final PlatformParameters HVM_PLATFORM = new PlatformParameters(0);
 
-    private final Platforms platforms;
+    private final DomainTable platforms;
 
-    public XenVersionHandler(Platforms platforms) {
+    public XenVersionHandler(DomainTable platforms) {
         this.platforms = platforms;
     }
 
@@ -49,7 +52,7 @@ public final class XenVersionHandler implements HypercallHandler {
         if (cmd < XenVer.VERSION || cmd > XenVer.PAGESIZE) {
             return -ENOSYS;
         }
-        DomainPlatform p = platforms.get(call.domid());
+        Domain p = platforms.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

@@ -1,9 +1,8 @@
 package xen.evtchn.impl.port;
 
-import xen.evtchn.impl.evtchn.Domains;
-
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import xen.evtchn.impl.evtchn.Domains;
 
 /**
  * Per-port event counters for tools (sent from the port, raised on it), kept apart from the port

@@ -24,11 +24,11 @@ import xen.evtchn.api.abi.VirqKind;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.host.SaveStreamException;
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.EventChannelImage;
 import xen.evtchn.impl.delivery.FifoImage;
 import xen.evtchn.impl.evtchn.BackendImage;
 import xen.evtchn.impl.evtchn.DomainEventsImage;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.EventChannelImage;
 import xen.evtchn.impl.evtchn.PortImage;
 import xen.evtchn.impl.time.TimerState;
 

@@ -1,9 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.evtchn.HostBackends;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,6 +20,9 @@ import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.evtchn.HostBackends;
 
 /**
  * A backend handed from one owner to the next by name ({@link EvtchnHandle#detach()},

@@ -1,8 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,12 +17,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +35,8 @@ import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * Many vCPU threads on the event channels of one or two domains and the host's backends at once.
@@ -954,7 +953,7 @@ class ConcurrencyStressTest {
         backends.add(be);
         GuestEventChannels d = domains.create(domid, width, be);
         assertEquals(0, d.mapSharedInfo(SHARED_INFO_GFN));
-        d.setCallback(new UpcallRoute.Vector(0xF3));
+        d.upcalls().setCallback(new UpcallRoute.Vector(0xF3));
         views.put(domid, new View(be.memory().ram().asSlice(SHARED_INFO_GFN * 4096, 4096), width));
         return d;
     }

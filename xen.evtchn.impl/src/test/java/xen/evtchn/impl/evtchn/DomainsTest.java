@@ -1,8 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -16,6 +13,8 @@ import xen.evtchn.api.PortStatus;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /** Creating and destroying guest domains, and what their peers see. */
 class DomainsTest {

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
-
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,10 +19,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLongArray;
+import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestField;
 import xen.evtchn.api.abi.GuestWidth;
@@ -44,6 +42,7 @@ import xen.evtchn.api.abi.evtchnop.SetPriority;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.evtchnop.Unmask;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 
 /**
  * HYPERVISOR_event_channel_op through {@link EventChannelOpHandler}: the op struct in guest memory,

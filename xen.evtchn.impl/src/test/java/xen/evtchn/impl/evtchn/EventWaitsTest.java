@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /** SCHEDOP_block and SCHEDOP_poll as GuestEventChannels waits them: what wakes a waiting vCPU, and what does not. */
 class EventWaitsTest extends EvtchnTestBase {

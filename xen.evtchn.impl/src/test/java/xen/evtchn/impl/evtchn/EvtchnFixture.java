@@ -1,15 +1,11 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import kvm.provider.software.SoftwareBackend;
@@ -20,6 +16,9 @@ import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 
 /**
  * Shared test fixture: a {@link Domains} with guest domains on software vCPU backends, shared_info
@@ -55,7 +54,7 @@ final class EvtchnFixture implements AutoCloseable {
         SoftwareBackend b = backend(domid, vcpus);
         GuestEventChannels d = domains.create(domid, width, b);
         assertEquals(0, d.mapSharedInfo(SHARED_INFO_GFN), "mapSharedInfo");
-        d.setCallback(CALLBACK);
+        d.upcalls().setCallback(CALLBACK);
         return new Guest(d, b, width);
     }
 

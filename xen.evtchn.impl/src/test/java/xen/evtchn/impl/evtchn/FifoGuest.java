@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
@@ -11,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.abi.EvtchnFifo;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * A guest's side of the FIFO ABI for tests, reading and writing guest RAM as Linux's FIFO driver

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,9 +10,10 @@ import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
@@ -30,7 +29,7 @@ class FifoSaveRestoreTest {
         XenHost b = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
         try (SoftwareBackend va = new SoftwareBackend(1, 2, EvtchnFixture.RAM, a.dispatcher());
                 SoftwareBackend vb = new SoftwareBackend(1, 2, EvtchnFixture.RAM, b.dispatcher())) {
-            GuestEventChannels d = a.createDomain(1, GuestWidth.X86_64, va, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).domain();
+            GuestEventChannels d = a.createDomain(1, GuestWidth.X86_64, va, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).events();
             FifoGuest f = new FifoGuest(d, va.memory()).start(2, 1);
             int p1 = d.bindIpi(0);
             int p2 = d.bindIpi(0);
@@ -58,7 +57,7 @@ class FifoSaveRestoreTest {
             assertEquals(SaveStream.VERSION_FIFO, stream[8], "format version 2 for a FIFO domain");
             assertTrue(a.destroyDomain(1));
             vb.memory().ram().copyFrom(va.memory().ram());
-            GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).domain();
+            GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).events();
             FifoGuest g = new FifoGuest(r, vb.memory());
             g.pages = 1;
 
@@ -85,7 +84,7 @@ class FifoSaveRestoreTest {
         XenHost b = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
         try (SoftwareBackend va = new SoftwareBackend(1, 1, EvtchnFixture.RAM, a.dispatcher());
                 SoftwareBackend vb = new SoftwareBackend(1, 1, EvtchnFixture.RAM, b.dispatcher())) {
-            GuestEventChannels d = a.createDomain(1, GuestWidth.X86_64, va, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).domain();
+            GuestEventChannels d = a.createDomain(1, GuestWidth.X86_64, va, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).events();
             new FifoGuest(d, va.memory()).start(1, 0);
             for (int i = 0; i < 5000; i++) {
                 d.bindIpi(0);
@@ -94,7 +93,7 @@ class FifoSaveRestoreTest {
             int ipi = d.bindIpi(0);
             byte[] stream = SaveStream.write(a.save(1));
             assertEquals(SaveStream.VERSION_TWO_LEVEL, stream[8], "2-level again: version 1");
-            GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).domain();
+            GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).events();
             assertEquals(d.validPorts(), r.validPorts(), "valid once, valid still (XSA-338)");
             assertEquals(d.status(DomId.SELF, ipi), r.status(DomId.SELF, ipi));
             for (int port; (port = r.bindIpi(0)) > 0;) {

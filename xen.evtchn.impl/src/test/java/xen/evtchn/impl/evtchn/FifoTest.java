@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -21,6 +19,7 @@ import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.evtchnop.InitControl;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /** The FIFO ABI: its ops and their errors, queues in guest memory, READY and the upcall, and Xen's FIFO advisories. */
 class FifoTest extends EvtchnTestBase {

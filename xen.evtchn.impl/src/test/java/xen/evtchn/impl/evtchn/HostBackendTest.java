@@ -1,8 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,6 +28,8 @@ import xen.evtchn.api.abi.GuestField;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * Host-side backends through {@code Domains.host().open()}: the libxenevtchn-shaped
@@ -84,7 +83,7 @@ class HostBackendTest {
             backends.add(vcpus);
             guest = domains.create(GUEST, width(), vcpus);
             assertEquals(0, guest.mapSharedInfo(SHARED_INFO_GFN));
-            guest.setCallback(CALLBACK);
+            guest.upcalls().setCallback(CALLBACK);
             h = open();
         }
 

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -12,9 +10,10 @@ import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
@@ -129,7 +128,7 @@ final class HypercallFuzzTarget {
 
         Session(boolean fifo, boolean crowded) {
             GuestEventChannels d = host.createDomain(DOMID, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT,
-                    DomainConsole.inMemory()).domain();
+                    DomainConsole.inMemory()).events();
             if (fifo) {
                 // Random bytes rarely make a valid init_control.
                 d.initControl(FIFO_CONTROL_GFN, 0, 0);
@@ -213,7 +212,7 @@ final class HypercallFuzzTarget {
             if (threw != null) {
                 throw new AssertionError(where + ": a handler threw: " + threw);
             }
-            GuestEventChannels d = host.domains().guest(DOMID);
+            GuestEventChannels d = host.eventChannels().guest(DOMID);
             String broken = d == null ? null : d.selfCheck();
             if (broken != null) {
                 throw new AssertionError(where + ": " + broken);
@@ -222,7 +221,7 @@ final class HypercallFuzzTarget {
 
         /** The domain's own save must restore on a fresh host. */
         void finish() {
-            if (host.domains().guest(DOMID) != null && !RestoreCheck.check(SaveStream.write(host.save(DOMID)), ram)) {
+            if (host.eventChannels().guest(DOMID) != null && !RestoreCheck.check(SaveStream.write(host.save(DOMID)), ram)) {
                 throw new AssertionError("the domain's own save stream was refused on a fresh host");
             }
         }

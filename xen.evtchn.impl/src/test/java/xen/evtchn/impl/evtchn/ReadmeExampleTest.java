@@ -1,9 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +10,9 @@ import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.evtchn.Domains;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 
 /** The example of README.md, kept compiling and true. */
 class ReadmeExampleTest {
@@ -23,7 +22,7 @@ class ReadmeExampleTest {
         try (SoftwareBackend vcpus = new SoftwareBackend(1, 2, 16 << 20, new EventChannelOpHandler(domains))) {
             GuestEventChannels guest = domains.create(1, GuestWidth.X86_64, vcpus);
             guest.mapSharedInfo(0x10);
-            guest.setCallback(new UpcallRoute.Vector(0xf3));
+            guest.upcalls().setCallback(new UpcallRoute.Vector(0xf3));
 
             int ipi = guest.bindIpi(1);
             assertEquals(0, guest.send(ipi));

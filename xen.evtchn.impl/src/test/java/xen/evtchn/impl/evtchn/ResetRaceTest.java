@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.EventDomain;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,9 +13,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.EventDomain;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
@@ -102,7 +101,7 @@ class ResetRaceTest {
 
         /** Holds dom1's lock, which the sweep needs to close the channel, while {@code during} runs. */
         void withPeerLocked(Runnable during) {
-            EventDomain d = host.domains().guest(PEER);
+            EventDomain d = host.eventChannels().guest(PEER);
             long stamp = d.lock.writeLock();
             try {
                 during.run();

@@ -1,12 +1,11 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import java.lang.foreign.MemorySegment;
 import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.host.SaveStreamException;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -44,13 +43,13 @@ final class RestoreCheck {
             try {
                 host.restoreDomain(DOMID, image, backend, DomainConsole.inMemory());
             } catch (SaveStreamException | IllegalStateException refused) {
-                if (host.domains().guest(DOMID) != null || host.platforms().get(DOMID) != null
-                        || !host.domains().host().backends().isEmpty()) {
+                if (host.eventChannels().guest(DOMID) != null || host.domains().get(DOMID) != null
+                        || !host.eventChannels().host().backends().isEmpty()) {
                     throw new AssertionError("a refused restore left state behind: " + refused.getMessage());
                 }
                 return false;
             }
-            GuestEventChannels d = host.domains().guest(DOMID);
+            GuestEventChannels d = host.eventChannels().guest(DOMID);
             String broken = d.selfCheck();
             if (broken != null) {
                 throw new AssertionError("after the restore: " + broken);
@@ -65,7 +64,7 @@ final class RestoreCheck {
                 d.injectEvent(port);
             }
             for (int v = 0; v < vcpus; v++) { // the save stopped them
-                host.platforms().get(DOMID).time().timers().restore(v, image.timers().get(v));
+                host.domains().get(DOMID).time().timers().restore(v, image.timers().get(v));
             }
             timers.advanceTo(timers.now() + 10_000_000_000L);
             broken = d.selfCheck();

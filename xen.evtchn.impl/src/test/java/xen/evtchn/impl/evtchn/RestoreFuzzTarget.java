@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -14,10 +12,11 @@ import xen.evtchn.api.abi.Virq;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.save.StreamSeal;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -80,13 +79,13 @@ final class RestoreFuzzTarget {
     // ---- seeds ----
 
     private interface Setup {
-        void on(XenHost host, DomainPlatform p) throws EvtchnException;
+        void on(XenHost host, Domain p) throws EvtchnException;
     }
 
     private static byte[] saved(GuestWidth width, int vcpus, Setup setup) {
         XenHost host = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
         try (SoftwareBackend backend = new SoftwareBackend(2, vcpus, RestoreCheck.RAM, host.dispatcher())) {
-            DomainPlatform p = host.createDomain(2, width, backend, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+            Domain p = host.createDomain(2, width, backend, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
             setup.on(host, p);
             return SaveStream.write(host.save(2));
         } catch (EvtchnException e) {
@@ -100,11 +99,11 @@ final class RestoreFuzzTarget {
 
     private static byte[] everyKind() {
         return saved(GuestWidth.X86_64, 3, (host, p) -> {
-            GuestEventChannels d = p.domain();
+            GuestEventChannels d = p.events();
             d.mapSharedInfo(2);
             d.registerVcpuInfo(1, 3, 64);
             p.setParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(0xf3));
-            d.setVcpuVector(2, new UpcallRoute.LapicVector(0x41));
+            d.upcalls().setVcpuVector(2, new UpcallRoute.LapicVector(0x41));
             d.bindVirq(Virq.TIMER.number(), 1);
             int console = d.bindVirq(Virq.CONSOLE.number(), 0);
             d.bindVcpu(console, 2);
@@ -113,7 +112,7 @@ final class RestoreFuzzTarget {
             d.bindInterdomain(DomId.SELF, loop);
             d.allocUnbound(DomId.SELF, 9);
             int toHost = d.allocUnbound(DomId.SELF, DomId.HOST);
-            EvtchnHandle h = host.domains().host().open("net");
+            EvtchnHandle h = host.eventChannels().host().open("net");
             h.bindInterdomain(2, toHost);
             d.allocUnbound(DomId.SELF, DomId.HOST); // one an anonymous handle would have had
             p.time().timers().setSingleshot(0, 5_000_000_000L);
@@ -123,7 +122,7 @@ final class RestoreFuzzTarget {
 
     private static byte[] thirtyTwoBitFull() {
         return saved(GuestWidth.X86_32, 2, (host, p) -> {
-            while (p.domain().bindIpi(1) > 0) {
+            while (p.events().bindIpi(1) > 0) {
                 // up to the 1024-port limit
             }
         });
@@ -131,8 +130,8 @@ final class RestoreFuzzTarget {
 
     private static byte[] fifo() {
         return saved(GuestWidth.X86_64, 2, (host, p) -> {
-            GuestEventChannels d = p.domain();
-            FifoGuest f = new FifoGuest(d, p.domain().vcpus().memory()).start(2, 1);
+            GuestEventChannels d = p.events();
+            FifoGuest f = new FifoGuest(d, p.events().vcpus().memory()).start(2, 1);
             int a = d.bindIpi(0);
             int b = d.bindIpi(1);
             d.setPriority(a, 3);
@@ -149,7 +148,7 @@ final class RestoreFuzzTarget {
 
     private static byte[] neverMapped() {
         return saved(GuestWidth.X86_64, 2, (host, p) -> {
-            GuestEventChannels d = p.domain();
+            GuestEventChannels d = p.events();
             d.send(d.bindIpi(0));
             MemorySegment shared = d.sharedInfo();
             shared.set(ValueLayout.JAVA_LONG, GuestWidth.X86_64.sharedInfo().evtchnMask(), -1L);

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +14,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
  * 2-level delivery exactly as xen-abi.md "2-level ABI in guest memory": the bits in the guest's
@@ -219,7 +218,7 @@ class TwoLevelDeliveryTest extends EvtchnTestBase {
     void setPending_perVcpuUpcallVector_usedForThatVcpu(GuestWidth w) {
         Guest g = guest(w);
         UpcallRoute.LapicVector v = new UpcallRoute.LapicVector(0x40);
-        g.d.setVcpuVector(1, v);
+        g.d.upcalls().setVcpuVector(1, v);
         int p1 = g.d.bindIpi(1);
         int p0 = g.d.bindIpi(0);
         g.d.send(p1);
@@ -233,7 +232,7 @@ class TwoLevelDeliveryTest extends EvtchnTestBase {
     void mapSharedInfo_eventPendingBeforeMapping_movesIntoGuestPage(GuestWidth w) {
         kvm.provider.software.SoftwareBackend b = fx.backend(5, 1);
         GuestEventChannels d = fx.domains.create(5, w, b);
-        d.setCallback(EvtchnFixture.CALLBACK);
+        d.upcalls().setCallback(EvtchnFixture.CALLBACK);
         int p = d.bindIpi(0);
         assertEquals(0, d.send(p));
         assertEquals(1, b.vcpu(0).upcallsDelivered());

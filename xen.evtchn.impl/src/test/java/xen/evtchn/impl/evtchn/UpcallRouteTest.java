@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +14,7 @@ import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /** Which vCPUs an upcall reaches, by route, and for how long a level is held. */
 class UpcallRouteTest extends EvtchnTestBase {
@@ -25,7 +24,7 @@ class UpcallRouteTest extends EvtchnTestBase {
         int on0 = g.d.bindIpi(0);
         int on1 = g.d.bindIpi(1);
         for (UpcallRoute level : new UpcallRoute[] {new UpcallRoute.Gsi(5), new UpcallRoute.PciIntx(0, 3 << 3, 1)}) {
-            g.d.setCallback(level);
+            g.d.upcalls().setCallback(level);
             long before0 = g.upcalls(0);
             long before1 = g.upcalls(1);
             g.d.send(on0);
@@ -37,7 +36,7 @@ class UpcallRouteTest extends EvtchnTestBase {
             g.vcpuInfo(0).fill((byte) 0);
             g.vcpuInfo(1).fill((byte) 0);
         }
-        g.d.setVcpuVector(1, new UpcallRoute.LapicVector(0x40));
+        g.d.upcalls().setVcpuVector(1, new UpcallRoute.LapicVector(0x40));
         long before1 = g.upcalls(1);
         g.d.send(on1);
         assertEquals(before1 + 1, g.upcalls(1), "a per-vCPU vector reaches vCPU 1 whatever the callback");
@@ -49,7 +48,7 @@ class UpcallRouteTest extends EvtchnTestBase {
         List<BooleanSupplier> held = new ArrayList<>();
         GuestEventChannels d = fx.domains.create(5, GuestWidth.X86_64, new RecordingLevels(g, held));
         assertEquals(0, d.mapSharedInfo(0x30));
-        d.setCallback(new UpcallRoute.Gsi(9));
+        d.upcalls().setCallback(new UpcallRoute.Gsi(9));
         int p = d.bindIpi(0);
         d.send(p);
         assertEquals(1, held.size(), "the line was asserted once");

@@ -23,11 +23,11 @@ import xen.evtchn.api.abi.hypercall.RegisterVcpuInfo;
 import xen.evtchn.api.abi.hypercall.SchedPoll;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
 import xen.evtchn.api.abi.hypercall.SingleshotTimer;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.DomainTable;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
-import xen.evtchn.impl.hypercall.DomainConsole;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
-import xen.evtchn.impl.hypercall.Platforms;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.hypercall.SchedOpHandler;
 import xen.evtchn.impl.hypercall.SetTimerOpHandler;
 import xen.evtchn.impl.hypercall.VcpuOpHandler;
@@ -52,7 +52,7 @@ class VcpuAndSchedOpTest extends EvtchnTestBase {
         g = guest(GuestWidth.X86_64);
         time = new DomainTime(new GuestClock(provider::now, provider.now()), 2, provider, 1_000_000_000L,
                 provider.now(), 0, vcpu -> g.d.raiseVirq(Virq.TIMER.number(), vcpu));
-        Platforms platforms = new Platforms();
+        DomainTable platforms = new DomainTable();
         platforms.create(g.d, XenVersionInfo.DEFAULT, DomainConsole.inMemory(), time);
         dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(platforms));
         dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(platforms));

@@ -1,7 +1,5 @@
 package xen.evtchn.impl.evtchn;
 
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +15,7 @@ import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.impl.evtchn.EvtchnFixture.Guest;
+import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /** VCPUOP_register_vcpu_info as GuestEventChannels does it, and soft reset. */
 class VcpuInfoAndSoftResetTest extends EvtchnTestBase {
@@ -89,7 +88,7 @@ class VcpuInfoAndSoftResetTest extends EvtchnTestBase {
         for (int i = 0; i < 100; i++) {
             high = g.d.allocUnbound(DomId.SELF, DomId.SELF);
         }
-        g.d.setVcpuVector(1, new UpcallRoute.LapicVector(0x40));
+        g.d.upcalls().setVcpuVector(1, new UpcallRoute.LapicVector(0x40));
         assertEquals(0, g.d.registerVcpuInfo(1, GFN, 0));
         g.d.send(ipi);
 
@@ -97,7 +96,7 @@ class VcpuInfoAndSoftResetTest extends EvtchnTestBase {
 
         assertEquals(EvtchnStat.CLOSED, g.status(ipi).status());
         assertEquals(EvtchnStat.CLOSED, g.status(high).status(), "ports once valid stay valid (XSA-338)");
-        assertEquals(UpcallRoute.NONE, g.d.callback());
+        assertEquals(UpcallRoute.NONE, g.d.upcalls().callback());
         MemorySegment guestPage = g.sharedInfo();
         long guestWord = guestPage.get(U64, 0x800);
         int again = g.d.bindIpi(1);

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.impl.console.ConsoleLines;
 
 class ConsoleLinesTest {
     private static byte[] ascii(String s) {

@@ -15,9 +15,9 @@ import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.EvtchnOp;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
-import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.HvmOp;
 import xen.evtchn.api.abi.HvmParam;
+import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.XenMapSpace;
 import xen.evtchn.api.abi.XenMem;
 import xen.evtchn.api.abi.evtchnop.AllocUnbound;
@@ -28,10 +28,10 @@ import xen.evtchn.api.abi.evtchnop.Send;
 import xen.evtchn.api.abi.evtchnop.Status;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.api.abi.hypercall.HvmParamArg;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestCall;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
@@ -55,7 +55,7 @@ class DomainIsolationTest {
         Dom(int domid) {
             b = new SoftwareBackend(domid, 1, 1 << 20, xen.dispatcher());
             backends.add(b);
-            d = xen.createDomain(domid, GuestWidth.X86_64, b, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).domain();
+            d = xen.createDomain(domid, GuestWidth.X86_64, b, XenVersionInfo.DEFAULT, DomainConsole.inMemory()).events();
         }
 
         MemorySegment arg(long size) {

@@ -26,10 +26,10 @@ import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.hypercall.CallbackVia;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
@@ -70,11 +70,11 @@ class KvmRestoreTest {
         int ipi;
         MemorySegment saved;
         try (SoftwareBackend soft = new SoftwareBackend(1, 1, RAM, a.dispatcher())) {
-            DomainPlatform p = a.createDomain(1, GuestWidth.X86_64, soft, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
-            assertEquals(0, p.domain().mapSharedInfo(SHARED_INFO_GFN));
+            Domain p = a.createDomain(1, GuestWidth.X86_64, soft, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+            assertEquals(0, p.events().mapSharedInfo(SHARED_INFO_GFN));
             p.setParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(VECTOR));
-            ipi = p.domain().bindIpi(0);
-            assertEquals(0, p.domain().send(ipi), "pending, with upcall_pending set, when it is saved");
+            ipi = p.events().bindIpi(0);
+            assertEquals(0, p.events().send(ipi), "pending, with upcall_pending set, when it is saved");
             stream = SaveStream.write(a.save(1));
             a.destroyDomain(1);
             saved = MemorySegment.ofArray(soft.memory().ram().toArray(ValueLayout.JAVA_BYTE));
@@ -100,7 +100,7 @@ class KvmRestoreTest {
             LongMode.interruptGate(ram, IDT, VECTOR, HANDLER);
             vcpu.setRegs(new KvmRegs(0, 0, 0, 0, 0, 0, STACK_TOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, CODE, 2));
 
-            GuestEventChannels d = b.restoreDomain(1, SaveStream.read(stream), kvm, DomainConsole.inMemory()).domain();
+            GuestEventChannels d = b.restoreDomain(1, SaveStream.read(stream), kvm, DomainConsole.inMemory()).events();
             assertEquals(new PortStatus(0, EvtchnStat.IPI, 0, 0, 0, 0, 0), d.status(DomId.SELF, ipi));
             assertTrue(d.isPending(ipi), "the bit came with the memory");
             kvm.start();

@@ -28,10 +28,10 @@ import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnException;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.host.SaveStreamException;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.DomainConsole;
-import xen.evtchn.impl.hypercall.DomainPlatform;
-import xen.evtchn.impl.hypercall.XenVersionInfo;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.save.StreamSeal;
@@ -68,7 +68,7 @@ class SaveRestoreTest {
         return s;
     }
 
-    DomainPlatform domain(XenHost host, int domid, SoftwareBackend vcpus) {
+    Domain domain(XenHost host, int domid, SoftwareBackend vcpus) {
         return host.createDomain(domid, GuestWidth.X86_64, vcpus, XenVersionInfo.DEFAULT.withVersion(4, 19),
                 DomainConsole.inMemory());
     }
@@ -86,8 +86,8 @@ class SaveRestoreTest {
         int pendingMasked;
     }
 
-    Workload populate(XenHost host, DomainPlatform p) throws EvtchnException {
-        GuestEventChannels d = p.domain();
+    Workload populate(XenHost host, Domain p) throws EvtchnException {
+        GuestEventChannels d = p.events();
         Workload w = new Workload();
         assertEquals(0, d.mapSharedInfo(SHARED_INFO_GFN));
         for (int v = 0; v < VCPUS; v++) {
@@ -95,7 +95,7 @@ class SaveRestoreTest {
         }
         p.setParam(HvmParam.CALLBACK_IRQ, CallbackVia.vector(0xf3));
         p.setParam(HvmParam.STORE_EVTCHN, 5);
-        d.setVcpuVector(2, new UpcallRoute.LapicVector(0x40));
+        d.upcalls().setVcpuVector(2, new UpcallRoute.LapicVector(0x40));
         w.timer0 = d.bindVirq(Virq.TIMER.number(), 0);
         assertTrue(d.bindVirq(Virq.TIMER.number(), 3) > 0);
         w.ipi1 = d.bindIpi(1);
@@ -111,7 +111,7 @@ class SaveRestoreTest {
             assertTrue(d.allocUnbound(DomId.SELF, 3) > 0); // enough ports to span two groups
         }
         assertEquals(0, d.close(filler), "a hole in the port numbers");
-        EvtchnHandle blk = host.domains().host().open("blk");
+        EvtchnHandle blk = host.eventChannels().host().open("blk");
         w.hostPort = blk.bindInterdomain(p.domid(), w.toHost);
         assertEquals(w.hostPort, blk.pending(), "the bind raised the host end");
         blk.unmask(w.hostPort);
@@ -151,10 +151,10 @@ class SaveRestoreTest {
     @Test
     void aDomainComesBackWholeOnAFreshHost() throws Exception {
         SoftwareBackend vcpusA = backend(a, 1);
-        DomainPlatform pa = domain(a, 1, vcpusA);
+        Domain pa = domain(a, 1, vcpusA);
         Workload w = populate(a, pa);
-        List<PortStatus> portsBefore = statuses(pa.domain());
-        List<Boolean> bitsBefore = bits(pa.domain());
+        List<PortStatus> portsBefore = statuses(pa.events());
+        List<Boolean> bitsBefore = bits(pa.events());
         TimerState t1 = pa.time().timers().state(1);
         TimerState t3 = pa.time().timers().state(3);
 
@@ -166,8 +166,8 @@ class SaveRestoreTest {
 
         SoftwareBackend vcpusB = backend(b, 1);
         vcpusB.memory().ram().copyFrom(vcpusA.memory().ram()); // what a VMM's migration does
-        DomainPlatform pb = b.restoreDomain(1, SaveStream.read(stream), vcpusB, DomainConsole.inMemory());
-        GuestEventChannels d = pb.domain();
+        Domain pb = b.restoreDomain(1, SaveStream.read(stream), vcpusB, DomainConsole.inMemory());
+        GuestEventChannels d = pb.events();
 
         assertEquals(portsBefore, statuses(d), "every port, with its vCPU, VIRQ and peer");
         assertEquals(bitsBefore, bits(d), "pending and mask bits, from the guest's memory: the destroy left them");
@@ -176,7 +176,7 @@ class SaveRestoreTest {
             assertEquals(vcpusB.memory().page(VCPU_INFO_GFN).address() + v * 64L, d.vcpuInfo(v).address());
         }
         assertEquals(CallbackVia.vector(0xf3), pb.param(HvmParam.CALLBACK_IRQ));
-        assertEquals(new UpcallRoute.Vector(0xf3), d.callback());
+        assertEquals(new UpcallRoute.Vector(0xf3), d.upcalls().callback());
         assertEquals(5, pb.param(HvmParam.STORE_EVTCHN));
         assertEquals(0x40013, pb.version().version(), "the Xen it was told: 4.19");
         assertEquals(t1, pb.time().timers().state(1), "the singleshot deadline in guest time");
@@ -194,8 +194,8 @@ class SaveRestoreTest {
         assertTrue(d.isPending(w.loopB));
 
         // The backend takes its handle over by name: the binding and the event it had not taken.
-        assertTrue(b.domains().host().isParked("blk"));
-        EvtchnHandle blk = b.domains().host().open("blk");
+        assertTrue(b.eventChannels().host().isParked("blk"));
+        EvtchnHandle blk = b.eventChannels().host().open("blk");
         assertEquals(new BackendState("blk", List.of(new BackendState.Binding(w.hostPort, 1, w.toHost))), blk.state());
         assertEquals(w.hostPort, blk.pending(1, TimeUnit.SECONDS), "the event queued at the save");
         assertEquals(-1, blk.pending(), "once");
@@ -229,22 +229,22 @@ class SaveRestoreTest {
     @Test
     void aSharedInfoNeverMappedTravelsInTheStream() {
         SoftwareBackend vcpusA = backend(a, 1);
-        DomainPlatform pa = domain(a, 1, vcpusA);
-        int ipi = pa.domain().bindIpi(0);
-        assertEquals(0, pa.domain().send(ipi));
+        Domain pa = domain(a, 1, vcpusA);
+        int ipi = pa.events().bindIpi(0);
+        assertEquals(0, pa.events().send(ipi));
         byte[] stream = SaveStream.write(a.save(1));
         a.destroyDomain(1);
-        DomainPlatform pb = b.restoreDomain(1, SaveStream.read(stream), backend(b, 1), DomainConsole.inMemory());
-        assertTrue(pb.domain().isPending(ipi), "the bit in the hypervisor's own shared_info page");
-        assertNotEquals(0, pb.domain().vcpuInfo(0).get(ValueLayout.JAVA_BYTE, 0), "upcall_pending too");
+        Domain pb = b.restoreDomain(1, SaveStream.read(stream), backend(b, 1), DomainConsole.inMemory());
+        assertTrue(pb.events().isPending(ipi), "the bit in the hypervisor's own shared_info page");
+        assertNotEquals(0, pb.events().vcpuInfo(0).get(ValueLayout.JAVA_BYTE, 0), "upcall_pending too");
     }
 
     @Test
     void anotherDomidAndAPeerThatIsNotThere() throws Exception {
         SoftwareBackend v1 = backend(a, 1);
         SoftwareBackend v2 = backend(a, 2);
-        GuestEventChannels d1 = domain(a, 1, v1).domain();
-        GuestEventChannels d2 = domain(a, 2, v2).domain();
+        GuestEventChannels d1 = domain(a, 1, v1).events();
+        GuestEventChannels d2 = domain(a, 2, v2).events();
         int offered = d2.allocUnbound(DomId.SELF, 1);
         int p1 = d1.bindInterdomain(2, offered);
         int loopA = d1.allocUnbound(DomId.SELF, DomId.SELF);
@@ -253,16 +253,16 @@ class SaveRestoreTest {
         DomainImage two = a.save(2);
 
         // dom1 alone, as dom5: its channel to dom2 waits, unbound, for dom2; the loop is dom5's.
-        GuestEventChannels d5 = b.restoreDomain(5, one, backend(b, 5), DomainConsole.inMemory()).domain();
+        GuestEventChannels d5 = b.restoreDomain(5, one, backend(b, 5), DomainConsole.inMemory()).events();
         assertEquals(new PortStatus(0, EvtchnStat.UNBOUND, 0, 2, 0, 0, 0), d5.status(DomId.SELF, p1));
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 5, loopB, 0, 0), d5.status(DomId.SELF, loopA));
 
         // Both into a third host, dom2 first: when dom1 comes, the channel is whole again, both ends raised.
         XenHost c = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
-        GuestEventChannels c2 = c.restoreDomain(2, two, backend(c, 2), DomainConsole.inMemory()).domain();
+        GuestEventChannels c2 = c.restoreDomain(2, two, backend(c, 2), DomainConsole.inMemory()).events();
         assertEquals(EvtchnStat.UNBOUND, c2.status(DomId.SELF, offered).status(), "dom1 is not there yet");
         clearPending(c2, offered);
-        GuestEventChannels c1 = c.restoreDomain(1, one, backend(c, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels c1 = c.restoreDomain(1, one, backend(c, 1), DomainConsole.inMemory()).events();
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 2, offered, 0, 0), c1.status(DomId.SELF, p1));
         assertEquals(new PortStatus(0, EvtchnStat.INTERDOMAIN, 0, 1, p1, 0, 0), c2.status(DomId.SELF, offered));
         assertTrue(c2.isPending(offered), "the reconnected end is raised, as a bind raises it");
@@ -274,15 +274,15 @@ class SaveRestoreTest {
     @Test
     void aThirtyTwoBitDomainKeepsItsLimit() {
         SoftwareBackend vcpusA = backend(a, 1);
-        DomainPlatform pa = a.createDomain(1, GuestWidth.X86_32, vcpusA, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+        Domain pa = a.createDomain(1, GuestWidth.X86_32, vcpusA, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
         int last = 0;
-        for (int port; (port = pa.domain().bindIpi(0)) > 0;) {
+        for (int port; (port = pa.events().bindIpi(0)) > 0;) {
             last = port;
         }
         assertEquals(1023, last);
         DomainImage image = a.save(1);
         a.destroyDomain(1);
-        GuestEventChannels d = b.restoreDomain(1, SaveStream.read(SaveStream.write(image)), backend(b, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels d = b.restoreDomain(1, SaveStream.read(SaveStream.write(image)), backend(b, 1), DomainConsole.inMemory()).events();
         assertEquals(GuestWidth.X86_32, d.width());
         assertEquals(1024, d.validPorts());
         assertTrue(d.bindIpi(0) < 0, "still full at 1024 ports (XSA-342)");
@@ -292,12 +292,12 @@ class SaveRestoreTest {
     @Test
     void aPortOfferedToAReservedDomidSurvivesTheStream() {
         SoftwareBackend vcpusA = backend(a, 1);
-        GuestEventChannels d = domain(a, 1, vcpusA).domain();
+        GuestEventChannels d = domain(a, 1, vcpusA).events();
         int port = d.allocUnbound(DomId.SELF, 0xA93C);
         assertTrue(port > 0, "Xen stores any domid_t the port is offered to");
         DomainImage image = SaveStream.read(SaveStream.write(a.save(1)));
         a.destroyDomain(1);
-        GuestEventChannels restored = b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).domain();
+        GuestEventChannels restored = b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).events();
         assertEquals(new PortStatus(0, EvtchnStat.UNBOUND, 0, 0xA93C, 0, 0, 0), restored.status(DomId.SELF, port));
     }
 
@@ -310,9 +310,9 @@ class SaveRestoreTest {
     }
 
     void assertNothingLeft(XenHost host) {
-        assertNull(host.domains().guest(1), "no domain");
-        assertNull(host.platforms().get(1), "no platform");
-        assertTrue(host.domains().host().backends().isEmpty(), "no handle: " + host.domains().host().backends());
+        assertNull(host.eventChannels().guest(1), "no domain");
+        assertNull(host.domains().get(1), "no platform");
+        assertTrue(host.eventChannels().host().backends().isEmpty(), "no handle: " + host.eventChannels().host().backends());
     }
 
     @Test
@@ -374,10 +374,10 @@ class SaveRestoreTest {
         assertNothingLeft(b);
 
         // A host whose backend ports are all taken cannot take the binding.
-        EvtchnHandle hog = b.domains().host().open();
+        EvtchnHandle hog = b.eventChannels().host().open();
         SoftwareBackend filler = backend(b, 9);
-        DomainPlatform p9 = domain(b, 9, filler);
-        GuestEventChannels d9 = p9.domain();
+        Domain p9 = domain(b, 9, filler);
+        GuestEventChannels d9 = p9.events();
         List<Integer> offered = new ArrayList<>(List.of((int) p9.param(HvmParam.CONSOLE_EVTCHN))); // the toolstack's
         for (int port; (port = d9.allocUnbound(DomId.SELF, DomId.HOST)) > 0;) {
             offered.add(port);
@@ -395,8 +395,8 @@ class SaveRestoreTest {
         IllegalStateException full = assertThrows(IllegalStateException.class,
                 () -> b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()));
         assertTrue(full.getMessage().contains("host ports"), full.getMessage());
-        assertNull(b.domains().guest(1));
-        assertTrue(b.domains().host().backends().isEmpty(), "no handle parked for the refused restore");
+        assertNull(b.eventChannels().guest(1));
+        assertTrue(b.eventChannels().host().backends().isEmpty(), "no handle parked for the refused restore");
 
         hog.close();
         assertEquals(1, b.restoreDomain(1, image, backend(b, 1), DomainConsole.inMemory()).domid(), "then it fits");

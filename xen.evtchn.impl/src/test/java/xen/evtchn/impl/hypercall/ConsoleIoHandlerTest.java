@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.console.MemoryConsoleSink;
+import xen.evtchn.impl.console.TokenBucket;
 import xen.evtchn.impl.hypercall.PlatformFixture.Guest;
 
 /**

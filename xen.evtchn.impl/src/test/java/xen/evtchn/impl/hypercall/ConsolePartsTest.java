@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.impl.console.ConsoleSink;
+import xen.evtchn.impl.console.MemoryConsoleSink;
+import xen.evtchn.impl.console.PrefixedLineSink;
+import xen.evtchn.impl.console.TokenBucket;
 
 /** The console's parts on their own: the token bucket, the bounded memory sink, the prefixed line sink. */
 class ConsolePartsTest {

@@ -104,7 +104,7 @@ class HvmOpHandlerTest {
     void aVectorCallbackCarriesEventsToTheBackendAsThatVector() {
         Guest g = fx.guest(1);
         assertEquals(0, set(g, CALLBACK_IRQ, VECTOR_F3));
-        assertEquals(new UpcallRoute.Vector(0xF3), g.d().callback());
+        assertEquals(new UpcallRoute.Vector(0xF3), g.d().upcalls().callback());
         bindIpiAndSend(g, 0);
         assertEquals(new UpcallRoute.Vector(0xF3), g.b().vcpu(0).lastRoute());
         assertEquals(1, g.b().vcpu(0).upcallsDelivered());
@@ -124,7 +124,7 @@ class HvmOpHandlerTest {
     void aGsiCallbackParsesAndDelivers() {
         Guest g = fx.guest(1);
         assertEquals(0, set(g, CALLBACK_IRQ, 28));
-        assertEquals(new UpcallRoute.Gsi(28), g.d().callback());
+        assertEquals(new UpcallRoute.Gsi(28), g.d().upcalls().callback());
         bindIpiAndSend(g, 0);
         assertEquals(new UpcallRoute.Gsi(28), g.b().vcpu(0).lastRoute());
         assertEquals(0, get(g, DOMID_SELF, CALLBACK_IRQ));
@@ -136,7 +136,7 @@ class HvmOpHandlerTest {
         Guest g = fx.guest(1);
         long intx = 1L << 56 | 0x0012L << 16 | 0x18 << 8 | 2; // bus 0x12, devfn 0x18 (device 3), INTC
         assertEquals(0, set(g, CALLBACK_IRQ, intx));
-        assertEquals(new UpcallRoute.PciIntx(0x12, 0x18, 2), g.d().callback());
+        assertEquals(new UpcallRoute.PciIntx(0x12, 0x18, 2), g.d().upcalls().callback());
         bindIpiAndSend(g, 0);
         assertEquals(new UpcallRoute.PciIntx(0x12, 0x18, 2), g.b().vcpu(0).lastRoute());
         assertEquals(0, get(g, DOMID_SELF, CALLBACK_IRQ));
@@ -148,7 +148,7 @@ class HvmOpHandlerTest {
         Guest g = fx.guest(1);
         assertEquals(0, set(g, CALLBACK_IRQ, VECTOR_F3));
         assertEquals(0, set(g, CALLBACK_IRQ, 0));
-        assertEquals(UpcallRoute.NONE, g.d().callback());
+        assertEquals(UpcallRoute.NONE, g.d().upcalls().callback());
         bindIpiAndSend(g, 0);
         assertEquals(UpcallRoute.NONE, g.b().vcpu(0).lastRoute());
     }
@@ -159,7 +159,7 @@ class HvmOpHandlerTest {
         assertEquals(0, set(g, CALLBACK_IRQ, VECTOR_F3));
         long type3 = 3L << 56 | 0xF3;
         assertEquals(0, set(g, CALLBACK_IRQ, type3));
-        assertEquals(UpcallRoute.NONE, g.d().callback());
+        assertEquals(UpcallRoute.NONE, g.d().upcalls().callback());
         assertEquals(0, get(g, DOMID_SELF, CALLBACK_IRQ));
         assertEquals(type3, value(g));
     }
@@ -258,7 +258,7 @@ class HvmOpHandlerTest {
         assertEquals(ESRCH, get(g, 77, CALLBACK_IRQ));
         assertEquals(EINVAL, set(g, 2, 39, 0), "another domain with a bad index: the index is checked first");
         assertEquals(ESRCH, set(g, 77, 39, 0), "no domain: checked before the index");
-        assertEquals(new UpcallRoute.Vector(0xF3), g.d().callback(), "no failed call changed the callback");
+        assertEquals(new UpcallRoute.Vector(0xF3), g.d().upcalls().callback(), "no failed call changed the callback");
     }
 
     @Test
@@ -274,7 +274,7 @@ class HvmOpHandlerTest {
         Guest g = fx.guest(1, GuestWidth.X86_32, 1);
         param(g, DOMID_SELF, CALLBACK_IRQ, VECTOR_F3);
         assertEquals(0, g.call32(HVM_OP, SET_PARAM, ARG));
-        assertEquals(new UpcallRoute.Vector(0xF3), g.d().callback());
+        assertEquals(new UpcallRoute.Vector(0xF3), g.d().upcalls().callback());
         param(g, DOMID_SELF, CALLBACK_IRQ, SENTINEL);
         assertEquals(0, g.call32(HVM_OP, GET_PARAM, ARG));
         assertEquals(VECTOR_F3, value(g));
@@ -350,6 +350,6 @@ class HvmOpHandlerTest {
         for (long op : new long[] {2, 3, 4, 5, 9, 10, 22, 24, 25, 1L << 32, 1L << 32 | SET_PARAM, -1L}) {
             assertEquals(ENOSYS, g.call(HVM_OP, op, ARG), "HVMOP " + op);
         }
-        assertEquals(UpcallRoute.NONE, g.d().callback(), "no other op set the param");
+        assertEquals(UpcallRoute.NONE, g.d().upcalls().callback(), "no other op set the param");
     }
 }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.Errno;
+import xen.evtchn.impl.console.TokenBucket;
 
 class HypercallDispatcherTest {
     private final HypercallDispatcher dispatcher = new HypercallDispatcher();

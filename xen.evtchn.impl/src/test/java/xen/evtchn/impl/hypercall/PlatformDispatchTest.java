@@ -27,13 +27,15 @@ import org.junit.jupiter.api.Test;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.console.MemoryConsoleSink;
+import xen.evtchn.impl.domain.DomainTable;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.hypercall.PlatformFixture.Call;
 import xen.evtchn.impl.hypercall.PlatformFixture.Guest;
 
 /**
  * The four families as the dispatcher sees them: registered by number, refused from CPL &gt; 0,
- * unknown numbers -ENOSYS, a domain without a platform -ESRCH; and the {@link Platforms} registry.
+ * unknown numbers -ENOSYS, a domain without a platform -ESRCH; and the {@link DomainTable} registry.
  */
 class PlatformDispatchTest {
     private final PlatformFixture fx = new PlatformFixture();
@@ -88,7 +90,7 @@ class PlatformDispatchTest {
                 assertEquals(EPERM, g.call(c.withCpl(cpl)), "hypercall " + c.number() + " at CPL " + cpl);
             }
         }
-        assertEquals(UpcallRoute.NONE, g.d().callback(), "hvm_op did not run");
+        assertEquals(UpcallRoute.NONE, g.d().upcalls().callback(), "hvm_op did not run");
         assertEquals(0x5A, g.ram().get(ValueLayout.JAVA_BYTE, ARG + 0x1000), "xen_version did not write");
         assertEquals(sharedInfo, g.d().sharedInfo().address(), "memory_op did not map");
         assertEquals(0, ((MemoryConsoleSink) g.p().console().sink()).received(), "console_io did not write");
@@ -100,7 +102,7 @@ class PlatformDispatchTest {
         for (Call c : validCalls(g)) {
             assertEquals(0, g.call(c), "hypercall " + c.number());
         }
-        assertEquals(new UpcallRoute.Vector(0xF3), g.d().callback());
+        assertEquals(new UpcallRoute.Vector(0xF3), g.d().upcalls().callback());
         assertEquals('.', g.ram().get(ValueLayout.JAVA_BYTE, ARG + 0x1000));
         assertEquals(g.ram().address() + 0x20 * 4096L, g.d().sharedInfo().address());
         assertEquals("hi\n", ((MemoryConsoleSink) g.p().console().sink()).text());
@@ -125,7 +127,7 @@ class PlatformDispatchTest {
         assertEquals(ENOSYS, g.call(Call.of(g, MEMORY_OP, 1, 0).withDomid(9)));
         assertEquals(ENOSYS, g.call(Call.of(g, HVM_OP, 99, 0).withDomid(9)));
         assertEquals(ENOSYS, g.call(Call.of(g, CONSOLE_IO, 9, 0, 0).withDomid(9)));
-        assertEquals(UpcallRoute.NONE, bare.callback());
+        assertEquals(UpcallRoute.NONE, bare.upcalls().callback());
     }
 
     @Test
@@ -166,7 +168,7 @@ class PlatformDispatchTest {
         assertNull(fx.platforms.get(DOMID_SELF), "reserved ids have none");
         assertNull(fx.platforms.get(-1));
         assertFalse(fx.platforms.remove(0x7FF5));
-        assertSame(g.d(), fx.platform(g.d()).domain(), "a removed domid can have a new platform");
+        assertSame(g.d(), fx.platform(g.d()).events(), "a removed domid can have a new platform");
     }
 
     @Test
@@ -175,6 +177,6 @@ class PlatformDispatchTest {
         assertThrows(IllegalArgumentException.class, () -> g.p().setParam(39, 1));
         assertThrows(IllegalArgumentException.class, () -> g.p().param(-1));
         g.p().setParam(0, 2L << 56 | 0xF3);
-        assertEquals(new UpcallRoute.Vector(0xF3), g.d().callback(), "a host-set callback takes effect too");
+        assertEquals(new UpcallRoute.Vector(0xF3), g.d().upcalls().callback(), "a host-set callback takes effect too");
     }
 }

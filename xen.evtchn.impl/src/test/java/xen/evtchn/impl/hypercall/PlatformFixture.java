@@ -12,15 +12,19 @@ import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallContext;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.console.DomainConsole;
+import xen.evtchn.impl.domain.Domain;
+import xen.evtchn.impl.domain.DomainTable;
+import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.Domains;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
- * Guest domains on software vCPUs with a {@link DomainPlatform} each, and one
+ * Guest domains on software vCPUs with a {@link Domain} each, and one
  * {@link HypercallDispatcher} holding event_channel_op and the four platform families. Tests make
  * their hypercalls through the dispatcher with a {@link Call} whose structs live in guest RAM
  * (guest-virtual = guest-physical), and read the results back from guest RAM at the reference
@@ -54,7 +58,7 @@ final class PlatformFixture implements AutoCloseable {
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     final Domains domains = new Domains();
-    final Platforms platforms = new Platforms();
+    final DomainTable platforms = new DomainTable();
     final HypercallDispatcher dispatcher = new HypercallDispatcher();
     final PlatformHypercalls families = new PlatformHypercalls(platforms);
     private final List<SoftwareBackend> backends = new ArrayList<>();
@@ -83,11 +87,11 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     /** A platform with the default version, an in-memory console, and time on a clock the test moves. */
-    DomainPlatform platform(GuestEventChannels d) {
+    Domain platform(GuestEventChannels d) {
         return platform(d, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
     }
 
-    DomainPlatform platform(GuestEventChannels d, XenVersionInfo version, DomainConsole console) {
+    Domain platform(GuestEventChannels d, XenVersionInfo version, DomainConsole console) {
         ManualTimerProvider clock = new ManualTimerProvider(0);
         DomainTime time = new DomainTime(new GuestClock(clock::now, 0), d.vcpus().vcpuCount(), clock,
                 d.vcpus().tscHz(), 0, 0, vcpu -> d.raiseVirq(0, vcpu));
@@ -108,9 +112,9 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     /** A guest domain, its platform, its software vCPUs, and the dispatcher its hypercalls go to. */
-    record Guest(DomainPlatform p, SoftwareBackend b, HypercallDispatcher dispatcher) {
+    record Guest(Domain p, SoftwareBackend b, HypercallDispatcher dispatcher) {
         GuestEventChannels d() {
-            return p.domain();
+            return p.events();
         }
 
         int domid() {

@@ -1,8 +1,5 @@
 package xen.evtchn.impl.port;
 
-import xen.evtchn.impl.port.PortEntry;
-import xen.evtchn.impl.port.PortTable;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +9,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import xen.evtchn.impl.port.PortEntry;
+import xen.evtchn.impl.port.PortTable;
 
 /** The port table against the obvious model: a sorted set of free ports, lowest first. */
 class PortTableTest {

@@ -1,20 +1,21 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.domain;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
- * The {@link DomainPlatform} of every guest domain by domid, which every hypercall family other
+ * The {@link Domain} of every guest domain by domid, which every hypercall family other
  * than event_channel_op looks up with one array read.
  */
-public final class Platforms {
-    private final AtomicReferenceArray<DomainPlatform> byId = new AtomicReferenceArray<>(DomId.FIRST_RESERVED);
+public final class DomainTable {
+    private final AtomicReferenceArray<Domain> byId = new AtomicReferenceArray<>(DomId.FIRST_RESERVED);
 
     /** A platform for {@code domain}; throws IllegalStateException if its domid has one already. */
-    public DomainPlatform create(GuestEventChannels domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
-        DomainPlatform p = new DomainPlatform(domain, version, console, time);
+    public Domain create(GuestEventChannels domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
+        Domain p = new Domain(domain, version, console, time);
         if (!byId.compareAndSet(domain.domid(), null, p)) {
             throw new IllegalStateException("dom" + domain.domid() + " already has a platform: " + byId.get(domain.domid()));
         }
@@ -27,7 +28,7 @@ public final class Platforms {
     }
 
     /** Domain {@code domid}'s platform, or null. */
-    public DomainPlatform get(int domid) {
+    public Domain get(int domid) {
         return DomId.isReal(domid) ? byId.get(domid) : null;
     }
 }

@@ -1,4 +1,4 @@
-package xen.evtchn.impl.host;
+package xen.evtchn.impl.console;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import xen.evtchn.api.host.GuestConsole;
-import xen.evtchn.impl.hypercall.ConsoleSink;
-import xen.evtchn.impl.hypercall.MemoryConsoleSink;
 
 /**
  * A domain's {@link GuestConsole}: output goes to the booter's lines, to a history of the last
@@ -15,7 +13,7 @@ import xen.evtchn.impl.hypercall.MemoryConsoleSink;
  * byte once (replayed or live); typed input waits in a bounded queue. Also the sink of the
  * domain's CONSOLEIO_write, so both of the guest's ways of printing meet here in order.
  */
-final class HostConsole implements GuestConsole, ConsoleSink {
+public final class HostConsole implements GuestConsole, ConsoleSink {
     private final ConsoleSink lines;
     private final Object output = new Object();
     private final MemoryConsoleSink history = new MemoryConsoleSink(HISTORY);
@@ -25,7 +23,7 @@ final class HostConsole implements GuestConsole, ConsoleSink {
     private long typed;
     private long taken;
 
-    HostConsole(ConsoleSink lines) {
+    public HostConsole(ConsoleSink lines) {
         this.lines = Objects.requireNonNull(lines, "lines");
     }
 

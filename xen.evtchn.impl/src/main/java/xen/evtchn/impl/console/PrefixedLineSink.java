@@ -1,10 +1,11 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.console;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import xen.evtchn.impl.domain.Domain;
 
 /**
  * A console sink for a host terminal or log: every line starts with a prefix such as "[dom1] ",

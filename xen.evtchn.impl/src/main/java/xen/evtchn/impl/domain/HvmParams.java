@@ -1,4 +1,4 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.domain;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import xen.evtchn.api.abi.HvmParam;

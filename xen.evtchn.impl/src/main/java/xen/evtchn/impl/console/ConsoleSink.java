@@ -1,4 +1,4 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.console;
 
 /**
  * Where a domain's CONSOLEIO_write output goes; the host supplies one per domain. It is called

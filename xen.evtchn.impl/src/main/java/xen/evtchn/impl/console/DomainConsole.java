@@ -1,4 +1,4 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.console;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,4 +1,4 @@
-package xen.evtchn.impl.host;
+package xen.evtchn.impl.console;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -14,13 +14,13 @@ import java.util.function.Consumer;
  * {@link xen.evtchn.impl.hypercall.PrefixedLineSink}, which lets only printable ASCII, tab and
  * newline through. A consumer that throws loses that line (counted), never the guest's write.
  */
-final class ConsoleLines extends OutputStream {
+public final class ConsoleLines extends OutputStream {
     private final Consumer<String> lines;
     private final int maxLine;
     private final ByteArrayOutputStream line;
     private long failedLines;
 
-    ConsoleLines(Consumer<String> lines, int maxLine) {
+    public ConsoleLines(Consumer<String> lines, int maxLine) {
         if (maxLine < 1) {
             throw new IllegalArgumentException("maxLine must be at least 1: got " + maxLine);
         }
@@ -50,7 +50,7 @@ final class ConsoleLines extends OutputStream {
     }
 
     /** Lines the consumer threw on. */
-    synchronized long failedLines() {
+    public synchronized long failedLines() {
         return failedLines;
     }
 

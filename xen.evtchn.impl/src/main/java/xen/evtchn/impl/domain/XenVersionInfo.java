@@ -1,4 +1,4 @@
-package xen.evtchn.impl.hypercall;
+package xen.evtchn.impl.domain;
 
 import java.util.Objects;
 import xen.evtchn.api.abi.XenVer;
@@ -106,19 +106,19 @@ public final class XenVersionInfo {
         return changeset;
     }
 
-    byte[] extraVersionBytes() {
+    public byte[] extraVersionBytes() {
         return extraVersionBytes;
     }
 
-    byte[] compileInfoBytes() {
+    public byte[] compileInfoBytes() {
         return compileInfoBytes;
     }
 
-    byte[] capabilitiesBytes() {
+    public byte[] capabilitiesBytes() {
         return capabilitiesBytes;
     }
 
-    byte[] changesetBytes() {
+    public byte[] changesetBytes() {
         return changesetBytes;
     }
 
