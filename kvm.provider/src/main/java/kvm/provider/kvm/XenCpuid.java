@@ -3,8 +3,6 @@ package kvm.provider.kvm;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,8 +22,7 @@ import java.util.List;
  * leaf 1 with the hypervisor bit and the vCPU's initial APIC ID (= its vCPU id, the local APIC's
  * and the MADT's), leaves 0xb and 0x1f with its x2APIC ID and a topology of one thread per core,
  * {@code vcpus} cores in one package; AMD's TOPOEXT is hidden, so that Linux reads no host
- * topology from leaf 0x8000001e. On kvm_pvm, the software KVM of some hosts, CMPXCHG16B is hidden
- * too ({@link #HIDE_CX16}).
+ * topology from leaf 0x8000001e.
  */
 public final class XenCpuid {
     public static final int BASE = 0x40000000;
@@ -66,7 +63,7 @@ public final class XenCpuid {
         for (KvmCpuidEntry e : supported) {
             if (Integer.compareUnsigned(e.function(), BASE) < 0
                     || Integer.compareUnsigned(e.function(), HYPERVISOR_END) >= 0) {
-                out.add(ownVcpu(e, vcpuId, vcpus, HIDE_CX16));
+                out.add(ownVcpu(e, vcpuId, vcpus));
             }
         }
         ByteBuffer sig = ByteBuffer.wrap(SIGNATURE.getBytes(StandardCharsets.US_ASCII)).order(ByteOrder.LITTLE_ENDIAN);
@@ -79,15 +76,6 @@ public final class XenCpuid {
         return out;
     }
 
-    /** Leaf 1 ecx: CMPXCHG16B. */
-    static final int CPUID1_ECX_CX16 = 1 << 13;
-    /**
-     * Whether the guest is told there is no CMPXCHG16B: on kvm_pvm, whose instruction emulator
-     * cannot emulate it. Linux's SLUB uses it on freelists, and an emulated one (a write the shadow
-     * paging traps) ends the vCPU with KVM_EXIT_INTERNAL_ERROR: seen with Debian's 6.1 kernel at
-     * {@code lock cmpxchg16b} in ___slab_alloc. Without CX16, Linux takes SLUB's locked path.
-     */
-    static final boolean HIDE_CX16 = Files.isDirectory(Path.of("/sys/module/kvm_pvm"));
     /** Leaf 1 ecx: a hypervisor is present. */
     static final int CPUID1_ECX_HYPERVISOR = 1 << 31;
     /** Leaf 1 edx: more than one logical processor per package (ebx[23:16] counts them). */
@@ -96,11 +84,11 @@ public final class XenCpuid {
     static final int EXT1_ECX_TOPOEXT = 1 << 22;
 
     /** {@code e} as vCPU {@code id} of {@code vcpus} sees it (see the class comment). */
-    static KvmCpuidEntry ownVcpu(KvmCpuidEntry e, int id, int vcpus, boolean hideCx16) {
+    static KvmCpuidEntry ownVcpu(KvmCpuidEntry e, int id, int vcpus) {
         int coreShift = 32 - Integer.numberOfLeadingZeros(Math.max(1, vcpus - 1));
         return switch (e.function()) {
             case 1 -> new KvmCpuidEntry(1, e.index(), e.flags(), e.eax(),
-                    id << 24 | Math.min(vcpus, 255) << 16 | (e.ebx() & 0xffff), (e.ecx() | CPUID1_ECX_HYPERVISOR) & (hideCx16 ? ~CPUID1_ECX_CX16 : -1),
+                    id << 24 | Math.min(vcpus, 255) << 16 | (e.ebx() & 0xffff), e.ecx() | CPUID1_ECX_HYPERVISOR,
                     vcpus > 1 ? e.edx() | CPUID1_EDX_HTT : e.edx() & ~CPUID1_EDX_HTT);
             case 0xb, 0x1f -> switch (e.index()) {
                 case 0 -> new KvmCpuidEntry(e.function(), 0, e.flags(), 0, 1, 1 << 8, id);               // SMT: 1 thread

@@ -66,6 +66,19 @@ class KvmXenCpuidTest {
         });
     }
 
+    @Test
+    void guestLeafOneIsTheVcpusOwn() {
+        KvmLongModeTest.runGuest(GUEST, (vm, vcpu, ram) -> {
+            KvmRegs r = cpuid(vcpu, 1);
+            assertEquals(XenCpuid.CPUID1_ECX_HYPERVISOR, (int) r.rcx() & XenCpuid.CPUID1_ECX_HYPERVISOR, "hypervisor bit");
+            assertEquals(vcpu.id(), (int) (r.rbx() >>> 24) & 0xff, "initial APIC ID");
+        }, vm -> { }, vcpu -> {
+            try (KvmSystem kvm = KvmSystem.open()) {
+                XenCpuid.apply(kvm, vcpu, DOMID);
+            }
+        });
+    }
+
     /** Runs the guest's cpuid; hlt from the start with eax = leaf, ecx = 0; the registers at hlt. */
     private static KvmRegs cpuid(KvmVcpu vcpu, int leaf) {
         vcpu.setRegs(KvmRegs.initial().withRax(leaf).withRip(KvmLongModeTest.CODE).withRsp(KvmLongModeTest.STACK_TOP));
