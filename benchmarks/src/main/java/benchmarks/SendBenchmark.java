@@ -27,8 +27,9 @@ import xen.evtchn.impl.evtchn.GuestEventChannels;
 /**
  * EVTCHNOP_send on an unmasked IPI port, taking the whole set-pending path every time: the guest
  * side clears upcall_pending, pending_sel and the pending bit between sends, as Linux's upcall
- * handler does. Compare with the C floor in shared/reference/measured-here.md (~29 ns a pair).
- * {@code sendAlreadyPending} is the early-out when the bit is still set.
+ * handler does. Compare with the C reference of the same atomics, run beside it (send2l, see
+ * docs/PERFORMANCE.md); the FIFO pair with benchmarks/src/main/c/fifo_send.c. {@link SendCpuTime}
+ * times both pairs by CPU time. {@code sendAlreadyPending} is the early-out when the bit is still set.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -44,12 +45,12 @@ public class SendBenchmark {
     @Param({"false", "true"})
     public boolean countEvents;
 
-    private GuestEventChannels domain;
-    private int port;
-    private MemorySegment shared;
-    private MemorySegment vcpu0;
-    private long pendingWord;
-    private long portBit;
+    GuestEventChannels domain;
+    int port;
+    MemorySegment shared;
+    MemorySegment vcpu0;
+    long pendingWord;
+    long portBit;
 
     @Setup(Level.Trial)
     public void setUp() {

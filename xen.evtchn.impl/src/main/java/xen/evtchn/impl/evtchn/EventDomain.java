@@ -87,7 +87,8 @@ abstract class EventDomain {
         return counters.raisedCount(port);
     }
 
-    private void raiseChecked(int port, long e, long stamp) {
+    /** Raises {@code port}, bound as {@code e} when read under the optimistic {@code stamp}. */
+    final void raiseChecked(int port, long e, long stamp) {
         counters.raised(port);
         setPending(port, PortEntry.vcpu(e));
         if (!lock.validate(stamp)) {

@@ -230,19 +230,21 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
         if (!ports.isValid(port)) {
             return -EINVAL;
         }
+        // One read of the entry, under the stamp that raising the port validates afterwards.
+        long stamp = lock.tryOptimisticRead();
         long e = ports.get(port);
         switch (PortEntry.type(e)) {
+            case PortEntry.IPI -> {
+                counters.sent(port);
+                raiseChecked(port, e, stamp);
+                return 0;
+            }
             case PortEntry.INTERDOMAIN -> {
                 counters.sent(port);
                 EventDomain peer = domains.get(PortEntry.remoteDom(e));
                 if (peer != null) {
                     peer.raiseFrom(PortEntry.remotePort(e), domid, port);
                 }
-                return 0;
-            }
-            case PortEntry.IPI -> {
-                counters.sent(port);
-                raiseOwn(port, PortEntry.IPI, 0);
                 return 0;
             }
             case PortEntry.UNBOUND -> {
