@@ -9,9 +9,10 @@ import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.impl.port.PortCounters;
 
 /**
- * The domains of one host by domid: guest domains, and the host's backends as domain
- * {@link DomId#HOST}. Interdomain channels find their peers here; a domain can reach another's
- * ports only through a channel both sides agreed to.
+ * The event channel layer's owners of ports by domid: guests' event channels, and the host's
+ * backends as domain {@link DomId#HOST}. Interdomain channels find their peers here with one array
+ * read; a domain can reach another's ports only through a channel both sides agreed to. The host
+ * makes and destroys a guest's entry with its {@code domain.Domain} (XenHost).
  */
 public final class Domains {
     /** Ports the host's backends may hold, across all guests. */

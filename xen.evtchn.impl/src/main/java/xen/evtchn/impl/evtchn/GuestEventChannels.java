@@ -42,8 +42,9 @@ import xen.evtchn.impl.upcall.UpcallRouting;
  * A guest domain's event channels, on the 2-level ABI or, once the guest asks with
  * EVTCHNOP_init_control, the FIFO ABI ({@link Fifo}): every EVTCHNOP with Xen's semantics and
  * error order, delivery into the guest's shared_info and vcpu_info (where they are, and moving
- * them), upcalls through the vCPU backend by the route the guest chose, vCPUs waiting for events
- * (block, poll), and soft reset. Created by {@link Domains}.
+ * them), an upcall when a vCPU's upcall_pending is newly set (its route is {@link UpcallRouting}'s),
+ * vCPUs waiting for events (block, poll), and soft reset. Created by {@link Domains}; the rest of
+ * the domain (version, HVM parameters, time) is the {@code domain.Domain} that holds it.
  */
 public final class GuestEventChannels extends EventDomain implements EventChannels {
     private static final VarHandle INT = MethodHandles.arrayElementVarHandle(int[].class);
