@@ -64,7 +64,8 @@ final class RecordBody {
             }
             RecordType want = expected(next, parts);
             if (t != want) {
-                throw r.bad(at, t == RecordType.FIFO && next > RecordType.PORTS.ordinal() && !parts.fifo ? "a FIFO record for a domain on the 2-level ABI"
+                boolean twoLevel = next > RecordType.PORTS.ordinal() && !parts.fifo;
+                throw r.bad(at, t == RecordType.FIFO && twoLevel ? "a FIFO record for a domain on the 2-level ABI"
                         : t == RecordType.END ? "the stream ends without record " + want
                         : "record " + t + " where " + want + " must come (the records come in a fixed order, each once)");
             }
