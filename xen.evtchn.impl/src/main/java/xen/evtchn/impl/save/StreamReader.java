@@ -10,14 +10,35 @@ final class StreamReader {
     private final byte[] buf;
     private final int end;
     private int pos;
+    /** The record these fields are in (a version-3 stream), named when they run past its end; null: none. */
+    private final String record;
     /** What the fields read now belong to ("port ", 17), so that a message names it; -1: nothing. */
     private String subject = "";
     private int subjectNumber = -1;
 
     StreamReader(byte[] buf, int start, int end) {
+        this(buf, start, end, null);
+    }
+
+    private StreamReader(byte[] buf, int start, int end, String record) {
         this.buf = buf;
         this.pos = start;
         this.end = end;
+        this.record = record;
+    }
+
+    /** A reader of the next {@code length} bytes, the body of {@code record}; this one moves past them. */
+    StreamReader body(int length, String record) {
+        need(length, record);
+        StreamReader body = new StreamReader(buf, pos, pos + length, record);
+        pos += length;
+        return body;
+    }
+
+    /** Moves past {@code length} bytes. */
+    void skip(int length, String what) {
+        need(length, what);
+        pos += length;
     }
 
     /** The fields read from now on belong to {@code prefix + number} (e.g. "port 17"): their messages say so. */
@@ -45,9 +66,29 @@ final class StreamReader {
         return pos == end;
     }
 
+    int remaining() {
+        return end - pos;
+    }
+
     int u8(String what) {
         need(1, what);
         return buf[pos++] & 0xFF;
+    }
+
+    int u16(String what) {
+        need(2, what);
+        int v = (buf[pos] & 0xFF) | (buf[pos + 1] & 0xFF) << 8;
+        pos += 2;
+        return v;
+    }
+
+    long u32(String what) {
+        need(4, what);
+        long v = 0;
+        for (int i = 0; i < 4; i++) {
+            v |= (buf[pos++] & 0xFFL) << (8 * i);
+        }
+        return v;
     }
 
     /** An unsigned varint of at most {@code max}. */
@@ -109,7 +150,8 @@ final class StreamReader {
 
     private void need(int n, String what) {
         if (end - pos < n) {
-            throw new SaveStreamException("save stream, byte " + pos + ": truncated in " + named(what));
+            throw new SaveStreamException("save stream, byte " + pos + ": " + (record == null ? "truncated in " + named(what)
+                    : record + " ends within " + named(what) + " (its length is too short)"));
         }
     }
 

@@ -2,6 +2,7 @@ package xen.evtchn.impl.evtchn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,17 +11,16 @@ import kvm.provider.software.SoftwareBackend;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GuestWidth;
+import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.domain.XenVersionInfo;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.time.ManualTimerProvider;
 
 /**
  * A FIFO domain saved mid-use and restored on a fresh host: its queues (heads in guest memory,
  * tails here), priorities, control blocks and array pages, a masked pending event, and an event
- * raised before its page came all carry on; the stream is format version 2.
+ * raised before its page came all carry on, in the stream's FIFO record.
  */
 class FifoSaveRestoreTest {
     @Test
@@ -54,7 +54,8 @@ class FifoSaveRestoreTest {
             d.send(beyond);
 
             byte[] stream = SaveStream.write(a.save(1));
-            assertEquals(SaveStream.VERSION_FIFO, stream[8], "format version 2 for a FIFO domain");
+            assertEquals(SaveStream.VERSION_RECORDS, stream[8], "format version 3 for every domain");
+            assertNotNull(SaveStream.read(stream).events().domain().fifo(), "a FIFO record for a FIFO domain");
             assertTrue(a.destroyDomain(1));
             vb.memory().ram().copyFrom(va.memory().ram());
             GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).events();
@@ -92,7 +93,7 @@ class FifoSaveRestoreTest {
             assertEquals(0, d.reset(DomId.SELF));
             int ipi = d.bindIpi(0);
             byte[] stream = SaveStream.write(a.save(1));
-            assertEquals(SaveStream.VERSION_TWO_LEVEL, stream[8], "2-level again: version 1");
+            assertNull(SaveStream.read(stream).events().domain().fifo(), "2-level again: no FIFO record");
             GuestEventChannels r = b.restoreDomain(1, SaveStream.read(stream), vb, DomainConsole.inMemory()).events();
             assertEquals(d.validPorts(), r.validPorts(), "valid once, valid still (XSA-338)");
             assertEquals(d.status(DomId.SELF, ipi), r.status(DomId.SELF, ipi));

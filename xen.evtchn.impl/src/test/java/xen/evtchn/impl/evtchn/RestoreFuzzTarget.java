@@ -15,8 +15,8 @@ import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.domain.XenVersionInfo;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.host.XenHost;
+import xen.evtchn.impl.save.OldStreams;
 import xen.evtchn.impl.save.SaveStream;
 import xen.evtchn.impl.save.StreamSeal;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -24,13 +24,16 @@ import xen.evtchn.impl.time.ManualTimerProvider;
 /**
  * One fuzz input for the restore stream: a valid stream of one of a few domains (fresh; every kind
  * of port with a named backend, timers and vectors; 32-bit and full; shared_info never mapped; on
- * the FIFO ABI with queued, masked and early events and priorities),
- * changed as the input says (bytes overwritten, inserted, removed), with its length and checksum
- * made right again most of the time so that the reader's own checks are what stands in the way.
- * Then {@link RestoreCheck} must hold.
+ * the FIFO ABI with queued, masked and early events and priorities; and the streams of format
+ * versions 1 and 2 that {@link OldSaveStreamsTest} keeps), perhaps with a record inserted between
+ * two of a version-3 stream's (of a type known or not, optional or not), then changed as the input
+ * says (bytes overwritten, inserted, removed), with its length and checksum made right again most
+ * of the time so that the reader's own checks are what stands in the way. Then {@link RestoreCheck}
+ * must hold.
  */
 final class RestoreFuzzTarget {
-    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo());
+    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo(),
+            OldStreams.stream("v1-every-kind"), OldStreams.stream("v1-x86_32-unmapped"), OldStreams.stream("v2-fifo"));
 
     private RestoreFuzzTarget() {
     }
@@ -39,7 +42,11 @@ final class RestoreFuzzTarget {
     static boolean run(byte[] input) {
         HypercallFuzzTarget.Reader in = new HypercallFuzzTarget.Reader(input);
         byte[] s = SEEDS.get(in.u8() % SEEDS.size());
-        int changes = 1 + in.u8() % 8;
+        boolean record = s[8] == SaveStream.VERSION_RECORDS && in.u8() % 4 == 0;
+        if (record) {
+            s = withRecord(s, in);
+        }
+        int changes = (record ? 0 : 1) + in.u8() % 8;
         for (int c = 0; c < changes; c++) {
             int at = (int) (in.u32() % (s.length + 1));
             s = switch (in.u8() % 5) {
@@ -53,6 +60,18 @@ final class RestoreFuzzTarget {
             s = StreamSeal.resealed(s);
         }
         return RestoreCheck.check(s, null);
+    }
+
+    /** A record of a type 0..9 (END, those known, one unknown) or any, optional or not, its body from the input, between two. */
+    private static byte[] withRecord(byte[] s, HypercallFuzzTarget.Reader in) {
+        List<Integer> records = StreamSeal.records(s);
+        int at = records.get(in.u8() % records.size());
+        int type = in.u8() % 2 == 0 ? in.u8() % 10 : (int) (in.u32() & 0xFFFF);
+        byte[] body = new byte[in.u8() % 12];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) in.u8();
+        }
+        return StreamSeal.withRecord(s, at, type, in.u8() % 3, body);
     }
 
     private static byte[] overwrite(byte[] s, int at, byte b) {

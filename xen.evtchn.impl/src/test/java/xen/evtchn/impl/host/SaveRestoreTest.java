@@ -337,15 +337,15 @@ class SaveRestoreTest {
         byte[] stream = savedStream();
         assertMessage("truncated", Arrays.copyOf(stream, stream.length - 10));
         assertMessage("not a save stream", "hello, world, this is not it".getBytes());
-        byte[] v3 = stream.clone();
-        v3[8] = 3;
-        assertMessage("format version 3; this host reads versions 1 and 2", v3);
+        byte[] v4 = stream.clone();
+        v4[8] = 4;
+        assertMessage("format version 4; this host reads versions 1 to 3", v4);
         byte[] flipped = stream.clone();
         flipped[40] ^= 1;
         assertMessage("corrupted", flipped);
         // A consistent checksum over a bad field: the reader's own checks.
         byte[] width = stream.clone();
-        width[StreamSeal.HEADER + 1] = 9; // the byte after domid 1
+        width[StreamSeal.HEADER + StreamSeal.RECORD_HEADER + 1] = 9; // the byte after domid 1, in the first record
         assertMessage("width is neither", StreamSeal.resealed(width));
     }
 
