@@ -35,10 +35,10 @@ import xen.evtchn.impl.port.PortTable;
  * the page; an event for a vCPU without a control block is dropped, its PENDING bit set.
  * <p>
  * An event may still be the tail of a queue that is empty (the guest consumed it): Xen's "old
- * tail". If it is linked again, onto the same queue or, after bind_vcpu or set_priority, onto
- * another, the old queue's tail is forgotten first, so that the next event of the old queue
- * starts a new head instead of linking behind it in the wrong queue. {@link #movedTails} keeps
- * the queues whose tail port was moved away.
+ * tail". If it is linked again, onto the same queue or, after bind_vcpu, set_priority or a close
+ * and a new bind, onto another, the old queue's tail is forgotten first, so that the next event of
+ * the old queue starts a new head instead of linking behind it in the wrong queue.
+ * {@link #movedTails} keeps the queues whose tail port was moved away.
  */
 public final class Fifo implements EventDelivery {
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
@@ -111,7 +111,10 @@ public final class Fifo implements EventDelivery {
         pendingWithoutPage.set(port);
     }
 
-    /** bind_vcpu or set_priority moves {@code port} from queue ({@code vcpu}, {@code priority}): keep track if it is that queue's tail. */
+    /**
+     * bind_vcpu, set_priority or a close takes {@code port} away from queue ({@code vcpu},
+     * {@code priority}): keep track if it is that queue's tail.
+     */
     public synchronized void leavingQueue(int port, int vcpu, int priority) {
         int q = vcpu * MAX_QUEUES + priority;
         if (tails[q] == port) {

@@ -216,6 +216,12 @@ public final class GuestEventChannels extends EventDomain implements EventChanne
 
     @Override
     void unbinding(int port, long entry) {
+        Fifo f = fifo;
+        if (f != null) {
+            // Xen keeps a port's last queue when it is closed and bound again: if it is still that
+            // queue's (old) tail, its next link anywhere must forget it there.
+            f.leavingQueue(port, PortEntry.vcpu(entry), PortEntry.priority(entry));
+        }
         if (PortEntry.type(entry) == PortEntry.VIRQ) {
             int virq = PortEntry.virqNumber(entry);
             for (int slot = virq; slot < virqPorts.length; slot += Virq.COUNT) {

@@ -192,6 +192,24 @@ class FifoTest extends EvtchnTestBase {
         assertEquals(List.of(b), f.consume(0));
     }
 
+    /** Found by EventChannelModelTest (jqwik seed -1611358366210838469): Xen keeps a port's last queue across close and bind. */
+    @Test
+    void anOldTailClosedAndBoundAgainElsewhereDoesNotCaptureItsOldQueue() {
+        fifo(1);
+        int a = g.d.bindIpi(0);
+        int b = g.d.bindIpi(0);
+        assertEquals(0, g.d.send(a));
+        assertEquals(0, g.d.close(a));
+        assertEquals(List.of(), f.consume(0), "a unlinked, not delivered (close cleared it); still the queue's tail");
+        assertEquals(a, g.d.bindIpi(1), "a free again, now an IPI of vCPU 1");
+        assertEquals(0, g.d.send(a));
+        assertEquals(0, g.d.send(b));
+        assertEquals(b, f.head(0, 7), "b starts vCPU 0's queue again, not behind a in vCPU 1's");
+        assertEquals(0, f.word(a) & EvtchnFifo.LINK_MASK);
+        assertEquals(List.of(b), f.consume(0));
+        assertEquals(List.of(a), f.consume(1));
+    }
+
     @Test
     void resetReturnsToTwoLevelAndPortsStayValid() {
         fifo(8);
