@@ -28,6 +28,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import xen.evtchn.api.host.DomainProperties;
 import org.osgi.util.tracker.ServiceTracker;
 
 /** What the tests do with the running framework: services, configurations, bundles, waiting. */
@@ -81,7 +82,7 @@ final class Host {
     private ServiceReference<?> domainRef(int domid) {
         try {
             ServiceReference<?>[] r = context.getServiceReferences("xen.evtchn.api.host.DomainHandle",
-                    "(xen.domain=" + domid + ")");
+                    "(" + DomainProperties.DOMAIN + "=" + domid + ")");
             return r == null ? null : r[0];
         } catch (InvalidSyntaxException e) {
             throw new AssertionError(e);
@@ -91,7 +92,7 @@ final class Host {
     /** Waits until dom{@code domid}'s service says it shut down; returns its properties then. */
     ServiceReference<?> awaitShutdown(int domid) {
         ServiceReference<?> ref = domainService(domid);
-        await("dom" + domid + " to shut down", () -> ref.getProperty("xen.shutdown") != null);
+        await("dom" + domid + " to shut down", () -> ref.getProperty(DomainProperties.SHUTDOWN) != null);
         return ref;
     }
 
