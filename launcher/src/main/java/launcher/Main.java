@@ -714,17 +714,21 @@ public final class Main {
             return status;
         }
 
-        private Framework newFramework(Path storage) {
-            Map<String, String> config = new HashMap<>();
+        private Framework newFramework(Path storage) throws IOException {
+            // The runtime's framework properties (cnf/host.bndrun's -runproperties), then this session's.
+            Map<String, String> config = new HashMap<>(RunDescription.host().properties());
             // Pass framework settings given as -D through (felix.*, org.osgi.framework.*).
             for (String key : System.getProperties().stringPropertyNames()) {
                 if (key.startsWith("felix.") || key.startsWith("org.osgi.framework.")) {
                     config.put(key, System.getProperty(key));
                 }
             }
-            // Gogo's shell reads standard input only when this session gives one; otherwise it
-            // runs its login script and leaves the console alone.
-            config.put(GOSH_ARGS, shell ? "" : "--nointeractive");
+            // Gogo's shell reads standard input only when this session gives one; otherwise
+            // (the runtime's gosh.args=--nointeractive) it runs its login script and leaves the
+            // console alone.
+            if (shell) {
+                config.put(GOSH_ARGS, "");
+            }
             config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
             config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
             Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();
