@@ -4,9 +4,11 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
@@ -15,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -29,6 +33,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.util.tracker.ServiceTracker;
+import xen.evtchn.api.host.DomainProperties;
 
 /** What the tests do with the running framework: services, configurations, bundles, waiting. */
 final class Host {
@@ -81,7 +86,7 @@ final class Host {
     private ServiceReference<?> domainRef(int domid) {
         try {
             ServiceReference<?>[] r = context.getServiceReferences("xen.evtchn.api.host.DomainHandle",
-                    "(xen.domain=" + domid + ")");
+                    "(" + DomainProperties.DOMAIN + "=" + domid + ")");
             return r == null ? null : r[0];
         } catch (InvalidSyntaxException e) {
             throw new AssertionError(e);
@@ -91,7 +96,7 @@ final class Host {
     /** Waits until dom{@code domid}'s service says it shut down; returns its properties then. */
     ServiceReference<?> awaitShutdown(int domid) {
         ServiceReference<?> ref = domainService(domid);
-        await("dom" + domid + " to shut down", () -> ref.getProperty("xen.shutdown") != null);
+        await("dom" + domid + " to shut down", () -> ref.getProperty(DomainProperties.SHUTDOWN) != null);
         return ref;
     }
 
@@ -141,16 +146,40 @@ final class Host {
         return failures;
     }
 
+    /**
+     * The jar of a bundle the build made or resolved, found by its symbolic name among the test's
+     * jars, which Failsafe passes as -Ditests.jars (a class path).
+     */
+    static Path jar(String symbolicName) throws IOException {
+        String jars = System.getProperty("itests.jars");
+        if (jars == null) {
+            throw new IllegalStateException("Failsafe passes -Ditests.jars (itests/pom.xml)");
+        }
+        for (String name : jars.split(File.pathSeparator)) {
+            if (!name.endsWith(".jar")) {
+                continue;
+            }
+            try (JarFile jar = new JarFile(name)) {
+                Manifest manifest = jar.getManifest();
+                String bsn = manifest == null ? null : manifest.getMainAttributes().getValue("Bundle-SymbolicName");
+                if (bsn != null && bsn.split(";", 2)[0].strip().equals(symbolicName)) {
+                    return Path.of(name);
+                }
+            }
+        }
+        throw new IllegalStateException("no jar of -Ditests.jars holds " + symbolicName);
+    }
+
     /** Installs and starts an example bundle from its jar. */
-    Bundle install(String artifact) throws BundleException {
-        Bundle b = context.installBundle(HostOptions.jar(artifact).toUri().toString());
+    Bundle install(String symbolicName) throws BundleException, IOException {
+        Bundle b = context.installBundle(jar(symbolicName).toUri().toString());
         b.start();
         return b;
     }
 
     /** A new revision of {@code bundle} from its jar, refreshed so that its old revision is gone. */
-    void update(Bundle bundle, String artifact) throws BundleException, IOException, InterruptedException {
-        try (InputStream in = Files.newInputStream(HostOptions.jar(artifact))) {
+    void update(Bundle bundle, String symbolicName) throws BundleException, IOException, InterruptedException {
+        try (InputStream in = Files.newInputStream(jar(symbolicName))) {
             bundle.update(in);
         }
         CountDownLatch refreshed = new CountDownLatch(1);

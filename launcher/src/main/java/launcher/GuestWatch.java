@@ -12,11 +12,12 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceReference;
+import xen.evtchn.api.host.DomainProperties;
 
 /**
  * Follows the guest's domain through its service ({@link Main.Options#guestFilter()}) by its
- * properties alone: the launcher cannot load the bundles' classes, so it never gets the service
- * object. An AllServiceListener, so that no class-space check hides the events from the system
+ * properties alone ({@link DomainProperties}, whose constants javac inlines): the launcher cannot
+ * load the bundles' classes, so it never gets the service object. An AllServiceListener, so that no class-space check hides the events from the system
  * bundle. Add it before the bundles start.
  */
 final class GuestWatch implements AllServiceListener {
@@ -47,7 +48,7 @@ final class GuestWatch implements AllServiceListener {
     @Override
     public void serviceChanged(ServiceEvent event) {
         ServiceReference<?> ref = event.getServiceReference();
-        int domid = intProperty(ref, Main.DOMAIN_PROPERTY);
+        int domid = intProperty(ref, DomainProperties.DOMAIN);
         switch (event.getType()) {
             case ServiceEvent.REGISTERED, ServiceEvent.MODIFIED -> {
                 reference = ref;
@@ -69,12 +70,12 @@ final class GuestWatch implements AllServiceListener {
 
     /** The end the properties tell, or null while the guest runs. */
     static End end(ServiceReference<?> ref, int domid) {
-        Object reason = ref.getProperty(Main.SHUTDOWN_PROPERTY);
+        Object reason = ref.getProperty(DomainProperties.SHUTDOWN);
         if (reason == null) {
             return null;
         }
-        Object failure = ref.getProperty(Main.FAILURE_PROPERTY);
-        return new End(domid, reason.toString(), intProperty(ref, Main.SHUTDOWN_CODE_PROPERTY),
+        Object failure = ref.getProperty(DomainProperties.FAILURE);
+        return new End(domid, reason.toString(), intProperty(ref, DomainProperties.SHUTDOWN_CODE),
                 failure == null ? null : failure.toString());
     }
 

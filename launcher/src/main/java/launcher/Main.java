@@ -32,6 +32,9 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.api.host.DomainConfiguration;
+import xen.evtchn.api.host.DomainProperties;
 
 /**
  * Embeds an OSGi framework (Apache Felix), installs and starts every bundle jar in a directory,
@@ -43,10 +46,11 @@ import org.osgi.framework.launch.FrameworkFactory;
  * seconds, ipis) or {@value #KERNEL_PID} (domid 1, kernel (an absolute path), cmdline, vcpus,
  * memory in MiB), by reflection ({@link Configurations}). The guest's console (and the reference
  * guest's live event summary, or the KVM host's messages) are printed by the bundles. The
- * launcher shares no classes with them: it follows the domain's service, registered with
- * {@code xen.domain} and
- * {@code xen.guest} (reference or kernel), until it carries {@code xen.shutdown} (the reason's
- * name) and {@code xen.shutdown.code}, then stops the framework and exits with
+ * launcher shares no classes with them (it uses the api's constants, which javac inlines, and
+ * never loads an api class): it follows the domain's service, registered with the api's
+ * {@link DomainProperties} {@value DomainProperties#DOMAIN} and {@value DomainProperties#GUEST}
+ * (reference or kernel), until it carries {@value DomainProperties#SHUTDOWN} (the reason's name)
+ * and {@value DomainProperties#SHUTDOWN_CODE}, then stops the framework and exits with
  * {@link #exitStatus(int, boolean)}. If the guest's component fails to activate (bad settings, an
  * image that is not PVH, no usable /dev/kvm) the launcher prints its message and exits 1. The
  * reference guest must shut down within its run time and {@link #SHUTDOWN_SLACK}; a kernel runs
@@ -65,8 +69,8 @@ public final class Main {
     /** The factory PIDs of the guests' booter components, and the domain's configuration properties. */
     static final String REFERENCE_PID = "xen.domain.reference";
     static final String KERNEL_PID = "xen.domain.kernel";
-    static final String DOMID = "domid";
-    static final String VCPUS = "vcpus";
+    static final String DOMID = DomainConfiguration.DOMID;
+    static final String VCPUS = DomainConfiguration.VCPUS;
     static final String HZ = "hz";
     static final String SECONDS = "seconds";
     static final String IPIS = "ipis";
@@ -78,15 +82,9 @@ public final class Main {
     static final String CONSOLE_LINES = "console.lines";
     /** The domain the launcher boots. */
     static final int GUEST_DOMID = 1;
-    /** The service property naming a domain's booter, and its values: the reference guest, or a PVH kernel on KVM. */
-    static final String GUEST = "xen.guest";
+    /** The values of {@value DomainProperties#GUEST}: the reference guest, or a PVH kernel on KVM. */
     static final String REFERENCE_GUEST = "reference";
     static final String KERNEL_GUEST = "kernel";
-    /** The service properties of the guest's domain. */
-    static final String DOMAIN_PROPERTY = "xen.domain";
-    static final String SHUTDOWN_PROPERTY = "xen.shutdown";
-    static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
-    static final String FAILURE_PROPERTY = "xen.failure";
     /** The guests' limits (their components check them too; the launcher cannot load their classes). */
     static final int MAX_VCPUS = 64;
     static final int MAX_HZ = 10_000;
@@ -103,13 +101,6 @@ public final class Main {
     static final Duration SHUTDOWN_SLACK = Duration.ofSeconds(60);
     /** How often the launcher looks for a failed component while it waits for the guest's domain. */
     static final Duration START_POLL = Duration.ofMillis(200);
-
-    /** SchedOp.SHUTDOWN_* (xen/include/public/sched.h). */
-    static final int SHUTDOWN_POWEROFF = 0;
-    static final int SHUTDOWN_REBOOT = 1;
-    static final int SHUTDOWN_SUSPEND = 2;
-    static final int SHUTDOWN_CRASH = 3;
-    static final int SHUTDOWN_WATCHDOG = 4;
 
     private static final String USAGE = """
             usage: java -jar launcher/target/launcher.jar [OPTIONS]
@@ -198,7 +189,7 @@ public final class Main {
             return shell == Shell.ON || shell == Shell.AUTO && terminal;
         }
 
-        /** Which guest: {@value #REFERENCE_GUEST} or {@value #KERNEL_GUEST}, the value of {@value #GUEST}. */
+        /** Which guest: {@value #REFERENCE_GUEST} or {@value #KERNEL_GUEST}, the value of {@value DomainProperties#GUEST}. */
         String guestName() {
             return kernel == null ? REFERENCE_GUEST : KERNEL_GUEST;
         }
@@ -234,7 +225,7 @@ public final class Main {
 
         /** The guest's domain service, as its component registers it. */
         String guestFilter() {
-            return "(&(" + DOMAIN_PROPERTY + "=*)(" + GUEST + "=" + guestName() + "))";
+            return "(&(" + DomainProperties.DOMAIN + "=*)(" + DomainProperties.GUEST + "=" + guestName() + "))";
         }
 
         /**
@@ -453,9 +444,9 @@ public final class Main {
             return 1;
         }
         return switch (code) {
-            case SHUTDOWN_POWEROFF -> 0;
-            case SHUTDOWN_CRASH, SHUTDOWN_WATCHDOG -> 1;
-            case SHUTDOWN_REBOOT, SHUTDOWN_SUSPEND -> 2;
+            case SchedOp.SHUTDOWN_POWEROFF -> 0;
+            case SchedOp.SHUTDOWN_CRASH, SchedOp.SHUTDOWN_WATCHDOG -> 1;
+            case SchedOp.SHUTDOWN_REBOOT, SchedOp.SHUTDOWN_SUSPEND -> 2;
             default -> 1;
         };
     }
@@ -723,17 +714,21 @@ public final class Main {
             return status;
         }
 
-        private Framework newFramework(Path storage) {
-            Map<String, String> config = new HashMap<>();
+        private Framework newFramework(Path storage) throws IOException {
+            // The runtime's framework properties (cnf/host.bndrun's -runproperties), then this session's.
+            Map<String, String> config = new HashMap<>(RunDescription.host().properties());
             // Pass framework settings given as -D through (felix.*, org.osgi.framework.*).
             for (String key : System.getProperties().stringPropertyNames()) {
                 if (key.startsWith("felix.") || key.startsWith("org.osgi.framework.")) {
                     config.put(key, System.getProperty(key));
                 }
             }
-            // Gogo's shell reads standard input only when this session gives one; otherwise it
-            // runs its login script and leaves the console alone.
-            config.put(GOSH_ARGS, shell ? "" : "--nointeractive");
+            // Gogo's shell reads standard input only when this session gives one; otherwise
+            // (the runtime's gosh.args=--nointeractive) it runs its login script and leaves the
+            // console alone.
+            if (shell) {
+                config.put(GOSH_ARGS, "");
+            }
             config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
             config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
             Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();

@@ -12,8 +12,8 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
-import xen.evtchn.api.host.DomainConfiguration;
 import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.DomainProperties;
 import xen.evtchn.api.host.GuestHost;
 
 /**
@@ -22,13 +22,14 @@ import xen.evtchn.api.host.GuestHost;
  * live event summary go to standard output ({@link GuestRun}).
  *
  * <p>While it runs, the domain is registered as a {@link DomainHandle} service with the properties
- * {@value #DOMAIN_PROPERTY}=domid and {@value #GUEST_PROPERTY}=reference. When the guest has
- * ended, the registration gains {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff, reboot,
- * suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an Integer),
- * {@value #TICKS_PROPERTY} (the ticks the guest handled, a long[] by vCPU) and, if the guest failed
- * rather than shut down, {@value #FAILURE_PROPERTY} (what failed; the reason is then crash). A
- * launcher that shares no classes with the bundles follows it with a ServiceListener on
- * {@code (xen.shutdown=*)}.
+ * {@value DomainProperties#DOMAIN}=domid and {@value DomainProperties#GUEST}=reference. When the
+ * guest has ended, the registration gains {@value DomainProperties#SHUTDOWN} (the reason's name:
+ * poweroff, reboot, suspend, crash, watchdog), {@value DomainProperties#SHUTDOWN_CODE}
+ * (SchedOp.SHUTDOWN_*, an Integer), {@value #TICKS_PROPERTY} (the ticks the guest handled, a long[]
+ * by vCPU, this booter's own) and, if the guest failed rather than shut down,
+ * {@value DomainProperties#FAILURE} (what failed; the reason is then crash): the api's
+ * {@link DomainProperties}. A launcher that shares no classes with the bundles follows it with a
+ * ServiceListener on {@code (xen.shutdown=*)}.
  *
  * <p>Deactivation (the configuration deleted or changed: a change boots the guest afresh) stops
  * the vCPUs, destroys the domain and unregisters the service. A bad configuration, or a domid in
@@ -38,13 +39,9 @@ import xen.evtchn.api.host.GuestHost;
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ReferenceDomainMetatype.class, factory = true)
 public final class ReferenceGuestLauncher {
-    public static final String DOMAIN_PROPERTY = DomainConfiguration.DOMAIN_PROPERTY;
-    public static final String GUEST_PROPERTY = DomainConfiguration.GUEST_PROPERTY;
+    /** The ticks the guest handled, a long[] by vCPU: a service property of this booter's domains only. */
     public static final String TICKS_PROPERTY = "xen.guest.ticks";
-    public static final String SHUTDOWN_PROPERTY = "xen.shutdown";
-    public static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
-    public static final String FAILURE_PROPERTY = "xen.failure";
-    /** The value of {@value #GUEST_PROPERTY} of this booter's domains. */
+    /** The value of {@value DomainProperties#GUEST} of this booter's domains. */
     public static final String REFERENCE = "reference";
 
     private final int domid;
@@ -98,14 +95,14 @@ public final class ReferenceGuestLauncher {
     /** The service properties: running if {@code outcome} is null. */
     static Dictionary<String, Object> properties(int domid, GuestRun.Outcome outcome) {
         Hashtable<String, Object> p = new Hashtable<>();
-        p.put(DOMAIN_PROPERTY, domid);
-        p.put(GUEST_PROPERTY, REFERENCE);
+        p.put(DomainProperties.DOMAIN, domid);
+        p.put(DomainProperties.GUEST, REFERENCE);
         if (outcome != null) {
-            p.put(SHUTDOWN_PROPERTY, outcome.reasonName());
-            p.put(SHUTDOWN_CODE_PROPERTY, outcome.reason());
+            p.put(DomainProperties.SHUTDOWN, outcome.reasonName());
+            p.put(DomainProperties.SHUTDOWN_CODE, outcome.reason());
             p.put(TICKS_PROPERTY, outcome.ticks());
             if (outcome.failure() != null) {
-                p.put(FAILURE_PROPERTY, outcome.failure());
+                p.put(DomainProperties.FAILURE, outcome.failure());
             }
         }
         return p;

@@ -15,8 +15,8 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
-import xen.evtchn.api.host.DomainConfiguration;
 import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.DomainProperties;
 import xen.evtchn.api.host.GuestHost;
 
 /**
@@ -26,13 +26,14 @@ import xen.evtchn.api.host.GuestHost;
  * its VM (which KVM path it takes, guest faults) to standard error prefixed "kvm: ".
  *
  * <p>While it runs, the domain is registered as a {@link DomainHandle} service with the properties
- * {@value #DOMAIN_PROPERTY}=domid and {@value #GUEST_PROPERTY}=kernel. When the guest has
- * ended, a monitor thread (a daemon) adds {@value #SHUTDOWN_PROPERTY} (the reason's name: poweroff,
- * reboot, suspend, crash, watchdog), {@value #SHUTDOWN_CODE_PROPERTY} (SchedOp.SHUTDOWN_*, an
- * Integer) and, if the guest failed rather than shut down (a triple fault, every vCPU down, ...),
- * {@value #FAILURE_PROPERTY} (the host's account; the reason is then crash). These are the names
- * and values of reference.guest's launcher component, so that a launcher follows either guest the
- * same way, with a ServiceListener on {@code (xen.shutdown=*)}.
+ * {@value DomainProperties#DOMAIN}=domid and {@value DomainProperties#GUEST}=kernel. When the
+ * guest has ended, a monitor thread (a daemon) adds {@value DomainProperties#SHUTDOWN} (the
+ * reason's name: poweroff, reboot, suspend, crash, watchdog), {@value DomainProperties#SHUTDOWN_CODE}
+ * (SchedOp.SHUTDOWN_*, an Integer) and, if the guest failed rather than shut down (a triple fault,
+ * every vCPU down, ...), {@value DomainProperties#FAILURE} (the host's account; the reason is then
+ * crash): the api's {@link DomainProperties}, as reference.guest's launcher component registers
+ * them, so that a launcher follows either guest the same way, with a ServiceListener on
+ * {@code (xen.shutdown=*)}.
  *
  * <p>Deactivation stops the vCPUs, destroys the domain, frees the VM and unregisters the service.
  * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers) and a host where
@@ -42,13 +43,8 @@ import xen.evtchn.api.host.GuestHost;
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = KernelDomainMetatype.class, factory = true)
 public final class PvhGuestLauncher {
-    public static final String DOMAIN_PROPERTY = DomainConfiguration.DOMAIN_PROPERTY;
-    public static final String GUEST_PROPERTY = DomainConfiguration.GUEST_PROPERTY;
-    /** The value of {@value #GUEST_PROPERTY} of this booter's domains. */
+    /** The value of {@value DomainProperties#GUEST} of this booter's domains. */
     public static final String KERNEL_GUEST = "kernel";
-    public static final String SHUTDOWN_PROPERTY = "xen.shutdown";
-    public static final String SHUTDOWN_CODE_PROPERTY = "xen.shutdown.code";
-    public static final String FAILURE_PROPERTY = "xen.failure";
     /** How long the monitor waits in one go (it is interrupted to stop). */
     private static final Duration MONITOR_WAIT = Duration.ofHours(1);
 
@@ -169,13 +165,13 @@ public final class PvhGuestLauncher {
     /** The service properties: running if {@code outcome} is null. */
     static Dictionary<String, Object> properties(int domid, KvmGuest.Outcome outcome) {
         Hashtable<String, Object> p = new Hashtable<>();
-        p.put(DOMAIN_PROPERTY, domid);
-        p.put(GUEST_PROPERTY, KERNEL_GUEST);
+        p.put(DomainProperties.DOMAIN, domid);
+        p.put(DomainProperties.GUEST, KERNEL_GUEST);
         if (outcome != null) {
-            p.put(SHUTDOWN_PROPERTY, outcome.reasonName());
-            p.put(SHUTDOWN_CODE_PROPERTY, outcome.reason());
+            p.put(DomainProperties.SHUTDOWN, outcome.reasonName());
+            p.put(DomainProperties.SHUTDOWN_CODE, outcome.reason());
             if (outcome.failure() != null) {
-                p.put(FAILURE_PROPERTY, outcome.failure());
+                p.put(DomainProperties.FAILURE, outcome.failure());
             }
         }
         return p;

@@ -14,10 +14,12 @@ public final class DomainConfiguration {
     public static final String DOMID = "domid";
     public static final String VCPUS = "vcpus";
     public static final String XEN_VERSION = "xen.version";
-    /** The service property of a booted domain's DomainHandle: its domid. */
-    public static final String DOMAIN_PROPERTY = "xen.domain";
-    /** The service property of a booted domain's DomainHandle: which booter's guest it is. */
-    public static final String GUEST_PROPERTY = "xen.guest";
+    /** @deprecated {@link DomainProperties#DOMAIN}, where a domain's service properties are named. */
+    @Deprecated
+    public static final String DOMAIN_PROPERTY = DomainProperties.DOMAIN;
+    /** @deprecated {@link DomainProperties#GUEST}, where a domain's service properties are named. */
+    @Deprecated
+    public static final String GUEST_PROPERTY = DomainProperties.GUEST;
 
     private final String pid;
     private final Map<String, ?> properties;

@@ -9,9 +9,11 @@
  * {@link xen.evtchn.api.host.GuestHost#restoreDomain}, {@link xen.evtchn.api.host.SaveStreamException}).
  * 1.3: for backends and tools, a domain's console ({@link xen.evtchn.api.host.GuestConsole}) and
  * HVM parameters, and the domains as they come and go ({@link xen.evtchn.api.host.DomainListener}).
+ * 1.4: the service properties of a booted domain's DomainHandle, named once for booters and those
+ * who follow their domains ({@link xen.evtchn.api.host.DomainProperties}).
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;
