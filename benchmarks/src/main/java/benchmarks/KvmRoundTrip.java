@@ -6,11 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import kvm.provider.kvm.KvmConfig;
-import kvm.provider.kvm.KvmGuest;
+import kvm.provider.boot.PvhImage;
 import kvm.provider.kvm.KvmSystem;
-import kvm.provider.kvm.PvhImage;
 import kvm.provider.timer.PortableTimerProvider;
+import kvm.provider.xen.KvmConfig;
+import kvm.provider.xen.KvmGuest;
 import test.guest.TestGuestImage;
 import xen.evtchn.impl.host.HostComponent;
 

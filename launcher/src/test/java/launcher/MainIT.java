@@ -55,7 +55,7 @@ class MainIT {
             "xen.console.ConsoleBackend");
     /** The guest booters, which wait for a domain's configuration (none with --no-guest). */
     private static final List<String> BOOTERS = List.of(
-            "kvm.provider.kvm.PvhGuestLauncher",
+            "kvm.provider.launch.PvhGuestLauncher",
             "reference.guest.ReferenceGuestLauncher");
 
     private static Path builtBundles() {
@@ -279,7 +279,7 @@ class MainIT {
             String all = String.join("\n", run.out()) + "\n" + run.err();
 
             assertEquals(1, run.status(), all);
-            assertTrue(run.err().contains("FAILED: kvm.provider component kvm.provider.kvm.PvhGuestLauncher failed to"
+            assertTrue(run.err().contains("FAILED: kvm.provider component kvm.provider.launch.PvhGuestLauncher failed to"
                     + " activate: java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: " + notAnImage.toAbsolutePath()
                     + " is not a PVH kernel image: "), all);
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "it did not wait for the timeout");

@@ -268,10 +268,10 @@ class MainTest {
                 	at java.base/jdk.internal.reflect.DirectConstructorHandleAccessor.newInstance(X.java:74)
                 	at launcher.Main.main(Main.java:144)
                 Caused by: java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: /k is not a PVH kernel image: bad ELF magic at offset 0
-                	at kvm.provider.kvm.PvhGuestSettings.image(PvhGuestSettings.java:116)
+                	at kvm.provider.launch.PvhGuestSettings.image(PvhGuestSettings.java:116)
                 	... 51 more
                 Caused by: java.lang.IllegalArgumentException: bad ELF magic at offset 0
-                	at kvm.provider.kvm.PvhImage$ElfReader.header(PvhImage.java:144)
+                	at kvm.provider.boot.PvhImage$ElfReader.header(PvhImage.java:144)
                 """;
         assertEquals("java.lang.IllegalArgumentException: configuration xen.domain.kernel: kernel: /k is not a PVH kernel image: bad ELF magic at offset 0",
                 Main.failureSummary(trace));

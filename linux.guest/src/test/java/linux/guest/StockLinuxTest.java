@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.Map;
-import kvm.provider.kvm.PvhImage;
+import kvm.provider.boot.PvhImage;
 import org.junit.jupiter.api.Test;
 
 /**

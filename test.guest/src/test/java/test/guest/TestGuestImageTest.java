@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-import kvm.provider.kvm.HypercallSites;
-import kvm.provider.kvm.PvhImage;
+import kvm.provider.xen.HypercallSites;
+import kvm.provider.boot.PvhImage;
 import org.junit.jupiter.api.Test;
 
 /** The image the build assembled, parsed minimally: no KVM needed. */

@@ -1,6 +1,8 @@
 package kvm.provider.kvm;
 
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,15 +12,23 @@ import java.util.List;
  * padding[3]. Inside struct kvm_cpuid2: nent u32 @0, padding u32, entries from @8.
  */
 public record KvmCpuidEntry(int function, int index, int flags, int eax, int ebx, int ecx, int edx) {
-    static final long SIZE = 40;
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(u32("function"), u32("index"), u32("flags"),
+            u32("eax"), u32("ebx"), u32("ecx"), u32("edx"), MemoryLayout.paddingLayout(12));
+    static final long SIZE = LAYOUT.byteSize();
+    /** struct kvm_cpuid2 without its entries: nent u32, padding u32. */
+    static final StructLayout CPUID2_HEADER = MemoryLayout.structLayout(u32("nent"), MemoryLayout.paddingLayout(4));
     /** Offset of the entries in struct kvm_cpuid2. */
-    static final long ENTRIES = 8;
+    static final long ENTRIES = CPUID2_HEADER.byteSize();
     /** KVM_CPUID_FLAG_SIGNIFCANT_INDEX: the leaf has sub-leaves chosen by ecx (index). */
     public static final int FLAG_SIGNIFICANT_INDEX = 1;
 
     /** A leaf without sub-leaves. */
     public static KvmCpuidEntry leaf(int function, int eax, int ebx, int ecx, int edx) {
         return new KvmCpuidEntry(function, 0, 0, eax, ebx, ecx, edx);
+    }
+
+    private static ValueLayout u32(String name) {
+        return ValueLayout.JAVA_INT.withName(name);
     }
 
     static long cpuid2Size(int nent) {

@@ -1,6 +1,9 @@
 package kvm.provider.kvm;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -9,7 +12,18 @@ import java.lang.foreign.ValueLayout;
  */
 public record KvmSegment(long base, int limit, int selector, int type, int present, int dpl, int db, int s, int l,
         int g, int avl, int unusable) {
-    static final long SIZE = 24;
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(ValueLayout.JAVA_LONG.withName("base"),
+            ValueLayout.JAVA_INT.withName("limit"), ValueLayout.JAVA_SHORT.withName("selector"), u8("type"),
+            u8("present"), u8("dpl"), u8("db"), u8("s"), u8("l"), u8("g"), u8("avl"), u8("unusable"),
+            MemoryLayout.paddingLayout(1));
+    static final long SIZE = LAYOUT.byteSize();
+    /** Offsets of the fields read in place. */
+    public static final long SELECTOR = LAYOUT.byteOffset(PathElement.groupElement("selector")),
+            L = LAYOUT.byteOffset(PathElement.groupElement("l"));
+
+    private static ValueLayout u8(String name) {
+        return ValueLayout.JAVA_BYTE.withName(name);
+    }
 
     /** A flat 4 GiB 32-bit segment (present, s, db, g) with {@code selector} and {@code type} (11 code, 3 data). */
     public static KvmSegment flat32(int selector, int type) {

@@ -1,23 +1,44 @@
 package kvm.provider.kvm;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
  * struct kvm_sregs (312 bytes): the segments cs, ds, es, fs, gs, ss, tr, ldt (24 bytes each from
  * @0), gdt @192, idt @208, cr0 @224, cr2, cr3, cr4, cr8, efer @264, apic_base @272 and the
- * pending-interrupt bitmap (4 u64) @280. Kept whole so that get, change, set loses nothing.
+ * pending-interrupt bitmap (4 u64) @280 ({@link #LAYOUT}). Kept whole so that get, change, set loses
+ * nothing.
  */
 public record KvmSregs(KvmSegment cs, KvmSegment ds, KvmSegment es, KvmSegment fs, KvmSegment gs, KvmSegment ss,
         KvmSegment tr, KvmSegment ldt, KvmDtable gdt, KvmDtable idt, long cr0, long cr2, long cr3, long cr4,
         long cr8, long efer, long apicBase, long[] interruptBitmap) {
-    static final long SIZE = 312;
-    private static final long GDT = 192;
-    private static final long IDT = 208;
-    private static final long CR0 = 224;
-    private static final long BITMAP = 280;
     private static final int BITMAP_WORDS = 4;
+    /** The struct: the eight segments, the two tables, cr0, cr2, cr3, cr4, cr8, efer, apic_base, the bitmap. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(KvmSegment.LAYOUT.withName("cs"),
+            KvmSegment.LAYOUT.withName("ds"), KvmSegment.LAYOUT.withName("es"), KvmSegment.LAYOUT.withName("fs"),
+            KvmSegment.LAYOUT.withName("gs"), KvmSegment.LAYOUT.withName("ss"), KvmSegment.LAYOUT.withName("tr"),
+            KvmSegment.LAYOUT.withName("ldt"), KvmDtable.LAYOUT.withName("gdt"), KvmDtable.LAYOUT.withName("idt"),
+            u64("cr0"), u64("cr2"), u64("cr3"), u64("cr4"), u64("cr8"), u64("efer"), u64("apic_base"),
+            MemoryLayout.sequenceLayout(BITMAP_WORDS, ValueLayout.JAVA_LONG).withName("interrupt_bitmap"));
+    static final long SIZE = LAYOUT.byteSize();
+    private static final long GDT = offset("gdt");
+    private static final long IDT = offset("idt");
+    /** Offsets of the fields read in place (in kvm_run's sync regs). */
+    public static final long CS = offset("cs"), CR0 = offset("cr0"), CR3 = offset("cr3"), CR4 = offset("cr4"),
+            EFER = offset("efer");
+    private static final long BITMAP = offset("interrupt_bitmap");
+
+    private static ValueLayout u64(String name) {
+        return ValueLayout.JAVA_LONG.withName(name);
+    }
+
+    private static long offset(String name) {
+        return LAYOUT.byteOffset(PathElement.groupElement(name));
+    }
 
     public KvmSregs {
         if (interruptBitmap.length != BITMAP_WORDS) {
@@ -42,7 +63,8 @@ public record KvmSregs(KvmSegment cs, KvmSegment ds, KvmSegment es, KvmSegment f
                 interruptBitmap);
     }
 
-    static KvmSregs read(MemorySegment m) {
+    /** The registers in the kvm_sregs image {@code m}. */
+    public static KvmSregs read(MemorySegment m) {
         KvmSegment[] seg = new KvmSegment[8];
         for (int i = 0; i < seg.length; i++) {
             seg[i] = KvmSegment.read(m, KvmSegment.SIZE * i);
@@ -59,7 +81,8 @@ public record KvmSregs(KvmSegment cs, KvmSegment ds, KvmSegment es, KvmSegment f
                 KvmDtable.read(m, IDT), cr[0], cr[1], cr[2], cr[3], cr[4], cr[5], cr[6], bitmap);
     }
 
-    void write(MemorySegment m) {
+    /** Writes these registers as a kvm_sregs image into {@code m}. */
+    public void write(MemorySegment m) {
         KvmSegment[] seg = {cs, ds, es, fs, gs, ss, tr, ldt};
         for (int i = 0; i < seg.length; i++) {
             seg[i].write(m, KvmSegment.SIZE * i);

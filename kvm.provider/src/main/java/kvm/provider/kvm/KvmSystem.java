@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import kvm.provider.NativeCallException;
+import kvm.provider.os.HostErrno;
+import kvm.provider.os.Libc;
+import kvm.provider.os.NativeCallException;
 
 /**
  * The /dev/kvm file descriptor: API version, capabilities, the vCPU mmap size, and VM creation
@@ -18,22 +20,6 @@ public final class KvmSystem implements AutoCloseable {
     /** The only KVM API version there is. */
     public static final int API_VERSION = 12;
 
-    /** KVM_CAP_USER_MEMORY. */
-    public static final int CAP_USER_MEMORY = 3;
-    /** KVM_CAP_XEN_HVM (in-kernel Xen support; 0 where there is none). */
-    public static final int CAP_XEN_HVM = 38;
-    /** KVM_CAP_SYNC_REGS: the KVM_SYNC_X86_* register sets kvm_run can carry (a bit mask; 0 if none). */
-    public static final int CAP_SYNC_REGS = 74;
-    /** KVM_CAP_X86_USER_SPACE_MSR: MSR accesses can exit to user space (a VM capability). */
-    public static final int CAP_X86_USER_SPACE_MSR = 188;
-    /** KVM_CAP_X86_MSR_FILTER: KVM_X86_SET_MSR_FILTER is available. */
-    public static final int CAP_X86_MSR_FILTER = 189;
-
-    static final long KVM_GET_API_VERSION = 0xae00L;
-    static final long KVM_CREATE_VM = 0xae01L;
-    static final long KVM_CHECK_EXTENSION = 0xae03L;
-    static final long KVM_GET_VCPU_MMAP_SIZE = 0xae04L;
-    static final long KVM_GET_SUPPORTED_CPUID = 0xc008ae05L;
     /** Entries first offered to KVM_GET_SUPPORTED_CPUID, doubled while it answers E2BIG. */
     static final int CPUID_FIRST_NENT = 128;
     static final int CPUID_MAX_NENT = 4096;
@@ -94,17 +80,17 @@ public final class KvmSystem implements AutoCloseable {
 
     /** KVM_GET_API_VERSION. */
     public int apiVersion() {
-        return Libc.ioctl("KVM_GET_API_VERSION", fd(), KVM_GET_API_VERSION, 0L);
+        return KvmIoctl.KVM_GET_API_VERSION.call(fd(), 0L);
     }
 
     /** KVM_CHECK_EXTENSION: 0 if {@code cap} is absent, else 1 or a capability-specific value. */
-    public int checkExtension(int cap) {
-        return Libc.ioctl("KVM_CHECK_EXTENSION", fd(), KVM_CHECK_EXTENSION, cap);
+    public int checkExtension(KvmCap cap) {
+        return KvmIoctl.KVM_CHECK_EXTENSION.call(fd(), cap.number());
     }
 
     /** KVM_GET_VCPU_MMAP_SIZE: bytes to mmap of each vCPU fd (kvm_run and what follows). */
     public int vcpuMmapSize() {
-        return Libc.ioctl("KVM_GET_VCPU_MMAP_SIZE", fd(), KVM_GET_VCPU_MMAP_SIZE, 0L);
+        return KvmIoctl.KVM_GET_VCPU_MMAP_SIZE.call(fd(), 0L);
     }
 
     /** KVM_GET_SUPPORTED_CPUID: the CPUID leaves KVM can offer a guest (a base for KVM_SET_CPUID2). */
@@ -113,13 +99,13 @@ public final class KvmSystem implements AutoCloseable {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment cpuid2 = arena.allocate(KvmCpuidEntry.cpuid2Size(nent), 8);
                 cpuid2.set(ValueLayout.JAVA_INT, 0, nent);
-                int r = Libc.ioctlRaw(fd(), KVM_GET_SUPPORTED_CPUID, cpuid2);
+                int r = Libc.ioctl(fd(), KvmIoctl.KVM_GET_SUPPORTED_CPUID.number(), cpuid2);
                 if (r >= 0) {
                     return KvmCpuidEntry.readAll(cpuid2);
                 }
                 int errno = Libc.errno();
-                if (errno != Libc.E2BIG || nent >= CPUID_MAX_NENT) {
-                    throw new NativeCallException("KVM_GET_SUPPORTED_CPUID", errno);
+                if (errno != HostErrno.E2BIG || nent >= CPUID_MAX_NENT) {
+                    throw new NativeCallException(KvmIoctl.KVM_GET_SUPPORTED_CPUID.name(), errno);
                 }
             }
         }
@@ -128,7 +114,7 @@ public final class KvmSystem implements AutoCloseable {
     /** KVM_CREATE_VM (default machine type). */
     public KvmVm createVm() {
         int mmapSize = vcpuMmapSize();
-        int vmFd = Libc.ioctl("KVM_CREATE_VM", fd(), KVM_CREATE_VM, 0L);
+        int vmFd = KvmIoctl.KVM_CREATE_VM.call(fd(), 0L);
         return new KvmVm(vmFd, mmapSize);
     }
 

@@ -4,54 +4,28 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
-import kvm.provider.NativeCallException;
+import kvm.provider.os.HostErrno;
+import kvm.provider.os.Libc;
+import kvm.provider.os.NativeCallException;
+import kvm.provider.os.Signals;
 
 /**
  * A vCPU file descriptor and its mmap'd kvm_run (rust-vmm's {@code VcpuFd}). All its calls belong
- * on one dedicated platform thread; the exit accessors read the kvm_run left by the last
- * {@link #run()}.
+ * on one dedicated platform thread; {@link #run()} returns the exit, and the completions
+ * ({@link #completeMsr}, sync regs) write the kvm_run that the next {@link #run()} reads.
  */
 public final class KvmVcpu implements AutoCloseable {
-    static final long KVM_RUN = 0xae80L;
-    static final long KVM_GET_REGS = 0x8090ae81L;
-    static final long KVM_SET_REGS = 0x4090ae82L;
-    static final long KVM_GET_SREGS = 0x8138ae83L;
-    static final long KVM_SET_SREGS = 0x4138ae84L;
-    static final long KVM_SET_CPUID2 = 0x4008ae90L;
-    static final long KVM_INTERRUPT = 0x4004ae86L;
-    static final long KVM_SET_SIGNAL_MASK = 0x4004ae8bL;
-    static final long KVM_GET_MSRS = 0xc008ae88L;
-    static final long KVM_GET_TSC_KHZ = 0xaea3L;
-    static final long KVM_SET_GUEST_DEBUG = 0x4048ae9bL;
     /** struct kvm_guest_debug: control u32, pad u32, debugreg[8] u64. */
     static final long GUEST_DEBUG_SIZE = 72;
     static final int GUESTDBG_ENABLE = 0x1;
     static final int GUESTDBG_USE_HW_BP = 0x20000;
-
-    // kvm_run offsets
-    static final long RUN_REQUEST_INTERRUPT_WINDOW = 0;
-    static final long RUN_EXIT_REASON = 8;
-    static final long RUN_READY_FOR_INTERRUPT_INJECTION = 12;
-    static final long RUN_IF_FLAG = 13;
-    /** The exit's union: io, mmio, msr, internal error, entry failure. */
-    static final long RUN_EXIT_DATA = 32;
-    static final long EXIT_DATA_SIZE = 256;
-    static final long RUN_IO_DIRECTION = 32;
-    static final long RUN_IO_SIZE = 33;
-    static final long RUN_IO_PORT = 34;
-    static final long RUN_IO_COUNT = 36;
-    static final long RUN_IO_DATA_OFFSET = 40;
-    static final long RUN_MSR_ERROR = 32;
-    static final long RUN_MSR_REASON = 40;
-    static final long RUN_MSR_INDEX = 44;
-    static final long RUN_MSR_DATA = 48;
-    /** kvm_run.debug.arch (struct kvm_debug_exit_arch): exception u32, pad, pc u64, dr6 u64, dr7 u64. */
-    static final long RUN_DEBUG_EXCEPTION = 32;
-    static final long RUN_DEBUG_PC = 40;
-    static final long RUN_VALID_REGS = 288;
-    static final long RUN_DIRTY_REGS = 296;
-    static final long RUN_SYNC_REGS = 304;
-    static final long RUN_SYNC_SREGS = 448;
+    /** struct kvm_interrupt { u32 irq; }. */
+    static final long INTERRUPT_SIZE = 4;
+    /** struct kvm_msrs { u32 nmsrs; u32 pad; } before its entries, struct kvm_msr_entry { u32 index; u32 reserved; u64 data; }. */
+    static final long MSRS_HEADER_SIZE = 8;
+    static final long MSR_ENTRY_SIZE = 16;
+    /** struct kvm_signal_mask { u32 len; } before its sigset. */
+    static final long SIGNAL_MASK_HEADER_SIZE = 4;
 
     /** kvm_run.kvm_valid_regs / kvm_dirty_regs bits (KVM_SYNC_X86_*). */
     public static final long SYNC_X86_REGS = 1;
@@ -61,7 +35,7 @@ public final class KvmVcpu implements AutoCloseable {
     private final int fd;
     private final MemorySegment run;
     /** KVM_INTERRUPT's argument, reused: an upcall injects without allocating. */
-    private final MemorySegment interruptArg = Arena.ofAuto().allocate(4, 4);
+    private final MemorySegment interruptArg = Arena.ofAuto().allocate(INTERRUPT_SIZE, 4);
     private boolean closed;
 
     KvmVcpu(int id, int fd, MemorySegment run) {
@@ -76,59 +50,34 @@ public final class KvmVcpu implements AutoCloseable {
     }
 
     /**
-     * KVM_RUN until the next exit to user space; returns the exit reason. A signal that interrupts
-     * it (EINTR) is not an error: the reason is then {@link KvmExit#INTR}. Nor is EAGAIN, with which
-     * KVM returns when a vCPU that waited for INIT/SIPI (an AP under the in-kernel irqchip) has
-     * received them: the reason is then INTR too, and the caller runs it again.
+     * KVM_RUN until the next exit to user space; returns the exit. A signal that interrupts it
+     * (EINTR) is not an error: the exit is then {@link KvmExit#INTERRUPTED}. Nor is EAGAIN, with
+     * which KVM returns when a vCPU that waited for INIT/SIPI (an AP under the in-kernel irqchip)
+     * has received them: the exit is then INTERRUPTED too, and the caller runs it again.
      */
-    public int run() {
-        int r = Libc.ioctlRaw(fd(), KVM_RUN, 0L);
+    public KvmExit run() {
+        int r = Libc.ioctl(fd(), KvmIoctl.KVM_RUN.number(), 0L);
         if (r < 0) {
             int errno = Libc.errno();
-            if (errno == Libc.EINTR || errno == Libc.EAGAIN) {
-                return KvmExit.INTR;
+            if (errno == HostErrno.EINTR || errno == HostErrno.EAGAIN) {
+                return KvmExit.INTERRUPTED;
             }
-            throw new NativeCallException("KVM_RUN", errno);
+            throw new NativeCallException(KvmIoctl.KVM_RUN.name(), errno);
         }
-        return exitReason();
-    }
-
-    /** kvm_run.exit_reason. */
-    public int exitReason() {
-        return run.get(ValueLayout.JAVA_INT, RUN_EXIT_REASON);
-    }
-
-    /** kvm_run.io, meaningful after a {@link KvmExit#IO} exit. */
-    public KvmIoExit ioExit() {
-        return new KvmIoExit(Byte.toUnsignedInt(run.get(ValueLayout.JAVA_BYTE, RUN_IO_DIRECTION)),
-                Byte.toUnsignedInt(run.get(ValueLayout.JAVA_BYTE, RUN_IO_SIZE)),
-                Short.toUnsignedInt(run.get(ValueLayout.JAVA_SHORT_UNALIGNED, RUN_IO_PORT)),
-                run.get(ValueLayout.JAVA_INT, RUN_IO_COUNT), run.get(ValueLayout.JAVA_LONG, RUN_IO_DATA_OFFSET));
-    }
-
-    /** The data of an IO exit, inside kvm_run (size × count bytes): read for out, write for in. */
-    public MemorySegment ioData() {
-        KvmIoExit io = ioExit();
-        return run.asSlice(io.dataOffset(), (long) io.size() * io.count());
-    }
-
-    /** kvm_run.msr, meaningful after a {@link KvmExit#X86_RDMSR} or {@link KvmExit#X86_WRMSR} exit. */
-    public KvmMsrExit msrExit() {
-        return new KvmMsrExit(run.get(ValueLayout.JAVA_INT, RUN_MSR_REASON), run.get(ValueLayout.JAVA_INT, RUN_MSR_INDEX),
-                run.get(ValueLayout.JAVA_LONG, RUN_MSR_DATA));
+        return KvmExit.decode(run);
     }
 
     /**
      * Completes an MSR exit on the next {@link #run()}: {@code ok} lets the access succeed (a
-     * rdmsr then reads what {@link #completeRdmsr} set, else the guest gets #GP.
+     * rdmsr then reads what {@link #completeRdmsr} set), else the guest gets #GP.
      */
     public void completeMsr(boolean ok) {
-        run.set(ValueLayout.JAVA_BYTE, RUN_MSR_ERROR, (byte) (ok ? 0 : 1));
+        run.set(ValueLayout.JAVA_BYTE, KvmRun.MSR_ERROR, (byte) (ok ? 0 : 1));
     }
 
-    /** Completes a {@link KvmExit#X86_RDMSR} exit successfully: the guest reads {@code value}. */
+    /** Completes a {@link KvmExit.RdMsr} exit successfully: the guest reads {@code value}. */
     public void completeRdmsr(long value) {
-        run.set(ValueLayout.JAVA_LONG, RUN_MSR_DATA, value);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.MSR_DATA, value);
         completeMsr(true);
     }
 
@@ -136,22 +85,27 @@ public final class KvmVcpu implements AutoCloseable {
      * KVM_CAP_SYNC_REGS: sets kvm_run.kvm_valid_regs to {@code SYNC_X86_REGS | SYNC_X86_SREGS}, so
      * that every following {@link #run()} leaves the registers and special registers in kvm_run
      * ({@link #syncedRegs()}, {@link #syncedSregs()}) with no KVM_GET_REGS / KVM_GET_SREGS ioctl.
-     * The caller checks {@link KvmSystem#CAP_SYNC_REGS} first (KVM_RUN fails with EINVAL for bits
+     * The caller checks {@link KvmCap#SYNC_REGS} first (KVM_RUN fails with EINVAL for bits
      * it does not support). The setting stays until {@link #disableSyncRegs()}.
      */
     public void enableSyncRegs() {
-        run.set(ValueLayout.JAVA_LONG, RUN_VALID_REGS, SYNC_X86_REGS | SYNC_X86_SREGS);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.VALID_REGS, SYNC_X86_REGS | SYNC_X86_SREGS);
     }
 
     /** Clears kvm_run.kvm_valid_regs and kvm_dirty_regs. */
     public void disableSyncRegs() {
-        run.set(ValueLayout.JAVA_LONG, RUN_VALID_REGS, 0L);
-        run.set(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS, 0L);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.VALID_REGS, 0L);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.DIRTY_REGS, 0L);
+    }
+
+    /** kvm_run.kvm_dirty_regs: the register sets the next {@link #run()} loads from kvm_run (KVM clears them as it does). */
+    public long dirtyRegs() {
+        return run.get(ValueLayout.JAVA_LONG, KvmRun.DIRTY_REGS);
     }
 
     /** Whether {@link #enableSyncRegs()} is in effect (both regs and sregs are synced at exits). */
     public boolean syncRegsEnabled() {
-        long valid = run.get(ValueLayout.JAVA_LONG, RUN_VALID_REGS);
+        long valid = run.get(ValueLayout.JAVA_LONG, KvmRun.VALID_REGS);
         return (valid & (SYNC_X86_REGS | SYNC_X86_SREGS)) == (SYNC_X86_REGS | SYNC_X86_SREGS);
     }
 
@@ -160,12 +114,12 @@ public final class KvmVcpu implements AutoCloseable {
      * regs enabled; the hot path reads it directly.
      */
     public MemorySegment syncedRegsSegment() {
-        return run.asSlice(RUN_SYNC_REGS, KvmRegs.SIZE);
+        return run.asSlice(KvmRun.SYNC_REGS, KvmRegs.SIZE);
     }
 
     /** kvm_run.s.sregs (a kvm_sregs image, 312 bytes), live, as {@link #syncedRegsSegment()}. */
     public MemorySegment syncedSregsSegment() {
-        return run.asSlice(RUN_SYNC_SREGS, KvmSregs.SIZE);
+        return run.asSlice(KvmRun.SYNC_SREGS, KvmSregs.SIZE);
     }
 
     /** kvm_run.s.regs as a record (a copy). */
@@ -185,8 +139,8 @@ public final class KvmVcpu implements AutoCloseable {
      * KVM_SET_REGS in between (s.regs would then overwrite what that set).
      */
     public void setSyncedRax(long value) {
-        run.set(ValueLayout.JAVA_LONG, RUN_SYNC_REGS, value);
-        run.set(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS, run.get(ValueLayout.JAVA_LONG, RUN_DIRTY_REGS) | SYNC_X86_REGS);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.SYNC_REGS + KvmRegs.RAX, value);
+        run.set(ValueLayout.JAVA_LONG, KvmRun.DIRTY_REGS, run.get(ValueLayout.JAVA_LONG, KvmRun.DIRTY_REGS) | SYNC_X86_REGS);
     }
 
     /**
@@ -200,20 +154,10 @@ public final class KvmVcpu implements AutoCloseable {
         setSyncedRax(value);
     }
 
-    /** kvm_run.debug.arch.pc after a {@link KvmExit#DEBUG} exit: where the guest stopped. */
-    public long debugPc() {
-        return run.get(ValueLayout.JAVA_LONG, RUN_DEBUG_PC);
-    }
-
-    /** kvm_run.debug.arch.exception after a {@link KvmExit#DEBUG} exit: 1 (#DB) for a hardware breakpoint. */
-    public int debugException() {
-        return run.get(ValueLayout.JAVA_INT, RUN_DEBUG_EXCEPTION);
-    }
-
     /**
      * KVM_SET_GUEST_DEBUG with hardware execute breakpoints at the guest-virtual {@code addresses}
      * (at most 4: DR0-DR3, enabled locally in DR7 as execute breakpoints of length 1): the vCPU
-     * exits with {@link KvmExit#DEBUG} before it executes one of them. Empty: guest debugging off.
+     * exits with {@link KvmExit.Debug} before it executes one of them. Empty: guest debugging off.
      * Set it before the vCPU's first {@link #run()}; it survives INIT/SIPI. While it is on, the
      * guest's own debug registers do not work (KVM uses them for this).
      */
@@ -230,18 +174,13 @@ public final class KvmVcpu implements AutoCloseable {
             }
             debug.set(ValueLayout.JAVA_LONG, 8 + 8L * 7, dr7);
             debug.set(ValueLayout.JAVA_INT, 0, addresses.length == 0 ? 0 : GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP);
-            Libc.ioctl("KVM_SET_GUEST_DEBUG", fd(), KVM_SET_GUEST_DEBUG, debug);
+            KvmIoctl.KVM_SET_GUEST_DEBUG.call(fd(), debug);
         }
-    }
-
-    /** The whole mapped kvm_run (and what follows it), valid until {@link #close()}. */
-    public MemorySegment kvmRun() {
-        return run;
     }
 
     /** kvm_run.if_flag after the last exit: the guest's IF (interrupts enabled). */
     public boolean interruptsEnabled() {
-        return run.get(ValueLayout.JAVA_BYTE, RUN_IF_FLAG) != 0;
+        return run.get(ValueLayout.JAVA_BYTE, KvmRun.IF_FLAG) != 0;
     }
 
     /**
@@ -249,20 +188,15 @@ public final class KvmVcpu implements AutoCloseable {
      * at once (IF set, no interrupt shadow, nothing else being injected).
      */
     public boolean readyForInterrupt() {
-        return run.get(ValueLayout.JAVA_BYTE, RUN_READY_FOR_INTERRUPT_INJECTION) != 0;
+        return run.get(ValueLayout.JAVA_BYTE, KvmRun.READY_FOR_INTERRUPT_INJECTION) != 0;
     }
 
     /**
      * kvm_run.request_interrupt_window: with it set, KVM_RUN exits with
-     * {@link KvmExit#IRQ_WINDOW_OPEN} as soon as the guest can take an interrupt.
+     * {@link KvmExit.IrqWindowOpen} as soon as the guest can take an interrupt.
      */
     public void requestInterruptWindow(boolean request) {
-        run.set(ValueLayout.JAVA_BYTE, RUN_REQUEST_INTERRUPT_WINDOW, (byte) (request ? 1 : 0));
-    }
-
-    /** The last exit's data: kvm_run's union at offset 32 (io, mmio, msr, internal, fail_entry...). */
-    public MemorySegment exitData() {
-        return run.asSlice(RUN_EXIT_DATA, EXIT_DATA_SIZE);
+        run.set(ValueLayout.JAVA_BYTE, KvmRun.REQUEST_INTERRUPT_WINDOW, (byte) (request ? 1 : 0));
     }
 
     /**
@@ -271,7 +205,7 @@ public final class KvmVcpu implements AutoCloseable {
      */
     public void interrupt(int vector) {
         interruptArg.set(ValueLayout.JAVA_INT, 0, vector); // struct kvm_interrupt { u32 irq; }
-        Libc.ioctl("KVM_INTERRUPT", fd(), KVM_INTERRUPT, interruptArg);
+        KvmIoctl.KVM_INTERRUPT.call(fd(), interruptArg);
     }
 
     /**
@@ -281,9 +215,9 @@ public final class KvmVcpu implements AutoCloseable {
     public void unblockAllSignalsInRun() {
         try (Arena arena = Arena.ofConfined()) {
             // struct kvm_signal_mask { u32 len; u8 sigset[len]; }: the kernel's 8-byte sigset.
-            MemorySegment mask = arena.allocate(4 + Libc.KERNEL_SIGSET_SIZE, 8);
-            mask.set(ValueLayout.JAVA_INT, 0, (int) Libc.KERNEL_SIGSET_SIZE);
-            Libc.ioctl("KVM_SET_SIGNAL_MASK", fd(), KVM_SET_SIGNAL_MASK, mask);
+            MemorySegment mask = arena.allocate(SIGNAL_MASK_HEADER_SIZE + Signals.KERNEL_SIGSET_SIZE, 8);
+            mask.set(ValueLayout.JAVA_INT, 0, (int) Signals.KERNEL_SIGSET_SIZE);
+            KvmIoctl.KVM_SET_SIGNAL_MASK.call(fd(), mask);
         }
     }
 
@@ -291,27 +225,27 @@ public final class KvmVcpu implements AutoCloseable {
     public long getMsr(int index) {
         try (Arena arena = Arena.ofConfined()) {
             // struct kvm_msrs { u32 nmsrs; u32 pad; struct kvm_msr_entry { u32 index; u32 reserved; u64 data; } }
-            MemorySegment msrs = arena.allocate(8 + 16, 8);
+            MemorySegment msrs = arena.allocate(MSRS_HEADER_SIZE + MSR_ENTRY_SIZE, 8);
             msrs.set(ValueLayout.JAVA_INT, 0, 1);
-            msrs.set(ValueLayout.JAVA_INT, 8, index);
-            int n = Libc.ioctl("KVM_GET_MSRS", fd(), KVM_GET_MSRS, msrs);
+            msrs.set(ValueLayout.JAVA_INT, MSRS_HEADER_SIZE, index);
+            int n = KvmIoctl.KVM_GET_MSRS.call(fd(), msrs);
             if (n != 1) {
                 throw new IllegalStateException("KVM_GET_MSRS read no MSR 0x" + Integer.toHexString(index));
             }
-            return msrs.get(ValueLayout.JAVA_LONG, 16);
+            return msrs.get(ValueLayout.JAVA_LONG, MSRS_HEADER_SIZE + 8);
         }
     }
 
     /** KVM_GET_TSC_KHZ: the guest's TSC frequency in kHz. */
     public long tscKhz() {
-        return Libc.ioctl("KVM_GET_TSC_KHZ", fd(), KVM_GET_TSC_KHZ, 0L);
+        return KvmIoctl.KVM_GET_TSC_KHZ.call(fd(), 0L);
     }
 
     /** KVM_GET_REGS. */
     public KvmRegs getRegs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment regs = arena.allocate(KvmRegs.SIZE, 8);
-            Libc.ioctl("KVM_GET_REGS", fd(), KVM_GET_REGS, regs);
+            KvmIoctl.KVM_GET_REGS.call(fd(), regs);
             return KvmRegs.read(regs);
         }
     }
@@ -321,7 +255,7 @@ public final class KvmVcpu implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment regs = arena.allocate(KvmRegs.SIZE, 8);
             value.write(regs);
-            Libc.ioctl("KVM_SET_REGS", fd(), KVM_SET_REGS, regs);
+            KvmIoctl.KVM_SET_REGS.call(fd(), regs);
         }
     }
 
@@ -329,7 +263,7 @@ public final class KvmVcpu implements AutoCloseable {
     public KvmSregs getSregs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sregs = arena.allocate(KvmSregs.SIZE, 8);
-            Libc.ioctl("KVM_GET_SREGS", fd(), KVM_GET_SREGS, sregs);
+            KvmIoctl.KVM_GET_SREGS.call(fd(), sregs);
             return KvmSregs.read(sregs);
         }
     }
@@ -339,7 +273,7 @@ public final class KvmVcpu implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sregs = arena.allocate(KvmSregs.SIZE, 8);
             value.write(sregs);
-            Libc.ioctl("KVM_SET_SREGS", fd(), KVM_SET_SREGS, sregs);
+            KvmIoctl.KVM_SET_SREGS.call(fd(), sregs);
         }
     }
 
@@ -348,7 +282,7 @@ public final class KvmVcpu implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpuid2 = arena.allocate(KvmCpuidEntry.cpuid2Size(entries.size()), 8);
             KvmCpuidEntry.writeAll(cpuid2, entries);
-            Libc.ioctl("KVM_SET_CPUID2", fd(), KVM_SET_CPUID2, cpuid2);
+            KvmIoctl.KVM_SET_CPUID2.call(fd(), cpuid2);
         }
     }
 

@@ -6,16 +6,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import kvm.provider.os.Libc;
 
 /** A VM file descriptor: guest memory slots, the TSS address, vCPU creation (rust-vmm's {@code VmFd}). */
 public final class KvmVm implements AutoCloseable {
-    static final long KVM_CREATE_VCPU = 0xae41L;
-    static final long KVM_SET_USER_MEMORY_REGION = 0x4020ae46L;
-    static final long KVM_SET_TSS_ADDR = 0xae47L;
-    static final long KVM_ENABLE_CAP = 0x4068aea3L;
-    static final long KVM_X86_SET_MSR_FILTER = 0x4188aec6L;
-    static final long KVM_CREATE_IRQCHIP = 0xae60L;
-    static final long KVM_SIGNAL_MSI = 0x4020aea5L;
     /** struct kvm_msi: address_lo, address_hi, data, flags, devid (u32 each), pad[12]. */
     static final long MSI_SIZE = 32;
     /** MSI address of the local APICs (fixed delivery, physical destination in bits 19:12). */
@@ -70,7 +64,7 @@ public final class KvmVm implements AutoCloseable {
             region.set(ValueLayout.JAVA_LONG, 8, gpa);
             region.set(ValueLayout.JAVA_LONG, 16, host.byteSize());
             region.set(ValueLayout.JAVA_LONG, 24, host.byteSize() == 0 ? 0L : host.address());
-            Libc.ioctl("KVM_SET_USER_MEMORY_REGION", fd(), KVM_SET_USER_MEMORY_REGION, region);
+            KvmIoctl.KVM_SET_USER_MEMORY_REGION.call(fd(), region);
         }
         if (host.byteSize() == 0) {
             slots.remove(slot);
@@ -81,21 +75,21 @@ public final class KvmVm implements AutoCloseable {
 
     /** KVM_SET_TSS_ADDR: three pages of guest-physical space KVM needs on Intel (e.g. 0xfffbd000). */
     public void setTssAddr(long gpa) {
-        Libc.ioctl("KVM_SET_TSS_ADDR", fd(), KVM_SET_TSS_ADDR, gpa);
+        KvmIoctl.KVM_SET_TSS_ADDR.call(fd(), gpa);
     }
 
     /** KVM_ENABLE_CAP on the VM: {@code cap} with up to four {@code args} (the rest zero). */
-    public void enableCap(int cap, long... args) {
+    public void enableCap(KvmCap cap, long... args) {
         if (args.length > ENABLE_CAP_MAX_ARGS) {
             throw new IllegalArgumentException("at most " + ENABLE_CAP_MAX_ARGS + " args");
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment enable = arena.allocate(ENABLE_CAP_SIZE, 8);
-            enable.set(ValueLayout.JAVA_INT, 0, cap);
+            enable.set(ValueLayout.JAVA_INT, 0, cap.number());
             for (int i = 0; i < args.length; i++) {
                 enable.set(ValueLayout.JAVA_LONG, ENABLE_CAP_ARGS + 8L * i, args[i]);
             }
-            Libc.ioctl("KVM_ENABLE_CAP", fd(), KVM_ENABLE_CAP, enable);
+            KvmIoctl.KVM_ENABLE_CAP.call(fd(), enable);
         }
     }
 
@@ -113,7 +107,7 @@ public final class KvmVm implements AutoCloseable {
             for (int i = 0; i < ranges.size(); i++) {
                 ranges.get(i).write(filter, MSR_FILTER_RANGES + KvmMsrFilterRange.SIZE * i, arena);
             }
-            Libc.ioctl("KVM_X86_SET_MSR_FILTER", fd(), KVM_X86_SET_MSR_FILTER, filter);
+            KvmIoctl.KVM_X86_SET_MSR_FILTER.call(fd(), filter);
         }
     }
 
@@ -123,7 +117,7 @@ public final class KvmVm implements AutoCloseable {
      * ({@link #signalMsi}); KVM_INTERRUPT no longer works.
      */
     public void createIrqchip() {
-        Libc.ioctl("KVM_CREATE_IRQCHIP", fd(), KVM_CREATE_IRQCHIP, 0L);
+        KvmIoctl.KVM_CREATE_IRQCHIP.call(fd(), 0L);
     }
 
     /**
@@ -139,13 +133,13 @@ public final class KvmVm implements AutoCloseable {
             MemorySegment msi = arena.allocate(MSI_SIZE, 8);
             msi.set(ValueLayout.JAVA_INT, 0, (int) (MSI_ADDRESS | (long) apicId << 12));
             msi.set(ValueLayout.JAVA_INT, 8, vector);
-            return Libc.ioctl("KVM_SIGNAL_MSI", fd(), KVM_SIGNAL_MSI, msi) > 0;
+            return KvmIoctl.KVM_SIGNAL_MSI.call(fd(), msi) > 0;
         }
     }
 
     /** KVM_CREATE_VCPU with {@code id}, its kvm_run mapped. */
     public KvmVcpu createVcpu(int id) {
-        int vcpuFd = Libc.ioctl("KVM_CREATE_VCPU", fd(), KVM_CREATE_VCPU, id);
+        int vcpuFd = KvmIoctl.KVM_CREATE_VCPU.call(fd(), id);
         MemorySegment run;
         try {
             run = Libc.mmap("kvm_run", vcpuMmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, vcpuFd, 0L);

@@ -5,7 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import kvm.provider.NativeCallException;
+import kvm.provider.os.HostErrno;
+import kvm.provider.os.Libc;
+import kvm.provider.os.NativeCallException;
 
 /**
  * Sleeps in epoll_wait on one timerfd (CLOCK_MONOTONIC, absolute) and one eventfd; clock
@@ -43,7 +45,6 @@ final class EpollSleeper implements Sleeper {
 
     // The timer thread's own, made on its first sleep.
     private Arena threadArena;
-    private MemorySegment capture;
     private MemorySegment itimerspec;
     private MemorySegment events;
     private MemorySegment counter;
@@ -59,24 +60,22 @@ final class EpollSleeper implements Sleeper {
     /** Makes the timerfd, the eventfd and the epoll instance holding both. */
     static EpollSleeper open() {
         try (Arena setup = Arena.ofConfined()) {
-            MemorySegment capture = Linux.newCapture(setup);
             int timer = -1;
             int event = -1;
             int epoll = -1;
             try {
-                timer = (int) Linux.check("timerfd_create", Linux.timerfdCreate(capture, Linux.CLOCK_MONOTONIC,
-                        Linux.TFD_CLOEXEC | Linux.TFD_NONBLOCK), capture);
-                event = (int) Linux.check("eventfd", Linux.eventfd(capture, 0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK),
-                        capture);
-                epoll = (int) Linux.check("epoll_create1", Linux.epollCreate1(capture, Linux.EPOLL_CLOEXEC), capture);
+                timer = Libc.check("timerfd_create", Linux.timerfdCreate(Linux.CLOCK_MONOTONIC,
+                        Linux.TFD_CLOEXEC | Linux.TFD_NONBLOCK));
+                event = Libc.check("eventfd", Linux.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK));
+                epoll = Libc.check("epoll_create1", Linux.epollCreate1(Linux.EPOLL_CLOEXEC));
                 MemorySegment ev = setup.allocate(Linux.epollEventsBytes(1), 8);
-                Linux.check("epoll_ctl", Linux.epollAdd(capture, epoll, event, WAKE_EVENT, ev), capture);
-                Linux.check("epoll_ctl", Linux.epollAdd(capture, epoll, timer, TIMER_EVENT, ev), capture);
+                Libc.check("epoll_ctl", Linux.epollAdd(epoll, event, WAKE_EVENT, ev));
+                Libc.check("epoll_ctl", Linux.epollAdd(epoll, timer, TIMER_EVENT, ev));
                 return new EpollSleeper(epoll, timer, event);
             } catch (RuntimeException e) {
                 for (int fd : new int[] {epoll, event, timer}) {
                     if (fd >= 0) {
-                        Linux.close(capture, fd);
+                        Libc.close(fd);
                     }
                 }
                 throw e;
@@ -94,13 +93,13 @@ final class EpollSleeper implements Sleeper {
         ensureThreadState();
         if (deadline != armedFor) {
             // deadline > now() >= 0 here: never 0, which would disarm instead.
-            Linux.check("timerfd_settime", Linux.timerfdSetAbsolute(capture, timerFd, deadline, itimerspec), capture);
+            Libc.check("timerfd_settime", Linux.timerfdSetAbsolute(timerFd, deadline, itimerspec));
             armedFor = deadline;
         }
-        int n = Linux.epollWait(capture, epollFd, events, MAX_EVENTS);
+        int n = Linux.epollWait(epollFd, events, MAX_EVENTS);
         if (n < 0) {
-            int errno = Linux.errno(capture);
-            if (errno == Linux.EINTR) {
+            int errno = Libc.errno();
+            if (errno == HostErrno.EINTR) {
                 return;
             }
             throw new NativeCallException("epoll_wait", errno);
@@ -109,7 +108,7 @@ final class EpollSleeper implements Sleeper {
             long data = Linux.epollData(events, i);
             if (data == WAKE_EVENT) {
                 // Reset the eventfd's counter (EAGAIN if already 0 is fine).
-                Linux.read(capture, eventFd, counter);
+                Libc.read(eventFd, counter);
             } else if (data == TIMER_EVENT) {
                 armedFor = EXPIRED;
             }
@@ -125,7 +124,7 @@ final class EpollSleeper implements Sleeper {
         try {
             if (!released) {
                 // Cannot fail but for EAGAIN at a counter of 2^64-2, which still wakes the thread.
-                Linux.writeIgnoringErrno(eventFd, ONE);
+                Libc.writeIgnoringErrno(eventFd, ONE);
             }
         } finally {
             read.unlock();
@@ -139,9 +138,9 @@ final class EpollSleeper implements Sleeper {
         write.lock();
         try {
             released = true;
-            Linux.close(capture, epollFd);
-            Linux.close(capture, timerFd);
-            Linux.close(capture, eventFd);
+            Libc.close(epollFd);
+            Libc.close(timerFd);
+            Libc.close(eventFd);
         } finally {
             write.unlock();
         }
@@ -151,7 +150,6 @@ final class EpollSleeper implements Sleeper {
     private void ensureThreadState() {
         if (threadArena == null) {
             threadArena = Arena.ofConfined();
-            capture = Linux.newCapture(threadArena);
             itimerspec = threadArena.allocate(32, 8);
             events = threadArena.allocate(Linux.epollEventsBytes(MAX_EVENTS), 8);
             counter = threadArena.allocate(ValueLayout.JAVA_LONG);

@@ -1,46 +1,36 @@
 package kvm.provider.timer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.Locale;
 import java.util.Set;
-import kvm.provider.NativeCallException;
+import kvm.provider.os.Libc;
+import kvm.provider.os.NativeCallException;
 
 /**
- * The few Linux calls the precise timer needs (clock_gettime, timerfd, eventfd, epoll, read,
- * write, close), as java.lang.foreign downcalls into libc. Nothing here is linked unless
- * {@link #supported()} says so; every other member may be used only then.
- *
- * <p>Calls that can fail take an errno capture segment ({@link #newCapture}) as first argument. A
- * capture segment belongs to one thread: the creating thread uses its own during setup, the timer
- * thread its own afterwards.
+ * The Linux calls only the precise timer needs (clock_gettime, timerfd, eventfd, epoll), linked
+ * through the bundle's one libc binding ({@link Libc}: errno, read, write, close). Nothing here is
+ * linked unless {@link #supported()} says so; every other member may be used only then.
  *
  * <p>Constants and layouts are those of 64-bit Linux on x86-64, aarch64 and riscv64 (asm-generic
  * flag values, the same errno numbers); {@link #supported()} refuses any other platform.
  */
 final class Linux {
     static final int CLOCK_MONOTONIC = 1;
-    static final int O_NONBLOCK = 0x800;
-    static final int O_CLOEXEC = 0x80000;
-    static final int TFD_NONBLOCK = O_NONBLOCK;
-    static final int TFD_CLOEXEC = O_CLOEXEC;
+    static final int TFD_NONBLOCK = Libc.O_NONBLOCK;
+    static final int TFD_CLOEXEC = Libc.O_CLOEXEC;
     static final int TFD_TIMER_ABSTIME = 1;
-    static final int EFD_NONBLOCK = O_NONBLOCK;
-    static final int EFD_CLOEXEC = O_CLOEXEC;
-    static final int EPOLL_CLOEXEC = O_CLOEXEC;
+    static final int EFD_NONBLOCK = Libc.O_NONBLOCK;
+    static final int EFD_CLOEXEC = Libc.O_CLOEXEC;
+    static final int EPOLL_CLOEXEC = Libc.O_CLOEXEC;
     static final int EPOLL_CTL_ADD = 1;
     static final int EPOLLIN = 0x1;
-
-    static final int EINTR = 4;
-    static final int EAGAIN = 11;
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
     private static final Set<String> ARCHES = Set.of("amd64", "x86_64", "aarch64", "riscv64");
@@ -77,27 +67,7 @@ final class Linux {
         }
     }
 
-    // ---- errno ----
-
-    /** A fresh errno capture segment for the calling thread, from {@code arena}. */
-    static MemorySegment newCapture(Arena arena) {
-        return arena.allocate(Calls.CAPTURE_LAYOUT);
-    }
-
-    static int errno(MemorySegment capture) {
-        return (int) Calls.ERRNO.get(capture, 0L);
-    }
-
-
-    /** Returns {@code result} if it is not negative, else throws "{@code call} failed: ENAME". */
-    static long check(String call, long result, MemorySegment capture) {
-        if (result < 0) {
-            throw new NativeCallException(call, errno(capture));
-        }
-        return result;
-    }
-
-    // ---- the calls: raw results, -1 and errno in the capture segment on failure ----
+    // ---- the calls: raw results, -1 and errno (Libc.errno()) on failure ----
 
     /** CLOCK_MONOTONIC in nanoseconds; {@code timespec} is 16 bytes owned by the calling thread. */
     static long monotonicNanos(MemorySegment timespec) {
@@ -112,9 +82,9 @@ final class Linux {
         return timespec.get(ValueLayout.JAVA_LONG, 0) * NANOS_PER_SECOND + timespec.get(ValueLayout.JAVA_LONG, 8);
     }
 
-    static int timerfdCreate(MemorySegment capture, int clock, int flags) {
+    static int timerfdCreate(int clock, int flags) {
         try {
-            return (int) Calls.TIMERFD_CREATE.invokeExact(capture, clock, flags);
+            return (int) Calls.TIMERFD_CREATE.invokeExact(Libc.errnoCapture(), clock, flags);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
@@ -125,7 +95,7 @@ final class Linux {
      * {@code deadline} is {@link Long#MAX_VALUE}. {@code itimerspec} is 32 bytes owned by the
      * calling thread. A deadline of 0 or less would disarm the timer: callers pass one in the future.
      */
-    static int timerfdSetAbsolute(MemorySegment capture, int fd, long deadline, MemorySegment itimerspec) {
+    static int timerfdSetAbsolute(int fd, long deadline, MemorySegment itimerspec) {
         long sec = 0;
         long nsec = 0;
         if (deadline != Long.MAX_VALUE) {
@@ -137,44 +107,44 @@ final class Linux {
         itimerspec.set(ValueLayout.JAVA_LONG, 16, sec); // it_value
         itimerspec.set(ValueLayout.JAVA_LONG, 24, nsec);
         try {
-            return (int) Calls.TIMERFD_SETTIME.invokeExact(capture, fd, TFD_TIMER_ABSTIME, itimerspec,
+            return (int) Calls.TIMERFD_SETTIME.invokeExact(Libc.errnoCapture(), fd, TFD_TIMER_ABSTIME, itimerspec,
                     MemorySegment.NULL);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
     }
 
-    static int eventfd(MemorySegment capture, int initval, int flags) {
+    static int eventfd(int initval, int flags) {
         try {
-            return (int) Calls.EVENTFD.invokeExact(capture, initval, flags);
+            return (int) Calls.EVENTFD.invokeExact(Libc.errnoCapture(), initval, flags);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
     }
 
-    static int epollCreate1(MemorySegment capture, int flags) {
+    static int epollCreate1(int flags) {
         try {
-            return (int) Calls.EPOLL_CREATE1.invokeExact(capture, flags);
+            return (int) Calls.EPOLL_CREATE1.invokeExact(Libc.errnoCapture(), flags);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
     }
 
     /** Adds {@code fd} for EPOLLIN with {@code data} as its user data; {@code event} is one epoll_event. */
-    static int epollAdd(MemorySegment capture, int epfd, int fd, long data, MemorySegment event) {
+    static int epollAdd(int epfd, int fd, long data, MemorySegment event) {
         event.set(ValueLayout.JAVA_INT, 0, EPOLLIN);
         Calls.EVENT_DATA.set(event, 0L, data);
         try {
-            return (int) Calls.EPOLL_CTL.invokeExact(capture, epfd, EPOLL_CTL_ADD, fd, event);
+            return (int) Calls.EPOLL_CTL.invokeExact(Libc.errnoCapture(), epfd, EPOLL_CTL_ADD, fd, event);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
     }
 
     /** epoll_wait into {@code events} (room for {@code max} epoll_events), no timeout. */
-    static int epollWait(MemorySegment capture, int epfd, MemorySegment events, int max) {
+    static int epollWait(int epfd, MemorySegment events, int max) {
         try {
-            return (int) Calls.EPOLL_WAIT.invokeExact(capture, epfd, events, max, -1);
+            return (int) Calls.EPOLL_WAIT.invokeExact(Libc.errnoCapture(), epfd, events, max, -1);
         } catch (Throwable e) {
             throw NativeCallException.rethrow(e);
         }
@@ -189,48 +159,9 @@ final class Linux {
         return (long) Calls.EVENT_DATA.get(events, Calls.EPOLL_EVENT.byteSize() * i);
     }
 
-    static long read(MemorySegment capture, int fd, MemorySegment buf) {
-        try {
-            return (long) Calls.READ.invokeExact(capture, fd, buf, buf.byteSize());
-        } catch (Throwable e) {
-            throw NativeCallException.rethrow(e);
-        }
-    }
-
-    static long write(MemorySegment capture, int fd, MemorySegment buf) {
-        try {
-            return (long) Calls.WRITE.invokeExact(capture, fd, buf, buf.byteSize());
-        } catch (Throwable e) {
-            throw NativeCallException.rethrow(e);
-        }
-    }
-
-    /** write(2) without errno capture, for threads that own no capture segment. */
-    static long writeIgnoringErrno(int fd, MemorySegment buf) {
-        try {
-            return (long) Calls.WRITE_NO_ERRNO.invokeExact(fd, buf, buf.byteSize());
-        } catch (Throwable e) {
-            throw NativeCallException.rethrow(e);
-        }
-    }
-
-    static int close(MemorySegment capture, int fd) {
-        try {
-            return (int) Calls.CLOSE.invokeExact(capture, fd);
-        } catch (Throwable e) {
-            throw NativeCallException.rethrow(e);
-        }
-    }
-
 
     /** Linked on first use, from {@link #unsupportedReason} only when the platform fits. */
     private static final class Calls {
-        static final Linker LINKER = Linker.nativeLinker();
-        static final SymbolLookup LIBC = LINKER.defaultLookup();
-        static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-        static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
-
         /** struct epoll_event: packed on x86-64 (12 bytes, data at 4), naturally aligned elsewhere (16, data at 8). */
         static final StructLayout EPOLL_EVENT = isX86()
                 ? MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
@@ -240,44 +171,34 @@ final class Linux {
         static final VarHandle EVENT_DATA = EPOLL_EVENT.varHandle(MemoryLayout.PathElement.groupElement("data"));
 
         private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-        private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-        private static final java.lang.foreign.AddressLayout PTR = ValueLayout.ADDRESS;
+        private static final ValueLayout PTR = ValueLayout.ADDRESS;
+        private static final Linker.Option ERRNO = Libc.CAPTURE_ERRNO;
 
         // clock_gettime goes through the vDSO, never blocks: critical (no thread state transition).
-        static final MethodHandle CLOCK_GETTIME = handle("clock_gettime", FunctionDescriptor.of(INT, INT, PTR),
+        static final MethodHandle CLOCK_GETTIME = Libc.downcall("clock_gettime", FunctionDescriptor.of(INT, INT, PTR),
                 Linker.Option.critical(false));
-        static final MethodHandle TIMERFD_CREATE = handle("timerfd_create", FunctionDescriptor.of(INT, INT, INT),
-                ERRNO_OPTION);
-        static final MethodHandle TIMERFD_SETTIME = handle("timerfd_settime",
-                FunctionDescriptor.of(INT, INT, INT, PTR, PTR), ERRNO_OPTION);
-        static final MethodHandle EVENTFD = handle("eventfd", FunctionDescriptor.of(INT, INT, INT), ERRNO_OPTION);
-        static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(INT, INT),
-                ERRNO_OPTION);
-        static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(INT, INT, INT, INT, PTR),
-                ERRNO_OPTION);
-        static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(INT, INT, PTR, INT, INT),
-                ERRNO_OPTION);
-        static final MethodHandle READ = handle("read", FunctionDescriptor.of(LONG, INT, PTR, LONG), ERRNO_OPTION);
-        static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(LONG, INT, PTR, LONG), ERRNO_OPTION);
-        static final MethodHandle WRITE_NO_ERRNO = handle("write", FunctionDescriptor.of(LONG, INT, PTR, LONG));
-        static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT), ERRNO_OPTION);
+        static final MethodHandle TIMERFD_CREATE = Libc.downcall("timerfd_create", FunctionDescriptor.of(INT, INT, INT),
+                ERRNO);
+        static final MethodHandle TIMERFD_SETTIME = Libc.downcall("timerfd_settime",
+                FunctionDescriptor.of(INT, INT, INT, PTR, PTR), ERRNO);
+        static final MethodHandle EVENTFD = Libc.downcall("eventfd", FunctionDescriptor.of(INT, INT, INT), ERRNO);
+        static final MethodHandle EPOLL_CREATE1 = Libc.downcall("epoll_create1", FunctionDescriptor.of(INT, INT),
+                ERRNO);
+        static final MethodHandle EPOLL_CTL = Libc.downcall("epoll_ctl", FunctionDescriptor.of(INT, INT, INT, INT, PTR),
+                ERRNO);
+        static final MethodHandle EPOLL_WAIT = Libc.downcall("epoll_wait", FunctionDescriptor.of(INT, INT, PTR, INT, INT),
+                ERRNO);
 
         private Calls() {
         }
 
         static boolean ready() {
-            return CLOSE != null;
+            return EPOLL_WAIT != null;
         }
 
         private static boolean isX86() {
             String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
             return arch.equals("amd64") || arch.equals("x86_64");
-        }
-
-        private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
-            MemorySegment symbol = LIBC.find(name)
-                    .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-            return LINKER.downcallHandle(symbol, fd, options);
         }
     }
 }

@@ -1,6 +1,5 @@
 package kvm.provider.timer;
 
-import kvm.provider.NativeCallException;
 
 /**
  * The Linux timer provider: one platform thread, "timer-precise", sleeping in epoll_wait on one

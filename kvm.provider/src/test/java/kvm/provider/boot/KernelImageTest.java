@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
-import kvm.provider.kvm.PvhImage;
 import org.junit.jupiter.api.Test;
 
 /** {@link KernelImage} on bzImages built here around a small ELF, and on Debian's kernel if it is at hand. */

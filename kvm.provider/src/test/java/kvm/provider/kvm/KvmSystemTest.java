@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import kvm.provider.NativeCallException;
+import kvm.provider.os.NativeCallException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +21,7 @@ class KvmSystemTest {
     void speaksApiVersion12AndHasUserMemory() {
         try (KvmSystem kvm = KvmSystem.open()) {
             assertEquals(12, kvm.apiVersion());
-            assertTrue(kvm.checkExtension(KvmSystem.CAP_USER_MEMORY) > 0, "KVM_CAP_USER_MEMORY");
+            assertTrue(kvm.checkExtension(KvmCap.USER_MEMORY) > 0, "KVM_CAP_USER_MEMORY");
             int runSize = kvm.vcpuMmapSize();
             assertTrue(runSize >= 2352, "vcpu mmap size " + runSize);
         }
@@ -30,7 +30,7 @@ class KvmSystemTest {
     @Test
     void answersTheXenCapability() {
         try (KvmSystem kvm = KvmSystem.open()) {
-            int xen = kvm.checkExtension(KvmSystem.CAP_XEN_HVM);
+            int xen = kvm.checkExtension(KvmCap.XEN_HVM);
             System.out.println("KVM_CAP_XEN_HVM = " + xen);
             assertTrue(xen >= 0, "KVM_CAP_XEN_HVM " + xen);
         }

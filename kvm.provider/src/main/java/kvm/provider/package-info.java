@@ -1,2 +1,0 @@
-/** The providers' shared host-side helpers (private to the bundle). */
-package kvm.provider;
