@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import kvm.provider.kvm.KvmSystem;
+import kvm.provider.boot.GuestSpeed;
 import linux.guest.DebianPackages;
 import linux.guest.Initramfs;
 import linux.guest.StockLinux;
@@ -34,7 +34,7 @@ public final class LinuxBootTime {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        String why = KvmSystem.unavailableReason();
+        String why = GuestSpeed.emulationReason();
         if (why != null || !Files.isRegularFile(LAUNCHER)) {
             System.out.println("Linux boot time: skipped (" + (why != null ? why : "no " + LAUNCHER + ": build it") + ")");
             return;

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import kvm.provider.boot.GuestSpeed;
 import kvm.provider.boot.KernelImage;
 import kvm.provider.boot.PvhImage;
-import kvm.provider.kvm.KvmSystem;
 import kvm.provider.timer.PortableTimerProvider;
 import kvm.provider.xen.KvmConfig;
 import kvm.provider.xen.KvmGuest;
@@ -75,8 +75,8 @@ final class LinuxSession implements AutoCloseable {
      * packages cannot be fetched.
      */
     static synchronized StockLinux.Guest stockLinux() throws IOException {
-        String why = KvmSystem.unavailableReason();
-        assumeTrue(why == null, () -> "KVM not usable here, skipped: " + why);
+        String why = GuestSpeed.emulationReason();
+        assumeTrue(why == null, () -> "skipped: " + why);
         assumeTrue(DebianPackages.onPath("apt-get") != null && DebianPackages.onPath("dpkg-deb") != null,
                 "no apt-get/dpkg-deb: Debian's kernel cannot be had here, skipped");
         if (prepared == null) {

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import kvm.provider.boot.AcpiTables;
+import kvm.provider.boot.GuestSpeed;
 import kvm.provider.boot.HvmStartInfo;
 import kvm.provider.boot.PvhEntry;
 import kvm.provider.boot.PvhImage;
@@ -322,6 +323,10 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
                 : "hypercalls by VMCALL/VMMCALL under hardware breakpoints at " + sites
                         + (image.hypercallPageNote() ? ", and through the hypercall page" : ""))
                 + (initrd == null ? "" : "; initrd of " + initrd.length + " bytes at 0x" + Long.toHexString(modules.get(0).paddr())));
+        String slow = sites.isEmpty() ? null : GuestSpeed.emulationReason();
+        if (slow != null) {
+            log("dom" + domid + ": warning: " + slow);
+        }
     }
 
     /**
