@@ -96,7 +96,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         try {
             xen.eventChannels().countEvents(stats(configuration));
         } catch (IllegalArgumentException e) {
-            System.err.println("xen host: " + e.getMessage() + "; kept " + STATS + "=" + countsEvents());
+            log(e.getMessage() + "; kept " + STATS + "=" + countsEvents());
         }
     }
 
@@ -169,14 +169,14 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     void addHandler(HypercallHandler handler, Map<String, Object> properties) {
         int number = number(properties);
         if (number < 0) {
-            System.err.println("xen host: ignoring a hypercall handler without a valid "
+            log("ignoring a hypercall handler without a valid "
                     + HypercallHandler.NUMBER_PROPERTY + " property: " + properties.get(HypercallHandler.NUMBER_PROPERTY));
             return;
         }
         try {
             xen.dispatcher().register(number, handler);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            System.err.println("xen host: hypercall handler refused: " + e.getMessage());
+            log("hypercall handler refused: " + e.getMessage());
         }
     }
 
@@ -274,7 +274,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         try {
             listener.domainCreated(domain);
         } catch (RuntimeException e) {
-            System.err.println("xen host: a domain listener failed on dom" + domain.domid() + " created: " + e);
+            log("a domain listener failed on dom" + domain.domid() + " created: " + e);
         }
     }
 
@@ -282,7 +282,7 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         try {
             listener.domainDestroyed(domain);
         } catch (RuntimeException e) {
-            System.err.println("xen host: a domain listener failed on dom" + domain.domid() + " destroyed: " + e);
+            log("a domain listener failed on dom" + domain.domid() + " destroyed: " + e);
         }
     }
 
@@ -344,5 +344,13 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     @Override
     public boolean isParked(String name) {
         return xen.eventChannels().host().isParked(name);
+    }
+
+    /**
+     * The host's own messages (bad configuration, refused handlers, failing listeners): few, and
+     * never caused by a guest. Standard error, as the runtimes here have no Log Service.
+     */
+    private static void log(String message) {
+        System.err.println("xen host: " + message);
     }
 }
