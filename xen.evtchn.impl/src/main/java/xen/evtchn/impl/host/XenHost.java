@@ -11,7 +11,6 @@ import xen.evtchn.api.abi.Errno;
 import xen.evtchn.api.abi.EvtchnFifo;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
-import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
@@ -25,14 +24,10 @@ import xen.evtchn.impl.evtchn.DomainEventsImage;
 import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.EventChannelImage;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.hypercall.HandlerFailures;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
-import xen.evtchn.impl.hypercall.PlatformHypercalls;
-import xen.evtchn.impl.hypercall.SchedOpHandler;
-import xen.evtchn.impl.hypercall.SetTimerOpHandler;
+import xen.evtchn.impl.hypercall.HypercallFamilies;
 import xen.evtchn.impl.hypercall.ShutdownListener;
-import xen.evtchn.impl.hypercall.VcpuOpHandler;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
@@ -51,7 +46,7 @@ public final class XenHost {
     private final HypercallDispatcher dispatcher;
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
-    private final SchedOpHandler schedOp;
+    private final HypercallFamilies families;
     private TimerProvider timers;
 
     public XenHost(TimerProvider timers, ShutdownListener shutdowns) {
@@ -66,12 +61,8 @@ public final class XenHost {
             return d == null || d.vcpus().vcpuExists(vcpu);
         }, new HandlerFailures(failures));
         this.timers = timers;
-        this.schedOp = new SchedOpHandler(domains, shutdowns);
-        dispatcher.register(Hypercall.EVENT_CHANNEL_OP, new EventChannelOpHandler(eventChannels));
-        new PlatformHypercalls(domains).registerWith(dispatcher);
-        dispatcher.register(Hypercall.VCPU_OP, new VcpuOpHandler(domains));
-        dispatcher.register(Hypercall.SET_TIMER_OP, new SetTimerOpHandler(domains));
-        dispatcher.register(Hypercall.SCHED_OP, schedOp);
+        this.families = new HypercallFamilies(eventChannels, domains, shutdowns);
+        families.registerWith(dispatcher);
     }
 
     /**
@@ -89,7 +80,7 @@ public final class XenHost {
         if (p == null) {
             return false;
         }
-        schedOp.shutdown(p, reason);
+        families.schedOp().shutdown(p, reason);
         return true;
     }
 

@@ -2,6 +2,7 @@ package xen.evtchn.impl.hypercall;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,7 +35,7 @@ import xen.evtchn.impl.hypercall.PlatformFixture.Call;
 import xen.evtchn.impl.hypercall.PlatformFixture.Guest;
 
 /**
- * The four families as the dispatcher sees them: registered by number, refused from CPL &gt; 0,
+ * The families as the dispatcher sees them: registered by number, refused from CPL &gt; 0,
  * unknown numbers -ENOSYS, a domain without a platform -ESRCH; and the {@link DomainTable} registry.
  */
 class PlatformDispatchTest {
@@ -70,14 +71,19 @@ class PlatformDispatchTest {
     }
 
     @Test
-    void theFourFamiliesAreRegisteredUnderXensNumbers() {
-        assertSame(fx.families.handler(17), fx.dispatcher.handler(17));
-        assertSame(fx.families.handler(12), fx.dispatcher.handler(12));
-        assertSame(fx.families.handler(34), fx.dispatcher.handler(34));
-        assertSame(fx.families.handler(18), fx.dispatcher.handler(18));
+    void everyFamilyIsRegisteredUnderXensNumber() {
+        for (int number : new int[] {32, 17, 12, 34, 18, 24, 15, 29}) {
+            assertNotNull(fx.dispatcher.handler(number), "hypercall " + number);
+            assertSame(fx.families.handler(number), fx.dispatcher.handler(number), "hypercall " + number);
+        }
+        assertNull(fx.families.handler(13), "not a family of this host");
+        assertTrue(fx.dispatcher.handler(32) instanceof EventChannelOpHandler);
         assertTrue(fx.dispatcher.handler(17) instanceof XenVersionHandler);
         assertTrue(fx.dispatcher.handler(12) instanceof MemoryOpHandler);
         assertTrue(fx.dispatcher.handler(34) instanceof HvmOpHandler);
+        assertTrue(fx.dispatcher.handler(24) instanceof VcpuOpHandler);
+        assertTrue(fx.dispatcher.handler(15) instanceof SetTimerOpHandler);
+        assertSame(fx.families.schedOp(), fx.dispatcher.handler(29));
         assertTrue(fx.dispatcher.handler(18) instanceof ConsoleIoHandler);
     }
 
@@ -131,7 +137,7 @@ class PlatformDispatchTest {
     }
 
     @Test
-    void unregisteringTakesTheFourAwayTogether() {
+    void unregisteringTakesThemAwayTogether() {
         Guest g = fx.guest(1);
         fx.families.unregisterFrom(fx.dispatcher);
         for (Call c : validCalls(g)) {
@@ -148,12 +154,16 @@ class PlatformDispatchTest {
         HypercallHandler other = call -> 0;
         d.register(34, other);
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new PlatformHypercalls(fx.platforms).registerWith(d));
+                () -> new HypercallFamilies(fx.domains, fx.platforms, ShutdownListener.NONE).registerWith(d));
         assertTrue(e.getMessage().contains("34"), e.getMessage());
         assertNull(d.handler(17), "xen_version was taken away again");
         assertNull(d.handler(12), "memory_op was taken away again");
         assertNull(d.handler(18));
+        assertNull(d.handler(32), "event_channel_op was taken away again");
         assertSame(other, d.handler(34), "the owner of 34 keeps it");
+        for (int number : new int[] {24, 15, 29}) {
+            assertNull(d.handler(number), "hypercall " + number + " never came or went again");
+        }
     }
 
     @Test

@@ -18,7 +18,6 @@ import xen.evtchn.impl.domain.DomainTable;
 import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
-import xen.evtchn.impl.hypercall.EventChannelOpHandler;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
 import xen.evtchn.impl.time.ManualTimerProvider;
@@ -60,11 +59,10 @@ final class PlatformFixture implements AutoCloseable {
     final Domains domains = new Domains();
     final DomainTable platforms = new DomainTable();
     final HypercallDispatcher dispatcher = new HypercallDispatcher();
-    final PlatformHypercalls families = new PlatformHypercalls(platforms);
+    final HypercallFamilies families = new HypercallFamilies(domains, platforms, ShutdownListener.NONE);
     private final List<SoftwareBackend> backends = new ArrayList<>();
 
     PlatformFixture() {
-        dispatcher.register(EVENT_CHANNEL_OP, new EventChannelOpHandler(domains));
         families.registerWith(dispatcher);
     }
 
