@@ -7,27 +7,28 @@ import xen.evtchn.impl.evtchn.GuestEventChannels;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
- * The {@link Domain} of every guest domain by domid, which every hypercall family other
- * than event_channel_op looks up with one array read.
+ * Every guest {@link Domain} by domid: the one table of domains, which the hypercall families and
+ * the toolstack read with one array read (the event channels keep their own index of port owners,
+ * {@code evtchn.Domains}, for interdomain peers).
  */
 public final class DomainTable {
     private final AtomicReferenceArray<Domain> byId = new AtomicReferenceArray<>(DomId.FIRST_RESERVED);
 
-    /** A platform for {@code domain}; throws IllegalStateException if its domid has one already. */
-    public Domain create(GuestEventChannels domain, XenVersionInfo version, DomainConsole console, DomainTime time) {
-        Domain p = new Domain(domain, version, console, time);
-        if (!byId.compareAndSet(domain.domid(), null, p)) {
-            throw new IllegalStateException("dom" + domain.domid() + " already has a platform: " + byId.get(domain.domid()));
+    /** The domain around {@code events}; throws IllegalStateException if its domid is taken. */
+    public Domain create(GuestEventChannels events, XenVersionInfo version, DomainConsole console, DomainTime time) {
+        Domain d = new Domain(events, version, console, time);
+        if (!byId.compareAndSet(events.domid(), null, d)) {
+            throw new IllegalStateException("dom" + events.domid() + " already exists: " + byId.get(events.domid()));
         }
-        return p;
+        return d;
     }
 
-    /** Removes domain {@code domid}'s platform; false if it had none. */
+    /** Removes domain {@code domid}; false if there was none. */
     public boolean remove(int domid) {
         return DomId.isReal(domid) && byId.getAndSet(domid, null) != null;
     }
 
-    /** Domain {@code domid}'s platform, or null. */
+    /** Domain {@code domid}, or null. */
     public Domain get(int domid) {
         return DomId.isReal(domid) ? byId.get(domid) : null;
     }

@@ -221,8 +221,9 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     }
 
     /**
-     * Makes domain {@code domid} with {@code make}, given the domain's console, and tells the
-     * domain listeners of it once it is whole.
+     * Makes a domain with {@code make}, given its console, and tells the domain listeners of it
+     * once it is whole; under the listeners' lock, so that a listener coming meanwhile hears of
+     * it once.
      */
     private DomainHandle register(Consumer<String> consoleLines, Function<DomainConsole, Domain> make) {
         HostConsole console = new HostConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""));
