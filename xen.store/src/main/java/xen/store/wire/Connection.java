@@ -20,7 +20,8 @@ import xen.store.tree.XsError;
  *
  * <p>Memory is bounded: input is one message at most (16 + 4096 bytes) and no more is taken while
  * its reply waits to be read; watch events wait in a queue of {@code Quotas.eventQueue()} messages,
- * beyond which new events are dropped and counted ({@link #droppedEvents()}). A header announcing
+ * beyond which new events are dropped and counted ({@link #droppedEvents()}), as is an event too
+ * large for a message. A header announcing
  * more than XENSTORE_PAYLOAD_MAX makes the connection broken, as xenstored ignores such a client
  * from then on: nothing more is read or answered.
  */
@@ -35,6 +36,9 @@ public final class Connection implements Watcher {
     private int eventsQueued;
     private long droppedEvents;
     private boolean broken;
+    /** Events raised while a request is answered wait for its reply: xenstored acks a watch before its first event. */
+    private boolean answering;
+    private final ArrayDeque<byte[]> afterReply = new ArrayDeque<>();
 
     public Connection(Store store, int domid) {
         this.store = store;
@@ -51,7 +55,7 @@ public final class Connection implements Watcher {
         return broken;
     }
 
-    /** Watch events dropped because the queue was full. */
+    /** Watch events dropped: the queue was full, or the event would not fit in a message. */
     public long droppedEvents() {
         return droppedEvents;
     }
@@ -94,8 +98,15 @@ public final class Connection implements Watcher {
         if (inUsed >= WireMessage.HEADER && inUsed == WireMessage.HEADER + payloadLength()) {
             WireMessage request = WireMessage.decode(Arrays.copyOf(in, inUsed));
             inUsed = 0;
-            enqueue(answer(request).encode());
-            repliesQueued++;
+            answering = true;
+            WireMessage reply = answer(request);
+            answering = false;
+            if (!broken) {
+                out.add(reply.encode());
+                repliesQueued++;
+                out.addAll(afterReply);
+            }
+            afterReply.clear();
         }
         return take;
     }
@@ -138,12 +149,15 @@ public final class Connection implements Watcher {
         if (broken) {
             return;
         }
-        if (eventsQueued >= store.quotas().eventQueue()) {
+        // A long token on a short watch path can make an event for a deep path too large for the
+        // wire; it cannot be delivered and is dropped like an event beyond the queue.
+        boolean fits = path.length() + token.length() + 2 <= WireMessage.PAYLOAD_MAX;
+        if (!fits || eventsQueued >= store.quotas().eventQueue()) {
             droppedEvents++;
             return;
         }
-        WireMessage event = WireMessage.of(XsType.WATCH_EVENT, 0, 0, path, token);
-        enqueue(event.encode());
+        byte[] event = WireMessage.of(XsType.WATCH_EVENT, 0, 0, path, token).encode();
+        (answering ? afterReply : out).add(event);
         eventsQueued++;
     }
 
@@ -154,10 +168,6 @@ public final class Connection implements Watcher {
         outPos = 0;
         repliesQueued = 0;
         eventsQueued = 0;
-    }
-
-    private void enqueue(byte[] message) {
-        out.add(message);
     }
 
     private int payloadLength() {
