@@ -82,9 +82,6 @@ public final class Store {
     public synchronized void write(int caller, int tx, String path, byte[] value) {
         View view = view(caller, tx);
         String abs = StorePath.canonical(caller, path, false);
-        if (value.length > Quotas.PAYLOAD_MAX || (caller != Perms.PRIVILEGED && value.length > quotas.valueSize())) {
-            throw new StoreException(XsError.ENOSPC);
-        }
         Node node = view.get(abs);
         long gen = ++generation;
         if (node == null) {
@@ -92,6 +89,7 @@ public final class Store {
             view.changed(new Change(abs, perms, false));
         } else {
             view.require(caller, node, true);
+            checkValue(caller, value);
             view.put(abs, node.withValue(value.clone(), gen));
             view.changed(new Change(abs, node.perms(), false));
         }
@@ -304,6 +302,13 @@ public final class Store {
 
     // ---- internals ----
 
+    /** A value's size, checked after the permissions as xenstored does: ENOSPC beyond the wire or the quota. */
+    private void checkValue(int caller, byte[] value) {
+        if (value.length > Quotas.PAYLOAD_MAX || (caller != Perms.PRIVILEGED && value.length > quotas.valueSize())) {
+            throw new StoreException(XsError.ENOSPC);
+        }
+    }
+
     private View view(int caller, int tx) {
         return tx == 0 ? live : transaction(caller, tx);
     }
@@ -407,6 +412,7 @@ public final class Store {
             if (!ancestor.perms().accessOf(caller).canWrite()) {
                 throw new StoreException(XsError.EACCES);
             }
+            checkValue(caller, value);
             Perms perms = caller == Perms.PRIVILEGED ? ancestor.perms() : ancestor.perms().ownedBy(caller);
             if (caller != Perms.PRIVILEGED && ownedCount(caller) + missing.size() > quotas.nodes()) {
                 throw new StoreException(XsError.ENOSPC);

@@ -34,7 +34,11 @@ public final class RingService {
                 }
                 int n = connection.produce(buffer, 0, space);
                 if (n > 0) {
-                    ring.writeResponse(buffer, 0, n);
+                    if (ring.writeResponse(buffer, 0, n) != n) {
+                        // The guest moved its index meanwhile: what was taken cannot be put, the stream is lost.
+                        fail(StoreRing.ERROR_RINGIDX);
+                        return true;
+                    }
                     progress = true;
                 }
             }

@@ -72,12 +72,14 @@ public final class StoreRing {
 
     /** Takes up to {@code len} request bytes into {@code b}; returns how many, or -1 for bad indices. */
     public int readRequest(byte[] b, int off, int len) {
-        int avail = requestBytes();
-        if (avail < 0) {
+        // Each index is read once: the guest may change them under us, and must not make us read twice differently.
+        int cons = read(REQ_CONS);
+        int prod = read(REQ_PROD);
+        int avail = prod - cons;
+        if (Integer.compareUnsigned(avail, RING_SIZE) > 0) {
             return -1;
         }
         VarHandle.acquireFence(); // the bytes after the producer index that announced them
-        int cons = read(REQ_CONS);
         int n = Math.min(avail, len);
         copyOut(REQ, cons, b, off, n);
         VarHandle.releaseFence(); // the bytes read before the guest may reuse them
@@ -87,13 +89,14 @@ public final class StoreRing {
 
     /** Puts up to {@code len} response bytes from {@code b}; returns how many, or -1 for bad indices. */
     public int writeResponse(byte[] b, int off, int len) {
-        int space = responseSpace();
-        if (space < 0) {
+        int prod = read(RSP_PROD);
+        int cons = read(RSP_CONS);
+        int used = prod - cons;
+        if (Integer.compareUnsigned(used, RING_SIZE) > 0) {
             return -1;
         }
         VarHandle.acquireFence(); // the guest's consumer index before reusing its room
-        int prod = read(RSP_PROD);
-        int n = Math.min(space, len);
+        int n = Math.min(RING_SIZE - used, len);
         for (int i = 0; i < n; i++) {
             page.set(ValueLayout.JAVA_BYTE, RSP + ((prod + i) & (RING_SIZE - 1)), b[off + i]);
         }

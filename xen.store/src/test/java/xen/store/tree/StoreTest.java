@@ -257,6 +257,8 @@ class StoreTest {
         small.introduceDomain(A);
         small.write(A, 0, "v", b("12345678"));
         fails(XsError.ENOSPC, () -> small.write(A, 0, "v", b("123456789")));
+        fails(XsError.EACCES, () -> small.write(B, 0, "/local/domain/1/v", b("123456789")), "permissions before size");
+        fails(XsError.EACCES, () -> small.write(B, 0, "/local/domain/1/new", b("123456789")), "permissions before size");
         small.write(DOM0, 0, "/local/domain/1/v", b("dom0 is not limited"));
         small.write(A, 0, "a/b", b(""));
         fails(XsError.ENOSPC, () -> small.write(A, 0, "c/d", b("")));

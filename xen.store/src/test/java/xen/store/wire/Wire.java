@@ -11,6 +11,11 @@ final class Wire {
 
     /** Feeds every byte the connection takes; returns how many it took. */
     static int feed(Connection c, byte[] bytes) {
+        return feed(c, bytes, null);
+    }
+
+    /** Feeds every byte the connection takes, draining replies that must go first into {@code out}. */
+    static int feed(Connection c, byte[] bytes, List<WireMessage> out) {
         int off = 0;
         while (off < bytes.length) {
             int n = c.accept(bytes, off, bytes.length - off);
@@ -18,7 +23,7 @@ final class Wire {
                 if (!c.hasOutput()) {
                     break;
                 }
-                drainInto(c, new ByteArrayOutputStream(), null);
+                drainInto(c, new ByteArrayOutputStream(), out);
             }
             off += n;
         }
