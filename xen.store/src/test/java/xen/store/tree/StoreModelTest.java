@@ -70,10 +70,11 @@ class StoreModelTest {
         final Map<Integer, List<String>> events = new HashMap<>();
 
         Model() {
-            tree.put("/", new MNode("", List.of(new Perms.Entry(0, Access.NONE))));
+            // What introduceDomain(1) and (2) make: dom0's /local/domain, each home owned by its domain.
+            for (String p : List.of("/", "/local", "/local/domain")) {
+                tree.put(p, new MNode("", List.of(new Perms.Entry(0, Access.NONE))));
+            }
             for (int d = 1; d <= 2; d++) {
-                tree.put("/local", new MNode("", List.of(new Perms.Entry(0, Access.NONE))));
-                tree.put("/local/domain", new MNode("", List.of(new Perms.Entry(0, Access.NONE))));
                 tree.put("/local/domain/" + d, new MNode("", List.of(new Perms.Entry(d, Access.NONE))));
             }
         }
