@@ -194,17 +194,18 @@ public final class GrantTable {
 
     /**
      * Ends one pin of {@link #pin}: the last writer clears GTF_writing, the last user GTF_reading,
-     * as Xen's unmap does.
+     * as Xen's unmap does. IllegalArgumentException if there is no such pin (a caller's bug).
      */
     public synchronized void unpin(int ref, boolean write) {
         Pin pin = pins.get(ref);
         if (pin == null || (write ? pin.writers : pin.readers) == 0) {
-            throw new IllegalStateException("grant " + ref + " is not pinned for " + (write ? "writing" : "reading"));
+            throw new IllegalArgumentException("grant " + ref + " is not pinned for " + (write ? "writing" : "reading"));
         }
         int clear = 0;
-        if (write && --pin.writers == 0) {
-            clear |= GTF_WRITING;
-        } else if (!write) {
+        if (write) {
+            pin.writers--;
+            clear = pin.writers == 0 ? GTF_WRITING : 0;
+        } else {
             pin.readers--;
         }
         if (pin.readers + pin.writers == 0) {

@@ -54,7 +54,7 @@ final class HostGrantMapping implements GrantMapping {
         try {
             table.unpin(ref, writable);
         } catch (IllegalStateException e) {
-            // the domain's memory is gone (destroyed): there is no entry left to release
+            // the destroyed domain's memory is closed: there is no entry left to release
         }
     }
 
