@@ -1,10 +1,12 @@
 /**
  * The Xen guest ABI: hypercall, EVTCHNOP and VIRQ numbers, errno, shared_info and vcpu_info
  * layouts. 1.1: the FIFO ABI ({@link xen.evtchn.api.abi.EvtchnFifo}). 1.2: the PV console ring
- * ({@link xen.evtchn.api.abi.ConsoleRing}).
+ * ({@link xen.evtchn.api.abi.ConsoleRing}). 1.3: grant tables, version 1
+ * ({@link xen.evtchn.api.abi.GnttabOp}, {@link xen.evtchn.api.abi.GrantEntry},
+ * {@link xen.evtchn.api.abi.GrantStatus}).
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package xen.evtchn.api.abi;
 
 import org.osgi.annotation.bundle.Export;

@@ -9,14 +9,15 @@ import xen.evtchn.api.abi.hypercall.CallbackVia;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.grant.GrantTable;
 import xen.evtchn.impl.time.DomainTime;
 
 /**
  * One guest domain, whole, as Xen's struct domain: its event channels (and through them its
  * vCPUs, memory and upcall routes), the Xen version it is told, its HVM parameters, its console,
- * its time (clock, timers, pvclock) and how it shut down. Every hypercall family finds it in the
- * {@link DomainTable} with one array read. What a later facility keeps per domain (grant table,
- * XenStore connection) belongs here.
+ * its time (clock, timers, pvclock), its grant table and how it shut down. Every hypercall family
+ * finds it in the {@link DomainTable} with one array read. What a later facility keeps per domain
+ * (a XenStore connection) belongs here.
  */
 public final class Domain {
     private final GuestEventChannels events;
@@ -24,6 +25,7 @@ public final class Domain {
     private final HvmParams params = new HvmParams();
     private final DomainConsole console;
     private final DomainTime time;
+    private final GrantTable grants;
     /** Guarded by {@link #shutdownListeners}. */
     private int shutdownReason = DomainHandle.RUNNING;
     private final List<IntConsumer> shutdownListeners = new ArrayList<>();
@@ -33,6 +35,7 @@ public final class Domain {
         this.version = Objects.requireNonNull(version, "version");
         this.console = Objects.requireNonNull(console, "console");
         this.time = Objects.requireNonNull(time, "time");
+        this.grants = new GrantTable(events.vcpus().memory());
     }
 
     /** The guest's event channels. */
@@ -93,6 +96,11 @@ public final class Domain {
 
     public int domid() {
         return events.domid();
+    }
+
+    /** The domain's grant table (version 1). */
+    public GrantTable grants() {
+        return grants;
     }
 
     public XenVersionInfo version() {

@@ -26,6 +26,9 @@ import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.backend.ForeignMemory;
+import xen.evtchn.api.backend.GrantException;
+import xen.evtchn.api.backend.GrantMapping;
+import xen.evtchn.api.backend.GrantTables;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
 import xen.evtchn.api.host.GuestHost;
@@ -38,6 +41,7 @@ import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.grant.HostGrants;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.ShutdownListener;
 import xen.evtchn.impl.save.DomainImage;
@@ -46,7 +50,7 @@ import xen.evtchn.impl.time.ParkedTimers;
 
 /**
  * The host as a service: one {@link XenHost}, offered to guest booters as a {@link GuestHost} and
- * to host-side backends as an {@link EvtchnHost} and {@link ForeignMemory}. Each domain's
+ * to host-side backends as an {@link EvtchnHost}, {@link ForeignMemory} and {@link GrantTables}. Each domain's
  * SCHEDOP_shutdown reaches that domain's {@link DomainHandle} listeners; {@link DomainListener}
  * services (a whiteboard, e.g. the console backend, brought by {@link DomainListeners}) hear of
  * every domain made whole and of its destruction. Deactivation destroys the domains that are left.
@@ -60,10 +64,10 @@ import xen.evtchn.impl.time.ParkedTimers;
  * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
  * hypercall the host does not have; a number the host already handles is refused with a message.
  */
-@Component(service = {GuestHost.class, EvtchnHost.class, ForeignMemory.class}, immediate = true,
+@Component(service = {GuestHost.class, EvtchnHost.class, ForeignMemory.class, GrantTables.class}, immediate = true,
         configurationPid = HostComponent.PID)
 @Designate(ocd = HostMetatype.class)
-public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory {
+public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory, GrantTables {
     /** The host's optional configuration: {@value #STATS} (Boolean, default false) counts events per port. */
     public static final String PID = "xen.host";
     public static final String STATS = "stats";
@@ -72,6 +76,11 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     static final int MAX_CONSOLE_LINE = 1024;
 
     private final XenHost xen = new XenHost(ParkedTimers.INSTANCE, ShutdownListener.NONE);
+    /** The backends' grant calls, on the grant tables of the guest domains made whole. */
+    private final HostGrants grants = new HostGrants(domid -> {
+        Domain d = xen.domains().get(domid);
+        return d == null ? null : new HostGrants.Guest(d.grants(), d.events().vcpus().memory());
+    });
     /**
      * The domain listeners; its monitor orders every call to them, and every creation and
      * destruction of a domain, so that each listener hears of each domain once, created before
@@ -301,6 +310,22 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
                     + ": its memory is 0x" + Long.toHexString(pages) + " frames");
         }
         return memory.slice(gfn * GuestMemory.PAGE_SIZE, (long) count * GuestMemory.PAGE_SIZE);
+    }
+
+    /** {@link GrantTables}: map a granted frame of a guest domain. */
+    @Override
+    public GrantMapping map(int domid, int ref, boolean writable) throws GrantException {
+        return grants.map(domid, ref, writable);
+    }
+
+    @Override
+    public void copyFrom(int domid, int ref, int offset, MemorySegment to) throws GrantException {
+        grants.copyFrom(domid, ref, offset, to);
+    }
+
+    @Override
+    public void copyTo(int domid, int ref, int offset, MemorySegment from) throws GrantException {
+        grants.copyTo(domid, ref, offset, from);
     }
 
     /** The domains made whole: one being created is left out until it is. */

@@ -8,11 +8,13 @@ import xen.evtchn.impl.evtchn.Domains;
 /**
  * Every hypercall family a Xen HVM guest needs, made and registered with a dispatcher in one
  * place, all or none: event_channel_op on the event channels' domains, and xen_version,
- * memory_op, hvm_op, console_io, vcpu_op, set_timer_op and sched_op on the table of domains.
+ * memory_op, hvm_op, console_io, vcpu_op, set_timer_op, sched_op and grant_table_op on the table
+ * of domains.
  */
 public final class HypercallFamilies {
     private static final int[] NUMBERS = {Hypercall.EVENT_CHANNEL_OP, Hypercall.XEN_VERSION, Hypercall.MEMORY_OP,
-        Hypercall.HVM_OP, Hypercall.CONSOLE_IO, Hypercall.VCPU_OP, Hypercall.SET_TIMER_OP, Hypercall.SCHED_OP};
+        Hypercall.HVM_OP, Hypercall.CONSOLE_IO, Hypercall.VCPU_OP, Hypercall.SET_TIMER_OP, Hypercall.SCHED_OP,
+        Hypercall.GRANT_TABLE_OP};
 
     private final EventChannelOpHandler eventChannelOp;
     private final XenVersionHandler xenVersion;
@@ -22,6 +24,7 @@ public final class HypercallFamilies {
     private final VcpuOpHandler vcpuOp;
     private final SetTimerOpHandler setTimerOp;
     private final SchedOpHandler schedOp;
+    private final GrantTableOpHandler grantTableOp;
 
     public HypercallFamilies(Domains eventChannels, DomainTable domains, ShutdownListener shutdowns) {
         eventChannelOp = new EventChannelOpHandler(eventChannels);
@@ -32,6 +35,7 @@ public final class HypercallFamilies {
         vcpuOp = new VcpuOpHandler(domains);
         setTimerOp = new SetTimerOpHandler(domains);
         schedOp = new SchedOpHandler(domains, shutdowns);
+        grantTableOp = new GrantTableOpHandler(domains);
     }
 
     /**
@@ -72,6 +76,7 @@ public final class HypercallFamilies {
             case Hypercall.VCPU_OP -> vcpuOp;
             case Hypercall.SET_TIMER_OP -> setTimerOp;
             case Hypercall.SCHED_OP -> schedOp;
+            case Hypercall.GRANT_TABLE_OP -> grantTableOp;
             default -> null;
         };
     }

@@ -15,11 +15,10 @@ import xen.evtchn.api.abi.XenMem;
 import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.domain.DomainTable;
-import xen.evtchn.impl.evtchn.GuestEventChannels;
 
 /**
- * HYPERVISOR_memory_op(cmd, arg): XENMEM_add_to_physmap of the shared_info page, with Xen's
- * checks in Xen's order. Every other XENMEM op answers -ENOSYS.
+ * HYPERVISOR_memory_op(cmd, arg): XENMEM_add_to_physmap of the shared_info page and of grant
+ * table frames, with Xen's checks in Xen's order. Every other XENMEM op answers -ENOSYS.
  */
 public final class MemoryOpHandler implements HypercallHandler {
     /** xen_add_to_physmap.size is a u16: a continuation's start extent cannot be larger. */
@@ -49,21 +48,23 @@ public final class MemoryOpHandler implements HypercallHandler {
         if (s == null) {
             return -EFAULT;
         }
-        return addToPhysmap(p.events(), AddToPhysmap.read(s, w));
+        return addToPhysmap(p, AddToPhysmap.read(s, w));
     }
 
-    private static long addToPhysmap(GuestEventChannels d, AddToPhysmap a) {
+    private static long addToPhysmap(Domain p, AddToPhysmap a) {
         if (a.space() == XenMapSpace.GMFN_FOREIGN) {
             return -ENOSYS; // foreign frames only through add_to_physmap_batch
         }
-        int rc = d.checkTarget(a.domid());
+        int rc = p.events().checkTarget(a.domid());
         if (rc != 0) {
             return rc;
         }
         return switch (a.space()) {
-            case XenMapSpace.SHARED_INFO -> a.idx() != 0 ? -EINVAL : d.mapSharedInfo(a.gpfn());
-            // Xen does these; this project has no grant tables and does not move guest frames
-            case XenMapSpace.GRANT_TABLE, XenMapSpace.GMFN, XenMapSpace.GMFN_RANGE -> -EOPNOTSUPP;
+            case XenMapSpace.SHARED_INFO -> a.idx() != 0 ? -EINVAL : p.events().mapSharedInfo(a.gpfn());
+            // a gpfn outside RAM (Linux's unpopulated-alloc hole) is -EINVAL until holes get backed
+            case XenMapSpace.GRANT_TABLE -> p.grants().mapFrame(a.idx(), a.gpfn());
+            // Xen does these; this project does not move guest frames
+            case XenMapSpace.GMFN, XenMapSpace.GMFN_RANGE -> -EOPNOTSUPP;
             default -> -EINVAL;
         };
     }

@@ -11,19 +11,28 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import kvm.provider.software.SoftwareBackend;
 import kvm.provider.software.SoftwareVcpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.api.HypercallContext;
+import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.abi.ConsoleIo;
+import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.GrantEntry;
+import xen.evtchn.api.abi.GrantStatus;
+import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.Hypercall;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.api.abi.XenMapSpace;
+import xen.evtchn.api.abi.XenMem;
+import xen.evtchn.api.abi.hypercall.AddToPhysmap;
 import xen.evtchn.api.abi.hypercall.SchedShutdown;
+import xen.evtchn.api.backend.GrantException;
+import xen.evtchn.api.backend.GrantMapping;
 import xen.evtchn.api.host.DomainHandle;
-import java.util.Map;
-import xen.evtchn.api.HypercallHandler;
-import xen.evtchn.api.HypercallContext;
 
 /** The host component without a framework: domains, shutdown routing, console lines. */
 class HostComponentTest {
@@ -61,6 +70,29 @@ class HostComponentTest {
     private static long consoleWrite(SoftwareVcpu cpu, MemorySegment ram, byte[] text) {
         MemorySegment.copy(text, 0, ram, ValueLayout.JAVA_BYTE, TEXT, text.length);
         return cpu.hypercall(Hypercall.CONSOLE_IO, ConsoleIo.WRITE, text.length, TEXT);
+    }
+
+    @Test
+    void aBackendMapsAndCopiesWhatAGuestGrantedThroughTheHostsGrantTables() throws Exception {
+        SoftwareBackend b = backend(4);
+        host.createDomain(4, b, line -> { });
+        long table = 8;
+        int granted = 9;
+        run(b, (cpu, ram) -> {
+            new AddToPhysmap(DomId.SELF, 0, XenMapSpace.GRANT_TABLE, 0, table).write(ram.asSlice(ARG, 24), GuestWidth.X86_64);
+            assertEquals(0, cpu.hypercall(Hypercall.MEMORY_OP, XenMem.ADD_TO_PHYSMAP, ARG));
+            ram.set(ValueLayout.JAVA_INT, table * 4096 + 2 * GrantEntry.SIZE + GrantEntry.FRAME, granted);
+            ram.set(ValueLayout.JAVA_SHORT, table * 4096 + 2 * GrantEntry.SIZE, (short) GrantEntry.GTF_PERMIT_ACCESS);
+            ram.set(ValueLayout.JAVA_LONG, granted * 4096L, 0x1122334455667788L);
+        });
+        try (GrantMapping m = host.map(4, 2, false)) {
+            assertEquals(0x1122334455667788L, m.page().get(ValueLayout.JAVA_LONG, 0));
+        }
+        byte[] copy = new byte[8];
+        host.copyFrom(4, 2, 0, MemorySegment.ofArray(copy));
+        assertEquals(0x11, copy[7]);
+        assertEquals(GrantStatus.BAD_DOMAIN, assertThrows(GrantException.class, () -> host.map(5, 2, false)).status());
+        assertEquals(GrantStatus.GENERAL_ERROR, assertThrows(GrantException.class, () -> host.map(4, 3, false)).status());
     }
 
     @Test

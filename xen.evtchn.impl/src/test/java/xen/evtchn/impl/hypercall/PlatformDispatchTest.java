@@ -72,7 +72,7 @@ class PlatformDispatchTest {
 
     @Test
     void everyFamilyIsRegisteredUnderXensNumber() {
-        for (int number : new int[] {32, 17, 12, 34, 18, 24, 15, 29}) {
+        for (int number : new int[] {32, 17, 12, 34, 18, 24, 15, 29, 20}) {
             assertNotNull(fx.dispatcher.handler(number), "hypercall " + number);
             assertSame(fx.families.handler(number), fx.dispatcher.handler(number), "hypercall " + number);
         }
@@ -85,6 +85,7 @@ class PlatformDispatchTest {
         assertTrue(fx.dispatcher.handler(15) instanceof SetTimerOpHandler);
         assertSame(fx.families.schedOp(), fx.dispatcher.handler(29));
         assertTrue(fx.dispatcher.handler(18) instanceof ConsoleIoHandler);
+        assertTrue(fx.dispatcher.handler(20) instanceof GrantTableOpHandler);
     }
 
     @Test
