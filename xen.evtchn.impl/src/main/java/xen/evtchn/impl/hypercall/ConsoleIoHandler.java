@@ -22,10 +22,10 @@ public final class ConsoleIoHandler implements HypercallHandler {
     /** cmd and count are unsigned ints in Xen: the upper half of a 64-bit register is ignored. */
     private static final long U32 = 0xFFFF_FFFFL;
 
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public ConsoleIoHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public ConsoleIoHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
@@ -34,7 +34,7 @@ public final class ConsoleIoHandler implements HypercallHandler {
         if (cmd != ConsoleIo.WRITE && cmd != ConsoleIo.READ) {
             return -ENOSYS;
         }
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

@@ -29,10 +29,10 @@ import xen.evtchn.impl.grant.GrantTable;
  * ({@link xen.evtchn.api.backend.GrantTables}); every other op -ENOSYS, as hvm_grant_table_op.
  */
 public final class GrantTableOpHandler implements HypercallHandler {
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public GrantTableOpHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public GrantTableOpHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
@@ -43,7 +43,7 @@ public final class GrantTableOpHandler implements HypercallHandler {
                 && cmd != GnttabOp.GET_VERSION) {
             return -ENOSYS;
         }
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

@@ -25,10 +25,10 @@ import xen.evtchn.impl.evtchn.GuestEventChannels;
  * -ENOSYS.
  */
 public final class HvmOpHandler implements HypercallHandler {
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public HvmOpHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public HvmOpHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
@@ -37,7 +37,7 @@ public final class HvmOpHandler implements HypercallHandler {
         if (op != HvmOp.SET_PARAM && op != HvmOp.GET_PARAM && op != HvmOp.SET_EVTCHN_UPCALL_VECTOR) {
             return -ENOSYS;
         }
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

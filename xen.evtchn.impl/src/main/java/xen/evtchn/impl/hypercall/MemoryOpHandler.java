@@ -24,10 +24,10 @@ public final class MemoryOpHandler implements HypercallHandler {
     /** xen_add_to_physmap.size is a u16: a continuation's start extent cannot be larger. */
     private static final long MAX_START_EXTENT = 0xFFFF;
 
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public MemoryOpHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public MemoryOpHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
@@ -36,7 +36,7 @@ public final class MemoryOpHandler implements HypercallHandler {
         if ((cmd & XenMem.CMD_MASK) != XenMem.ADD_TO_PHYSMAP) {
             return -ENOSYS;
         }
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

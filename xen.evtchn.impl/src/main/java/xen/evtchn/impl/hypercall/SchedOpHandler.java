@@ -25,17 +25,17 @@ import xen.evtchn.impl.time.DomainTime;
  * thread inside the hypercall.
  */
 public final class SchedOpHandler implements HypercallHandler {
-    private final DomainTable platforms;
+    private final DomainTable domains;
     private final ShutdownListener shutdowns;
 
-    public SchedOpHandler(DomainTable platforms, ShutdownListener shutdowns) {
-        this.platforms = platforms;
+    public SchedOpHandler(DomainTable domains, ShutdownListener shutdowns) {
+        this.domains = domains;
         this.shutdowns = shutdowns;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

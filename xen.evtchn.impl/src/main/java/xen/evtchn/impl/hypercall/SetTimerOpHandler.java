@@ -12,15 +12,15 @@ import xen.evtchn.impl.domain.DomainTable;
  * caller passes the deadline in one register; a 32-bit one in two (low, high).
  */
 public final class SetTimerOpHandler implements HypercallHandler {
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public SetTimerOpHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public SetTimerOpHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

@@ -28,15 +28,15 @@ import xen.evtchn.impl.time.VcpuTimers;
  * (-EINVAL otherwise).
  */
 public final class VcpuOpHandler implements HypercallHandler {
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public VcpuOpHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public VcpuOpHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
     public long hypercall(HypercallContext call) {
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }

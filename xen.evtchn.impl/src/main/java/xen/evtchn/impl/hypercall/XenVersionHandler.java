@@ -40,10 +40,10 @@ public final class XenVersionHandler implements HypercallHandler {
     /** An HVM guest's virt_start: current Xen reserves none of an HVM guest's address space and answers 0. */
     private static final PlatformParameters HVM_PLATFORM = new PlatformParameters(0);
 
-    private final DomainTable platforms;
+    private final DomainTable domains;
 
-    public XenVersionHandler(DomainTable platforms) {
-        this.platforms = platforms;
+    public XenVersionHandler(DomainTable domains) {
+        this.domains = domains;
     }
 
     @Override
@@ -52,7 +52,7 @@ public final class XenVersionHandler implements HypercallHandler {
         if (cmd < XenVer.VERSION || cmd > XenVer.PAGESIZE) {
             return -ENOSYS;
         }
-        Domain p = platforms.get(call.domid());
+        Domain p = domains.get(call.domid());
         if (p == null) {
             return -ESRCH;
         }
