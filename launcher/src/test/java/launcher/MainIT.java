@@ -52,7 +52,8 @@ class MainIT {
             "xen.evtchn.impl.host.HostComponent",
             "xen.evtchn.impl.host.DomainListeners",
             "xen.evtchn.impl.shell.XenCommands",
-            "xen.console.ConsoleBackend");
+            "xen.console.ConsoleBackend",
+            "xen.store.backend.StoreBackend");
     /** The guest booters, which wait for a domain's configuration (none with --no-guest). */
     private static final List<String> BOOTERS = List.of(
             "kvm.provider.launch.PvhGuestLauncher",

@@ -78,6 +78,16 @@ public interface DomainHandle {
     long hvmParam(int index);
 
     /**
+     * The domain's RAM in bytes, as its memory map offers it to the guest (its special frames not
+     * counted): what the toolstack writes as XenStore's memory/target. 0 if the host cannot tell.
+     *
+     * @since 1.5
+     */
+    default long ramBytes() {
+        return 0;
+    }
+
+    /**
      * Shuts the domain down with {@code reason} (SchedOp.SHUTDOWN_*) as if it had called
      * SCHEDOP_shutdown, as the toolstack's xc_domain_shutdown does: for a VMM that saw the guest
      * ask for it another way (an ACPI poweroff or reset). A soft reset is refused.

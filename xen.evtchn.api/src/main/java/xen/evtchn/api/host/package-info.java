@@ -11,9 +11,10 @@
  * HVM parameters, and the domains as they come and go ({@link xen.evtchn.api.host.DomainListener}).
  * 1.4: the service properties of a booted domain's DomainHandle, named once for booters and those
  * who follow their domains ({@link xen.evtchn.api.host.DomainProperties}).
+ * 1.5: a domain's RAM ({@link xen.evtchn.api.host.DomainHandle#ramBytes()}), for XenStore's memory/target.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;

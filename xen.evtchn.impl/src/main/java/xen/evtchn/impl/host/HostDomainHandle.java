@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import xen.evtchn.api.EventChannels;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.PortStatus;
+import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.EvtchnStat;
 import xen.evtchn.api.host.DomainHandle;
@@ -119,6 +121,13 @@ final class HostDomainHandle implements DomainHandle {
     @Override
     public long hvmParam(int index) {
         return domain.param(index);
+    }
+
+    @Override
+    public long ramBytes() {
+        // The special frames lie inside the backend's memory but outside the guest's RAM.
+        VcpuBackend vcpus = domain.events().vcpus();
+        return vcpus.memory().size() - vcpus.specialFrames().count() * (long) GuestMemory.PAGE_SIZE;
     }
 
     @Override

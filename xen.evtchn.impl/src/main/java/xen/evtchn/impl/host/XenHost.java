@@ -133,7 +133,7 @@ public final class XenHost {
             DomainTime time = startTime(d, 0);
             try {
                 Domain p = domains.create(d, version, console, time);
-                offerConsole(p);
+                offerRings(p);
                 return p;
             } catch (RuntimeException e) {
                 Domain p = domains.get(domid);
@@ -149,29 +149,36 @@ public final class XenHost {
     /**
      * What Xen's toolstack does for every new domain: a console ring (struct xencons_interface) in
      * the backend's console special frame, zeroed, and a port the domain offers the host for its
-     * console backend, both announced in HVM_PARAM_CONSOLE_PFN and CONSOLE_EVTCHN. A backend with
-     * no special frames gives the domain no console ring (the parameters stay 0, as with a
-     * toolstack that sets up no PV console).
+     * console backend, both announced in HVM_PARAM_CONSOLE_PFN and CONSOLE_EVTCHN; and the same
+     * for XenStore's ring (struct xenstore_domain_interface, zeroed so that its connection field
+     * reads XENSTORE_CONNECTED) in the store special frame, announced in HVM_PARAM_STORE_PFN and
+     * STORE_EVTCHN. A backend without such a frame gives the domain no such ring (the parameters
+     * stay 0, as with a toolstack that sets up no PV console or no xenstore).
      */
-    private static void offerConsole(Domain p) {
+    private static void offerRings(Domain p) {
+        offerRing(p, SpecialFrames.CONSOLE, HvmParam.CONSOLE_PFN, HvmParam.CONSOLE_EVTCHN, "console");
+        offerRing(p, SpecialFrames.STORE, HvmParam.STORE_PFN, HvmParam.STORE_EVTCHN, "xenstore");
+    }
+
+    private static void offerRing(Domain p, int frame, int pfnParam, int evtchnParam, String what) {
         GuestEventChannels d = p.events();
         SpecialFrames special = d.vcpus().specialFrames();
-        if (!special.has(SpecialFrames.CONSOLE)) {
+        if (!special.has(frame)) {
             return;
         }
-        long gfn = special.frame(SpecialFrames.CONSOLE);
+        long gfn = special.frame(frame);
         MemorySegment ring = d.vcpus().memory().page(gfn);
         if (ring == null) {
-            throw new IllegalArgumentException("the console's special frame 0x" + Long.toHexString(gfn)
+            throw new IllegalArgumentException("the " + what + "'s special frame 0x" + Long.toHexString(gfn)
                     + " is outside the backend's guest memory (" + d.vcpus().memory().size() + " bytes)");
         }
         ring.fill((byte) 0);
         int port = d.allocUnbound(DomId.SELF, DomId.HOST);
         if (port < 0) {
-            throw new IllegalStateException("dom" + d.domid() + ": no port for its console: " + Errno.name(-port));
+            throw new IllegalStateException("dom" + d.domid() + ": no port for its " + what + ": " + Errno.name(-port));
         }
-        p.setParam(HvmParam.CONSOLE_PFN, gfn);
-        p.setParam(HvmParam.CONSOLE_EVTCHN, port);
+        p.setParam(pfnParam, gfn);
+        p.setParam(evtchnParam, port);
     }
 
     /**

@@ -1,0 +1,249 @@
+package xen.store.backend;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import xen.evtchn.api.abi.HvmParam;
+import xen.evtchn.api.backend.BackendState;
+import xen.evtchn.api.backend.EvtchnException;
+import xen.evtchn.api.backend.EvtchnHandle;
+import xen.evtchn.api.backend.EvtchnHost;
+import xen.evtchn.api.backend.ForeignMemory;
+import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.host.DomainListener;
+import xen.store.tree.Quotas;
+import xen.store.tree.Store;
+import xen.store.wire.Connection;
+import xen.store.wire.RingService;
+import xen.store.wire.StoreRing;
+
+/**
+ * XenStore for every domain (xenstored's job, with the toolstack's part of writing each domain's
+ * tree): for every domain the host announces with a store ring (HVM_PARAM_STORE_PFN and
+ * STORE_EVTCHN, set by the host as Xen's toolstack does), it maps the ring page, binds the guest's
+ * store port, writes the domain's initial tree ({@link InitialTree}), introduces it, and serves
+ * its ring; when the domain goes, it releases it and removes its nodes.
+ * <p>
+ * One thread of this bundle serves every domain, so the tree and every connection are touched by
+ * that thread only, and requests never run on a vCPU's thread. Each round it takes the events that
+ * came and gives every domain that is due one bounded pump ({@link RingService#pump()}) in turn,
+ * then raises the guest's port if the pump moved bytes: a guest flooding its ring gets one share
+ * per round, as every other. The ports are held by one handle named {@value #HANDLE}, so that a
+ * next instance takes them over; the tree itself is this instance's and is not handed over yet
+ * (docs/XENSTORE.md).
+ */
+@Component(service = DomainListener.class, immediate = true)
+public final class StoreBackend implements DomainListener {
+    /** The name of the handle holding every domain's store port. */
+    static final String HANDLE = "xen.store";
+    /** How long the thread waits for an event before it looks at its tasks again. */
+    static final int POLL_MS = 10;
+
+    private final ForeignMemory memory;
+    private final Consumer<String> log;
+    private final Store store = new Store(Quotas.DEFAULTS);
+    private final EvtchnHandle handle;
+    /** What the host's calls leave for the store's thread: the tree is changed on that thread only. */
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** The domains served, in the order they came (the store's thread only). */
+    private final Map<Integer, DomainRing> rings = new LinkedHashMap<>();
+    /** The domains whose store port is bound, and their host ports (under this object's lock). */
+    private final Map<Integer, Integer> bound = new LinkedHashMap<>();
+    private final Set<Integer> served = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private boolean deactivated;
+
+    @Activate
+    public StoreBackend(@Reference EvtchnHost evtchn, @Reference ForeignMemory memory) {
+        this(evtchn, memory, line -> System.err.println("xen.store: " + line));
+    }
+
+    /** A store whose messages go to {@code log} (tests, embedding). */
+    public StoreBackend(EvtchnHost evtchn, ForeignMemory memory, Consumer<String> log) {
+        this.memory = memory;
+        this.log = log;
+        this.handle = evtchn.open(HANDLE);
+        this.thread = Thread.ofPlatform().name("xen.store").daemon(true).unstarted(this::run);
+        thread.start();
+    }
+
+    @Override
+    public synchronized void domainCreated(DomainHandle domain) {
+        int domid = domain.domid();
+        long gfn = domain.hvmParam(HvmParam.STORE_PFN);
+        long remotePort = domain.hvmParam(HvmParam.STORE_EVTCHN);
+        if (deactivated || bound.containsKey(domid) || gfn == 0 || remotePort <= 0 || remotePort > Integer.MAX_VALUE) {
+            return; // a domain without a store ring (its VMM set no special frames)
+        }
+        try {
+            MemorySegment page = memory.map(domid, gfn, 1);
+            BackendState.Binding binding = handle.state().binding(domid, (int) remotePort);
+            int port = binding != null ? binding.port() : handle.bindInterdomain(domid, (int) remotePort);
+            bound.put(domid, port);
+            int vcpus = domain.vcpuCount();
+            long ram = domain.ramBytes();
+            tasks.add(() -> introduce(domid, vcpus, ram, page, port));
+        } catch (EvtchnException | RuntimeException e) {
+            log.accept("dom" + domid + ": no xenstore: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void domainDestroyed(DomainHandle domain) {
+        int domid = domain.domid();
+        Integer port;
+        synchronized (this) {
+            port = bound.remove(domid);
+        }
+        if (port == null) {
+            return;
+        }
+        try {
+            handle.unbind(port);
+        } catch (EvtchnException | RuntimeException e) {
+            // its far end went with the domain already
+        }
+        tasks.add(() -> release(domid));
+    }
+
+    /** The domains whose rings this instance serves, their trees written (for tests and tools). */
+    public List<Integer> domains() {
+        return List.copyOf(served);
+    }
+
+    /** The tree (tests; the store's thread is its only writer while running). */
+    Store store() {
+        return store;
+    }
+
+    /**
+     * Stops the thread after its round and hands the ports over (detached, their events kept) to
+     * the next store instance.
+     */
+    @Deactivate
+    void deactivate() {
+        synchronized (this) {
+            deactivated = true;
+        }
+        stopping = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        handle.detach();
+    }
+
+    private void introduce(int domid, int vcpus, long ram, MemorySegment page, int port) {
+        StoreRing ring = new StoreRing(page);
+        ring.advertiseFeatures();
+        Connection connection = new Connection(store, domid);
+        InitialTree.write(store, domid, vcpus, ram);
+        rings.put(domid, new DomainRing(domid, port, connection, new RingService(ring, connection)));
+        served.add(domid);
+    }
+
+    private void release(int domid) {
+        DomainRing r = rings.remove(domid);
+        served.remove(domid);
+        if (r != null) {
+            r.connection.close();
+        }
+        InitialTree.remove(store, domid);
+    }
+
+    private void run() {
+        Map<Integer, DomainRing> byPort = new HashMap<>();
+        List<Integer> taken = new ArrayList<>();
+        boolean busy = false;
+        while (!stopping) {
+            try {
+                runTasks();
+                byPort.clear();
+                for (DomainRing r : rings.values()) {
+                    byPort.put(r.port, r);
+                }
+                // Every port with an event; each stays masked until unmasked after this round.
+                taken.clear();
+                int port = busy ? handle.pending() : handle.pending(POLL_MS, TimeUnit.MILLISECONDS);
+                while (port >= 0) {
+                    taken.add(port);
+                    DomainRing r = byPort.get(port);
+                    if (r != null) {
+                        r.kicked = true;
+                    }
+                    port = handle.pending();
+                }
+                busy = false;
+                for (DomainRing r : List.copyOf(rings.values())) {
+                    if (r.due()) {
+                        busy |= pump(r);
+                    }
+                }
+                for (int p : taken) {
+                    unmask(p);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.accept("store thread: " + e); // never seen; the thread goes on serving
+            }
+        }
+    }
+
+    private void runTasks() {
+        for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.accept("store task failed: " + e);
+            }
+        }
+    }
+
+    /** One bounded pump of {@code r}'s ring, the guest raised if bytes moved; whether they did. */
+    private boolean pump(DomainRing r) {
+        r.kicked = false;
+        boolean moved;
+        try {
+            moved = r.service.pump();
+        } catch (IllegalStateException e) {
+            // Its memory is gone: the domain went and its release is queued. Nothing more to serve.
+            rings.remove(r.domid);
+            return false;
+        }
+        r.busy = moved;
+        if (moved) {
+            try {
+                handle.notify(r.port);
+            } catch (EvtchnException e) {
+                if (!r.portFaultReported) {
+                    r.portFaultReported = true;
+                    log.accept("dom" + r.domid + ": store port: " + e.getMessage());
+                }
+            }
+        }
+        return moved;
+    }
+
+    private void unmask(int port) {
+        try {
+            handle.unmask(port);
+        } catch (EvtchnException e) {
+            // unbound meanwhile: the domain went
+        }
+    }
+}
