@@ -42,6 +42,7 @@ final class LinuxSession implements AutoCloseable {
     /** Counting events per port (xen:stats), so that a test can hold them against the guest's counts. */
     final HostComponent host = new HostComponent(timers, true);
     private final ConsoleBackend consoles;
+    private final StoreBackend store;
     final List<String> log = new CopyOnWriteArrayList<>();
     private final Output output = new Output();
     final KvmGuest guest;
@@ -92,6 +93,8 @@ final class LinuxSession implements AutoCloseable {
     LinuxSession(StockLinux.Guest linux, int vcpus) throws IOException {
         consoles = new ConsoleBackend(host, host, log::add);
         host.addListener(consoles);
+        store = new StoreBackend(host, host, log::add);
+        host.addListener(store);
         PvhImage image = PvhImage.parse(KernelImage.elf(Files.readAllBytes(linux.vmlinux())));
         KvmConfig config = KvmConfig.of(vcpus, RAM, log::add).withIrqchip(true);
         guest = KvmGuest.boot(host, 1, config, image, CMDLINE, Files.readAllBytes(linux.initramfs()), null,

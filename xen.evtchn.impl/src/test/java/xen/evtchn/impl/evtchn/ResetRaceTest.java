@@ -44,7 +44,7 @@ class ResetRaceTest {
 
     /**
      * One host with dom1 and dom2 (two vCPUs, of {@code width}): dom2's IPI ports 1..{@code ipis}
-     * (their console port closed first), then its port {@link #channel} to dom1.
+     * (the console and xenstore ports closed first), then its port {@link #channel} to dom1.
      */
     private static final class Host implements AutoCloseable {
         final XenHost host = new XenHost(new ManualTimerProvider(0), (domid, reason) -> { });
@@ -74,6 +74,7 @@ class ResetRaceTest {
             host.createDomain(PEER, GuestWidth.X86_64, peerBackend, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
             host.createDomain(DOMID, width, backend, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
             assertEquals(0, vcpu0.close(1), "the console port the toolstack offered");
+            assertEquals(0, vcpu0.close(2), "the xenstore port the toolstack offered");
             assertEquals(0, vcpu0.mapSharedInfo(SHARED_INFO_GFN));
             int ipis = fifo ? linked + 200 : 200;
             if (fifo) {

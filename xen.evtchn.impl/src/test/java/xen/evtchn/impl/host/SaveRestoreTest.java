@@ -378,7 +378,8 @@ class SaveRestoreTest {
         SoftwareBackend filler = backend(b, 9);
         Domain p9 = domain(b, 9, filler);
         GuestEventChannels d9 = p9.events();
-        List<Integer> offered = new ArrayList<>(List.of((int) p9.param(HvmParam.CONSOLE_EVTCHN))); // the toolstack's
+        List<Integer> offered = new ArrayList<>(List.of((int) p9.param(HvmParam.CONSOLE_EVTCHN),
+                (int) p9.param(HvmParam.STORE_EVTCHN))); // the toolstack's
         for (int port; (port = d9.allocUnbound(DomId.SELF, DomId.HOST)) > 0;) {
             offered.add(port);
         }

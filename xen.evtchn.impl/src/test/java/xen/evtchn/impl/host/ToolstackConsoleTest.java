@@ -3,6 +3,7 @@ package xen.evtchn.impl.host;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,7 +72,24 @@ class ToolstackConsoleTest {
         assertEquals(EvtchnStat.UNBOUND, s.status());
         assertEquals(DomId.HOST, s.remoteDom());
         assertArrayEquals(new byte[GuestMemory.PAGE_SIZE], b.memory().page(gfn).toArray(ValueLayout.JAVA_BYTE));
-        assertEquals(0, d.hvmParam(HvmParam.STORE_PFN), "no XenStore yet");
+        assertThrows(IllegalArgumentException.class, () -> d.hvmParam(HvmParam.NR_PARAMS));
+    }
+
+    @Test
+    void everyDomainGetsAZeroedXenstoreRingInItsStoreFrameAndAPortOfferedToTheHost() {
+        SoftwareBackend b = backend(1);
+        long gfn = b.specialFrames().frame(SpecialFrames.STORE);
+        b.memory().page(gfn).fill((byte) 0x5a); // left over from an earlier guest: connection would not read 0
+        DomainHandle d = host.createDomain(1, b, line -> { });
+        assertEquals(gfn, d.hvmParam(HvmParam.STORE_PFN));
+        int port = (int) d.hvmParam(HvmParam.STORE_EVTCHN);
+        assertTrue(port > 0);
+        assertNotEquals(d.hvmParam(HvmParam.CONSOLE_EVTCHN), port);
+        PortStatus s = d.eventChannels().status(DomId.SELF, port);
+        assertEquals(EvtchnStat.UNBOUND, s.status());
+        assertEquals(DomId.HOST, s.remoteDom());
+        assertArrayEquals(new byte[GuestMemory.PAGE_SIZE], b.memory().page(gfn).toArray(ValueLayout.JAVA_BYTE));
+        assertEquals(HostFixture.RAM, d.ramBytes(), "the RAM, without the special frames");
         assertThrows(IllegalArgumentException.class, () -> d.hvmParam(HvmParam.NR_PARAMS));
     }
 
@@ -106,6 +124,8 @@ class ToolstackConsoleTest {
         DomainHandle d = host.createDomain(2, plain, line -> { });
         assertEquals(0, d.hvmParam(HvmParam.CONSOLE_PFN));
         assertEquals(0, d.hvmParam(HvmParam.CONSOLE_EVTCHN));
+        assertEquals(0, d.hvmParam(HvmParam.STORE_PFN));
+        assertEquals(0, d.hvmParam(HvmParam.STORE_EVTCHN));
         assertEquals(List.of(), d.ports());
     }
 

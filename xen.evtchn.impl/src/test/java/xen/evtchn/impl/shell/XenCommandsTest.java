@@ -41,6 +41,7 @@ class XenCommandsTest {
         int timer = ev.bindVirq(Virq.TIMER.number(), 1);
         int ipi = ev.bindIpi(0);
         int console = (int) dom.hvmParam(HvmParam.CONSOLE_EVTCHN);
+        int store = (int) dom.hvmParam(HvmParam.STORE_EVTCHN);
         int offered = ev.allocUnbound(DomId.SELF, DomId.HOST);
         int loop = ev.allocUnbound(DomId.SELF, DomId.SELF);
         int peer = ev.bindInterdomain(DomId.SELF, loop);
@@ -48,6 +49,7 @@ class XenCommandsTest {
         String list = xen._main("event-list");
         assertEquals(String.join("\n",
                 "port    " + console + ": vcpu: 0 unbound(0:0)",
+                "port    " + store + ": vcpu: 0 unbound(0:0)",
                 "port    " + timer + ": vcpu: 1 virq(0)",
                 "port    " + ipi + ": vcpu: 0 ipi PENDING",
                 "port    " + offered + ": vcpu: 0 unbound(0:0)",
@@ -86,8 +88,8 @@ class XenCommandsTest {
 
     @Test
     void domainsTimersAndProviders() throws Exception {
-        // one port: the console's, offered to the host as the toolstack does for every domain
-        assertTrue(xen._main("domains").startsWith("dom4     vcpus 2   running   ports 1     timer events 0,0"),
+        // two ports: the console's and xenstore's, offered to the host as the toolstack does for every domain
+        assertTrue(xen._main("domains").startsWith("dom4     vcpus 2   running   ports 2     timer events 0,0"),
                 xen._main("domains"));
         String t = xen._main("timers");
         assertEquals(2, t.lines().count(), t);
@@ -126,6 +128,7 @@ class XenCommandsTest {
     @Test
     void aDomainWithoutPortsSaysSo() {
         ev.close((int) dom.hvmParam(HvmParam.CONSOLE_EVTCHN));
+        ev.close((int) dom.hvmParam(HvmParam.STORE_EVTCHN));
         assertEquals("dom4: no ports in use", xen._main("event-list"));
     }
 }
