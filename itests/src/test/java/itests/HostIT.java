@@ -249,9 +249,15 @@ public class HostIT {
             Host.await("the xen commands", () -> run(gogo, "xen:domains").contains("dom11"));
             String list = run(gogo, "xen:event-list 11");
             int console = (int) xen.domain(11).hvmParam(HvmParam.CONSOLE_EVTCHN);
+            int store = (int) xen.domain(11).hvmParam(HvmParam.STORE_EVTCHN);
             assertTrue(list, list.startsWith("port    " + console + ": vcpu: 0 interdomain(0:"));
+            // xen.store's component bound the store port the host offered, as xen.console the console's
+            Host.await("xen.store binds dom11's store port",
+                    () -> run(gogo, "xen:event-list 11").contains("port    " + store + ": vcpu: 0 interdomain(0:"));
+            assertTrue(xen.domain(11).hvmParam(HvmParam.STORE_PFN) != 0);
+            list = run(gogo, "xen:event-list 11");
             assertTrue(list, list.endsWith("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n"));
-            assertEquals(list, 3, list.lines().count());
+            assertEquals(list, 4, list.lines().count());
             assertTrue(run(gogo, "xen:event-inject 11 " + ipi).contains("ipi PENDING"));
             assertTrue(run(gogo, "xen:stats dom11").contains(String.format("      %4d  ipi         %-11d %d", ipi, 0, 1)));
             assertTrue(run(gogo, "xen:timers 11").startsWith("dom11 vcpu0   singleshot -"));

@@ -21,9 +21,10 @@ import kvm.provider.xen.KvmGuest;
 import xen.console.ConsoleBackend;
 import xen.evtchn.api.host.GuestConsole;
 import xen.evtchn.impl.host.HostComponent;
+import xen.store.backend.StoreBackend;
 
 /**
- * Debian's kernel booted on KVM under a whole host (event channels, timers, the console backend),
+ * Debian's kernel booted on KVM under a whole host (event channels, timers, the console backend, xenstore),
  * driven through its console ring as a person at its terminal would: read what it prints, type.
  */
 final class LinuxSession implements AutoCloseable {
