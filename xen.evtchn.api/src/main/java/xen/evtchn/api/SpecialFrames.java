@@ -6,17 +6,17 @@ import java.util.Objects;
  * Guest frames a VMM sets aside for the toolstack's pages, Xen's "special pages" (QEMU's
  * XEN_SPECIAL_AREA): backed by memory like RAM, but outside the RAM the guest's memory map offers
  * it, so the guest never allocates them. The host puts the console ring there
- * ({@link #CONSOLE}); later XenStore's ring.
+ * ({@link #CONSOLE}) and XenStore's ring ({@link #STORE}).
  *
  * @param first the first frame number
  * @param count how many frames, 0 for none
  */
 public record SpecialFrames(long first, int count) {
-    /** No special frames: the domain gets no console ring. */
+    /** No special frames: the domain gets no console ring and no xenstore ring. */
     public static final SpecialFrames NONE = new SpecialFrames(0, 0);
     /** The index of the console ring (struct xencons_interface) among the special frames. */
     public static final int CONSOLE = 0;
-    /** The index XenStore's ring will take. */
+    /** The index of XenStore's ring (struct xenstore_domain_interface) among the special frames. */
     public static final int STORE = 1;
 
     public SpecialFrames {

@@ -20,7 +20,7 @@ public interface VcpuBackend {
     /**
      * The frames this VMM set aside for the toolstack's pages ({@link SpecialFrames}), inside
      * {@link #memory()} and outside the guest's RAM; none by default, and then the domain has no
-     * console ring.
+     * console ring and no xenstore ring.
      *
      * @since 1.2
      */
