@@ -188,13 +188,16 @@ public final class StoreBackend implements DomainListener {
                     port = handle.pending();
                 }
                 busy = false;
-                for (DomainRing r : List.copyOf(rings.values())) {
-                    if (r.due()) {
-                        busy |= pump(r);
+                try {
+                    for (DomainRing r : List.copyOf(rings.values())) {
+                        if (r.due()) {
+                            busy |= pump(r);
+                        }
                     }
-                }
-                for (int p : taken) {
-                    unmask(p);
+                } finally {
+                    for (int p : taken) {
+                        unmask(p); // after the round: a kick that came meanwhile is delivered again
+                    }
                 }
             } catch (InterruptedException e) {
                 return;
@@ -222,6 +225,12 @@ public final class StoreBackend implements DomainListener {
             moved = r.service.pump();
         } catch (IllegalStateException e) {
             // Its memory is gone: the domain went and its release is queued. Nothing more to serve.
+            rings.remove(r.domid);
+            return false;
+        } catch (RuntimeException e) {
+            // A fault of ours (a connection answers every request without throwing): this domain
+            // is no longer served, every other one is.
+            log.accept("dom" + r.domid + ": no longer served: " + e);
             rings.remove(r.domid);
             return false;
         }
