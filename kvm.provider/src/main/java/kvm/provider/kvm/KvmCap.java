@@ -6,6 +6,8 @@ public enum KvmCap {
     USER_MEMORY(3),
     /** KVM_CAP_NR_VCPUS: the recommended most vCPUs of a VM. */
     NR_VCPUS(9),
+    /** KVM_CAP_NR_MEMSLOTS: how many user memory slots a VM has (slots 0 .. n-1). */
+    NR_MEMSLOTS(10),
     /** KVM_CAP_XEN_HVM: in-kernel Xen support (flags; 0 where there is none). */
     XEN_HVM(38),
     /** KVM_CAP_MAX_VCPUS: the most vCPUs a VM can have. */

@@ -22,6 +22,7 @@ import kvm.provider.boot.HvmStartInfo;
 import kvm.provider.boot.PvhEntry;
 import kvm.provider.boot.PvhImage;
 import kvm.provider.kvm.KvmCap;
+import kvm.provider.kvm.KvmCpuidEntry;
 import kvm.provider.kvm.KvmSystem;
 import kvm.provider.kvm.KvmVcpu;
 import kvm.provider.kvm.KvmVm;
@@ -63,6 +64,8 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     static final long APIC_WINDOW = 0xfec00000L;
     static final long PAGE = GuestMemory.PAGE_SIZE;
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /** The physical address width where KVM offers no CPUID leaf 0x80000008 (the least x86-64 has). */
+    static final int DEFAULT_PHYS_BITS = 36;
 
     private final int domid;
     private final KvmConfig config;
@@ -71,7 +74,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     private final KvmVm vm;
     private final Arena ramArena = Arena.ofShared();
     private final MemorySegment ram;
-    private final GuestMemory memory;
+    private final KvmGuestMemory memory;
     private final KvmVcpu[] vcpus;
     private final VcpuRunner[] runners;
     private final boolean syncRegs;
@@ -113,6 +116,8 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         this.kvm = KvmSystem.open();
         KvmVm createdVm = null;
         KvmVcpu[] created = new KvmVcpu[config.vcpus()];
+        int physBits = DEFAULT_PHYS_BITS;
+        int memSlots;
         try {
             requireCapabilities(config);
             int xenHvm = kvm.checkExtension(KvmCap.XEN_HVM);
@@ -121,6 +126,12 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
                     : "hypercalls trapped to user space (in-kernel Xen offered, KVM_CAP_XEN_HVM = 0x"
                             + Integer.toHexString(xenHvm) + ", not used: event channels live in this host)";
             syncRegs = (kvm.checkExtension(KvmCap.SYNC_REGS) & 3) == 3;
+            memSlots = kvm.checkExtension(KvmCap.NR_MEMSLOTS);
+            for (KvmCpuidEntry e : kvm.supportedCpuid()) {
+                if (e.function() == 0x80000008 && (e.eax() & 0xff) != 0) {
+                    physBits = e.eax() & 0xff;
+                }
+            }
             createdVm = kvm.createVm();
             createdVm.setTssAddr(TSS_ADDR);
             long size = config.ramBytes() + SPECIAL_FRAMES * PAGE;
@@ -158,7 +169,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         }
         vm = createdVm;
         vcpus = created;
-        memory = () -> ram;
+        memory = new KvmGuestMemory(ram, vm, memSlots, physBits);
         special = new SpecialFrames(config.ramBytes() / PAGE, SPECIAL_FRAMES);
         owed = new AtomicIntegerArray(vcpus.length);
         retries = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("dom" + domid + "-upcall-retry")
@@ -200,9 +211,15 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         return vcpus.length;
     }
 
+    /** RAM and the special frames in slot 0; extra pages (grant frames in holes) each in a slot of its own. */
     @Override
     public GuestMemory memory() {
         return memory;
+    }
+
+    /** How many extra pages the guest's memory has now. */
+    int extraPages() {
+        return memory.extraPages();
     }
 
     @Override
@@ -480,8 +497,8 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     }
 
     /**
-     * Stops the vCPUs, then closes them, the VM and /dev/kvm and frees guest RAM. Destroy the
-     * domain first: RAM is gone afterwards (late accesses throw, they cannot corrupt anything).
+     * Stops the vCPUs, then closes them, the VM and /dev/kvm and frees guest RAM and the extra pages.
+     * Destroy the domain first: RAM is gone afterwards (late accesses throw, they cannot corrupt anything).
      *
      * @throws IllegalStateException if a vCPU thread did not stop within the grace time (RAM is then kept)
      */
@@ -509,6 +526,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
             v.close();
         }
         vm.close();
+        memory.closed();
         kvm.close();
         ramArena.close();
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import kvm.provider.kvm.KvmRegs;
 import kvm.provider.kvm.KvmSegment;
 import kvm.provider.kvm.KvmSregs;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallContext;
 
 /**
@@ -26,7 +27,7 @@ import xen.evtchn.api.HypercallContext;
  * 1 GiB pages, checking present bits only (not writable/user: the hypervisor accesses the memory
  * on the guest's behalf). 32-bit paging, 32-bit PAE paging and 5-level paging are not supported:
  * {@link #guest} answers null there. A range mapped throughout and physically contiguous within
- * RAM is a view of RAM. A range whose pages are mapped but scattered (a struct on a Linux vmap'd
+ * RAM (or within one extra page, {@link GuestMemory#extraPage}) is a view of it. A range whose pages are mapped but scattered (a struct on a Linux vmap'd
  * stack that crosses a page) is a copy, as Xen's copy_from_guest makes: {@link #finish()} writes
  * the bytes the handler changed back to their pages, as copy_to_guest would. Such copies are at
  * most {@value #MAX_COPY} bytes (larger scattered ranges get null).
@@ -54,7 +55,7 @@ public final class KvmHypercall implements HypercallContext {
     static final long RFLAGS_IF = 1L << 9;
     private static final long CS_SELECTOR = KvmSregs.CS + KvmSegment.SELECTOR, CS_L = KvmSregs.CS + KvmSegment.L;
 
-    private final MemorySegment ram;
+    private final GuestMemory memory;
     private final int domid;
     private final int vcpu;
     private final int number;
@@ -70,9 +71,9 @@ public final class KvmHypercall implements HypercallContext {
     private record ScatteredCopy(MemorySegment copy, byte[] original, long[] pieceGpas, int startOffset) {
     }
 
-    private KvmHypercall(MemorySegment ram, int domid, int vcpu, long rax, long rbx, long rcx, long rdx, long rsi,
+    private KvmHypercall(GuestMemory memory, int domid, int vcpu, long rax, long rbx, long rcx, long rdx, long rsi,
             long rdi, long r8, long r10, long rflags, int csSelector, int csL, long cr0, long cr3, long cr4, long efer) {
-        this.ram = ram;
+        this.memory = memory;
         this.domid = domid;
         this.vcpu = vcpu;
         this.number = (int) rax;
@@ -98,9 +99,9 @@ public final class KvmHypercall implements HypercallContext {
         this.efer = efer;
     }
 
-    /** From registers read with KVM_GET_REGS / KVM_GET_SREGS; {@code ram} is mapped at guest-physical 0. */
-    public static KvmHypercall of(MemorySegment ram, int domid, int vcpu, KvmRegs regs, KvmSregs sregs) {
-        return new KvmHypercall(ram, domid, vcpu, regs.rax(), regs.rbx(), regs.rcx(), regs.rdx(), regs.rsi(),
+    /** From registers read with KVM_GET_REGS / KVM_GET_SREGS; {@code memory} is the guest's. */
+    public static KvmHypercall of(GuestMemory memory, int domid, int vcpu, KvmRegs regs, KvmSregs sregs) {
+        return new KvmHypercall(memory, domid, vcpu, regs.rax(), regs.rbx(), regs.rcx(), regs.rdx(), regs.rsi(),
                 regs.rdi(), regs.r8(), regs.r10(), regs.rflags(), sregs.cs().selector(), sregs.cs().l(), sregs.cr0(), sregs.cr3(),
                 sregs.cr4(), sregs.efer());
     }
@@ -110,8 +111,8 @@ public final class KvmHypercall implements HypercallContext {
      * views of {@link KvmVcpu#syncedRegsSegment()} and {@link KvmVcpu#syncedSregsSegment()}: no
      * ioctl, no intermediate records.
      */
-    public static KvmHypercall of(MemorySegment ram, int domid, int vcpu, MemorySegment regs, MemorySegment sregs) {
-        return new KvmHypercall(ram, domid, vcpu, l(regs, KvmRegs.RAX), l(regs, KvmRegs.RBX), l(regs, KvmRegs.RCX),
+    public static KvmHypercall of(GuestMemory memory, int domid, int vcpu, MemorySegment regs, MemorySegment sregs) {
+        return new KvmHypercall(memory, domid, vcpu, l(regs, KvmRegs.RAX), l(regs, KvmRegs.RBX), l(regs, KvmRegs.RCX),
                 l(regs, KvmRegs.RDX), l(regs, KvmRegs.RSI), l(regs, KvmRegs.RDI), l(regs, KvmRegs.R8),
                 l(regs, KvmRegs.R10), l(regs, KvmRegs.RFLAGS),
                 Short.toUnsignedInt(sregs.get(ValueLayout.JAVA_SHORT, CS_SELECTOR)),
@@ -167,7 +168,7 @@ public final class KvmHypercall implements HypercallContext {
 
     @Override
     public MemorySegment guest(long address, long length) {
-        if (length < 0 || length > ram.byteSize()) {
+        if (length < 0 || length > memory.size()) {
             return null;
         }
         if (!longMode) {
@@ -192,7 +193,7 @@ public final class KvmHypercall implements HypercallContext {
             contiguous = next == gpa + (firstPage + i * PAGE - address);
         }
         if (contiguous) {
-            return gpa > ram.byteSize() - length ? null : ram.asSlice(gpa, length);
+            return memory.slice(gpa, length);
         }
         return length > MAX_COPY ? null : scatteredCopy(address, (int) length, firstPage, pages);
     }
@@ -206,11 +207,12 @@ public final class KvmHypercall implements HypercallContext {
             long va = i == 0 ? address : firstPage + i * PAGE;
             int n = (int) Math.min(length - at, PAGE - (va & (PAGE - 1)));
             long piece = translate(va);
-            if (piece < 0 || piece > ram.byteSize() - n) {
+            MemorySegment from = piece < 0 ? null : memory.slice(piece, n);
+            if (from == null) {
                 return null;
             }
             pieceGpas[i] = piece;
-            MemorySegment.copy(ram, piece, bytes, at, n);
+            MemorySegment.copy(from, 0, bytes, at, n);
             at += n;
         }
         // long[]-backed, so that the codecs' aligned accesses work on it as on RAM
@@ -240,7 +242,7 @@ public final class KvmHypercall implements HypercallContext {
                     long offsetInRange = i + c.startOffset();
                     int piece = (int) (offsetInRange / PAGE);
                     long pieceStart = piece == 0 ? 0 : piece * PAGE - c.startOffset();
-                    ram.set(ValueLayout.JAVA_BYTE, c.pieceGpas()[piece] + (i - pieceStart), now);
+                    memory.slice(c.pieceGpas()[piece] + (i - pieceStart), 1).set(ValueLayout.JAVA_BYTE, 0, now);
                 }
             }
         }
@@ -249,7 +251,7 @@ public final class KvmHypercall implements HypercallContext {
 
     /** The guest-physical address of virtual {@code va}, or -1 if it is not mapped (or paging is unsupported). */
     long translate(long va) {
-        return translate(ram, cr0, cr3, cr4, efer, va);
+        return translate(memory.ram(), cr0, cr3, cr4, efer, va);
     }
 
     /**

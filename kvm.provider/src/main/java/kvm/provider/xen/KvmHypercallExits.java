@@ -1,9 +1,9 @@
 package kvm.provider.xen;
 
-import java.lang.foreign.MemorySegment;
 import kvm.provider.kvm.KvmExit;
 import kvm.provider.kvm.KvmRegs;
 import kvm.provider.kvm.KvmVcpu;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
 
 /**
@@ -35,26 +35,25 @@ public final class KvmHypercallExits {
      * moves rip past the instruction, as the instruction itself would under Xen; returns true.
      * Returns false, touching nothing, for a debug exit elsewhere.
      */
-    public static boolean handleBreakpoint(KvmVcpu vcpu, KvmExit.Debug debug, MemorySegment ram, int domid,
+    public static boolean handleBreakpoint(KvmVcpu vcpu, KvmExit.Debug debug, GuestMemory memory, int domid,
             HypercallHandler handler, HypercallSites sites) {
         if (sites.at(debug.pc()) == null) {
             return false;
         }
-        call(vcpu, ram, domid, handler, HypercallSites.LENGTH);
+        call(vcpu, memory, domid, handler, HypercallSites.LENGTH);
         return true;
     }
 
     /**
      * If the vCPU's I/O exit {@code io} is a hypercall, runs it through {@code handler} for domain
      * {@code domid} and sets rax to its result for the next {@link KvmVcpu#run()}; returns true.
-     * Returns false, touching nothing, for any other I/O. {@code ram} is the guest's RAM, mapped
-     * at guest-physical 0.
+     * Returns false, touching nothing, for any other I/O. {@code memory} is the guest's.
      */
-    public static boolean handle(KvmVcpu vcpu, KvmExit.Io io, MemorySegment ram, int domid, HypercallHandler handler) {
+    public static boolean handle(KvmVcpu vcpu, KvmExit.Io io, GuestMemory memory, int domid, HypercallHandler handler) {
         if (!HypercallPage.isHypercall(io)) {
             return false;
         }
-        call(vcpu, ram, domid, handler, 0);
+        call(vcpu, memory, domid, handler, 0);
         return true;
     }
 
@@ -62,16 +61,16 @@ public final class KvmHypercallExits {
      * Runs the hypercall in the vCPU's registers through {@code handler}, then sets rax to its
      * result and moves rip on by {@code advance} (0 where KVM completes the instruction itself).
      */
-    private static void call(KvmVcpu vcpu, MemorySegment ram, int domid, HypercallHandler handler, int advance) {
+    private static void call(KvmVcpu vcpu, GuestMemory memory, int domid, HypercallHandler handler, int advance) {
         if (vcpu.syncRegsEnabled()) {
-            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), vcpu.syncedRegsSegment(),
+            KvmHypercall call = KvmHypercall.of(memory, domid, vcpu.id(), vcpu.syncedRegsSegment(),
                     vcpu.syncedSregsSegment());
             long result = handler.hypercall(call);
             call.finish();
             vcpu.completeSynced(result, advance);
         } else {
             KvmRegs regs = vcpu.getRegs();
-            KvmHypercall call = KvmHypercall.of(ram, domid, vcpu.id(), regs, vcpu.getSregs());
+            KvmHypercall call = KvmHypercall.of(memory, domid, vcpu.id(), regs, vcpu.getSregs());
             long result = handler.hypercall(call);
             call.finish();
             vcpu.setRegs(regs.withRax(result).withRip(regs.rip() + advance));

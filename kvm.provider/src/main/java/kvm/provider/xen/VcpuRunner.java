@@ -142,7 +142,7 @@ final class VcpuRunner implements Runnable {
         switch (exit) {
             case KvmExit.Io io -> io(io);
             case KvmExit.Debug debug -> {
-                if (!KvmHypercallExits.handleBreakpoint(vcpu, debug, backend.ram(), backend.domid(), hypercalls,
+                if (!KvmHypercallExits.handleBreakpoint(vcpu, debug, backend.memory(), backend.domid(), hypercalls,
                         backend.hypercallSites()) && !strayDebugReported) {
                     strayDebugReported = true; // nothing to do but go on: report it once
                     backend.log("vcpu" + vcpu.id() + ": debug exit (exception " + debug.exception() + ") at 0x"
@@ -192,7 +192,7 @@ final class VcpuRunner implements Runnable {
     }
 
     private void io(KvmExit.Io io) {
-        if (KvmHypercallExits.handle(vcpu, io, backend.ram(), backend.domid(), hypercalls)) {
+        if (KvmHypercallExits.handle(vcpu, io, backend.memory(), backend.domid(), hypercalls)) {
             return;
         }
         MemorySegment data = io.data();

@@ -47,6 +47,48 @@ class SoftwareGuestMemoryTest {
     }
 
     @Test
+    void anExtraPageOutsideRamIsZeroedSeenByPageAndSliceAndGoneWhenUnmapped() {
+        try (SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE)) {
+            long gfn = 0x8000;
+            MemorySegment page = mem.mapExtraPage(gfn);
+            assertNotNull(page);
+            assertEquals(GuestMemory.PAGE_SIZE, page.byteSize());
+            assertEquals(-1L, page.mismatch(MemorySegment.ofArray(new byte[GuestMemory.PAGE_SIZE])), "zeroed");
+            page.set(ValueLayout.JAVA_LONG, 8, 0x5555L);
+            assertEquals(0x5555L, mem.page(gfn).get(ValueLayout.JAVA_LONG, 8));
+            assertEquals(0x5555L, mem.slice(gfn * GuestMemory.PAGE_SIZE + 8, 8).get(ValueLayout.JAVA_LONG, 0));
+            assertNull(mem.slice(gfn * GuestMemory.PAGE_SIZE + 8, GuestMemory.PAGE_SIZE), "no range beyond the page");
+            assertNull(mem.page(gfn + 1));
+            assertNull(mem.mapExtraPage(gfn), "already there");
+            assertTrue(mem.unmapExtraPage(gfn));
+            assertNull(mem.page(gfn));
+            assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_LONG, 8), "freed");
+            assertFalse(mem.unmapExtraPage(gfn));
+        }
+    }
+
+    @Test
+    void extraPagesInRamOrBeyondThePhysicalAddressWidthAreRefused() {
+        try (SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE)) {
+            assertNull(mem.mapExtraPage(0));
+            assertNull(mem.mapExtraPage(SIZE / GuestMemory.PAGE_SIZE - 1));
+            assertNull(mem.mapExtraPage(-1));
+            assertNull(mem.mapExtraPage(1L << (SoftwareGuestMemory.PHYS_BITS - 12)));
+            assertNotNull(mem.mapExtraPage(SIZE / GuestMemory.PAGE_SIZE), "right above RAM");
+        }
+    }
+
+    @Test
+    void closeFreesTheExtraPages() {
+        SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE);
+        MemorySegment page = mem.mapExtraPage(0x100);
+        mem.close();
+        assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_BYTE, 0));
+        assertNull(mem.extraPage(0x100));
+        assertNull(mem.mapExtraPage(0x101), "closed");
+    }
+
+    @Test
     void refusesBadSizesWithTheValueInTheMessage() {
         for (long bad : new long[] {0, -4096, 4095, 4097, SoftwareGuestMemory.MAX_BYTES + 4096}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

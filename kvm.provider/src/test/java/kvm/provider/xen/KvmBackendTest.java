@@ -3,11 +3,14 @@ package kvm.provider.xen;
 import static kvm.provider.kvm.KvmTestSupport.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -188,5 +191,70 @@ class KvmBackendTest {
         assertTrue(e.getMessage().contains("vCPU count"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new KvmBackend(0, KvmConfig.of(1, RAM, log::add), c -> 0));
         assertTrue(e.getMessage().contains("guest domid"), e.getMessage());
+    }
+
+    /** A frame far above the 2 MiB of RAM, in the first GiB that {@link LongMode} maps with 2 MiB pages. */
+    static final long HOLE_GFN = 0x8000;
+
+    @Test
+    void aGuestReadsAndWritesAnExtraPageInAHoleAndTheHostSeesIt() throws InterruptedException {
+        try (KvmBackend b = backend()) {
+            MemorySegment page = b.memory().mapExtraPage(HOLE_GFN);
+            assertNotNull(page, "a hole above RAM can be backed");
+            assertEquals(1, b.extraPages());
+            page.set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
+            // mov rax, [0x8000000]; add rax, 1; mov [0x8000008], rax; out eax to 0x80; cli; hlt
+            enter(b, bytes(0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0x08, 0x48, 0x83, 0xc0, 0x01,
+                    0x48, 0x89, 0x04, 0x25, 0x08, 0, 0, 0x08, 0xe7, 0x80, 0xfa, 0xf4), false);
+            // the identity map's 2 MiB page over the hole (the PD follows the GDT, PML4 and PDPT)
+            long hole = HOLE_GFN * KvmBackend.PAGE;
+            b.memory().ram().set(ValueLayout.JAVA_LONG, TABLES + 3 * KvmBackend.PAGE + 8 * (hole >> 21), hole | 0x83);
+            b.start();
+            long[] out = outs.poll(10, TimeUnit.SECONDS);
+            assertNotNull(out, "the guest ran: " + log + " " + b.failure());
+            assertEquals(0x1234_5679L, out[1], "the guest read what the host wrote");
+            assertEquals(0x1234_5679L, page.get(ValueLayout.JAVA_LONG, 8), "the host sees what the guest wrote");
+            assertEquals(0x1234_5679L, b.memory().page(HOLE_GFN).get(ValueLayout.JAVA_LONG, 8), "page() finds it");
+            assertEquals(0x1234_5679L, b.memory().slice(hole + 8, 8).get(ValueLayout.JAVA_LONG, 0), "slice() too");
+        }
+    }
+
+    @Test
+    void extraPagesOverRamSpecialFramesThePlatformWindowOrBeyondTheAddressWidthAreRefused() {
+        try (KvmBackend b = backend()) {
+            long ramFrames = RAM / KvmBackend.PAGE;
+            assertNull(b.memory().mapExtraPage(0), "RAM");
+            assertNull(b.memory().mapExtraPage(ramFrames - 1), "RAM");
+            assertNull(b.memory().mapExtraPage(ramFrames + KvmBackend.SPECIAL_FRAMES - 1), "a special frame");
+            assertNull(b.memory().mapExtraPage(0xfee00), "the local APIC");
+            assertNull(b.memory().mapExtraPage(0xfec00), "the I/O APIC");
+            assertNull(b.memory().mapExtraPage(KvmBackend.TSS_ADDR / KvmBackend.PAGE), "KVM's TSS");
+            assertNull(b.memory().mapExtraPage(1L << 40), "2^52: beyond any physical address width");
+            assertNull(b.memory().mapExtraPage(-1));
+            assertEquals(0, b.extraPages());
+            assertNotNull(b.memory().mapExtraPage(ramFrames + KvmBackend.SPECIAL_FRAMES), "right above the special frames");
+            assertNull(b.memory().mapExtraPage(ramFrames + KvmBackend.SPECIAL_FRAMES), "already there");
+            assertNotNull(b.memory().mapExtraPage(0x100000), "4 GiB, above the window");
+        }
+    }
+
+    @Test
+    void unmappingAnExtraPageFreesItsSlotAndCloseFreesTheRest() {
+        MemorySegment kept;
+        try (KvmBackend b = backend()) {
+            MemorySegment page = b.memory().mapExtraPage(HOLE_GFN);
+            assertTrue(b.memory().unmapExtraPage(HOLE_GFN));
+            assertEquals(0, b.extraPages());
+            assertNull(b.memory().page(HOLE_GFN), "gone from guest memory");
+            assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_LONG, 0), "unmapped");
+            assertFalse(b.memory().unmapExtraPage(HOLE_GFN), "nothing left to unmap");
+            // the slot is free again: a page at the same frame and more than one page at a time
+            for (long gfn = HOLE_GFN; gfn < HOLE_GFN + 64; gfn++) {
+                assertNotNull(b.memory().mapExtraPage(gfn), "frame 0x" + Long.toHexString(gfn));
+            }
+            assertEquals(64, b.extraPages());
+            kept = b.memory().page(HOLE_GFN);
+        }
+        assertThrows(IllegalStateException.class, () -> kept.get(ValueLayout.JAVA_LONG, 0), "freed with the domain");
     }
 }

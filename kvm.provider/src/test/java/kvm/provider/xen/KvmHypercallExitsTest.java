@@ -102,13 +102,13 @@ class KvmHypercallExitsTest {
             assertTrue(HypercallPage.handleWrmsr(vcpu, msr, ram), "page installed");
 
             KvmExit.Io call = expectExit(vcpu, KvmExit.Io.class);
-            assertTrue(KvmHypercallExits.handle(vcpu, call, ram, DOMID, handler), "a hypercall exit");
+            assertTrue(KvmHypercallExits.handle(vcpu, call, () -> ram, DOMID, handler), "a hypercall exit");
             assertEquals(1, seen.size(), "handled once");
             assertEquals(new Seen(Hypercall.EVENT_CHANNEL_OP, DOMID, 0, true, 0, EvtchnOp.ALLOC_UNBOUND.number(),
                     STRUCT, DOMID_SELF, DOMID_SELF), seen.get(0));
 
             KvmExit.Io out = expectOut(vcpu, 0xe9, 0); // rax = the handler's result
-            assertFalse(KvmHypercallExits.handle(vcpu, out, ram, DOMID, handler), "not a hypercall exit");
+            assertFalse(KvmHypercallExits.handle(vcpu, out, () -> ram, DOMID, handler), "not a hypercall exit");
             if (sync) {
                 // Another port than 0x7e: upstream KVM (VMX/SVM fast PIO) steps over the out when the
                 // vCPU re-enters, so rip still points at it; the software KVM measured here (kvm_pvm)
@@ -135,7 +135,7 @@ class KvmHypercallExitsTest {
             KvmExit.Io call = expectExit(vcpu, KvmExit.Io.class);
             List<MemorySegment> got = new ArrayList<>();
             // Past the end of RAM (identity-mapped RAM only): unmapped.
-            assertTrue(KvmHypercallExits.handle(vcpu, call, ram, DOMID, c -> {
+            assertTrue(KvmHypercallExits.handle(vcpu, call, () -> ram, DOMID, c -> {
                 got.add(c.guest(KvmLongModeTest.RAM_SIZE - 4, 8));
                 got.add(c.guest(c.arg(1), 8));
                 return -14;

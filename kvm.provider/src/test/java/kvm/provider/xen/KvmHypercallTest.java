@@ -71,12 +71,12 @@ class KvmHypercallTest {
     }
 
     private KvmHypercall paged() {
-        return KvmHypercall.of(ram, 1, 0, KvmRegs.initial(),
+        return KvmHypercall.of(() -> ram, 1, 0, KvmRegs.initial(),
                 sregs(code64(8), CR0_LONG, PML4, LongMode.CR4_PAE, LongMode.EFER_LME | LongMode.EFER_LMA));
     }
 
     private KvmHypercall unpaged() {
-        return KvmHypercall.of(ram, 1, 0, KvmRegs.initial(),
+        return KvmHypercall.of(() -> ram, 1, 0, KvmRegs.initial(),
                 sregs(KvmSegment.flat32(8, 11), LongMode.CR0_PE, 0, 0, 0));
     }
 
@@ -183,7 +183,7 @@ class KvmHypercallTest {
 
     @Test
     void pageTablesOutsideRamAreNotMapped() {
-        KvmHypercall call = KvmHypercall.of(ram, 1, 0, KvmRegs.initial(), sregs(code64(8), CR0_LONG, RAM_SIZE,
+        KvmHypercall call = KvmHypercall.of(() -> ram, 1, 0, KvmRegs.initial(), sregs(code64(8), CR0_LONG, RAM_SIZE,
                 LongMode.CR4_PAE, LongMode.EFER_LME | LongMode.EFER_LMA));
         assertNull(call.guest(0, 8));
     }
@@ -191,7 +191,7 @@ class KvmHypercallTest {
     @Test
     void longModeArguments() {
         KvmRegs regs = new KvmRegs(32, 0xb, 0xc, 3, 2, 1, 0, 0, 5, 0, 4, 0, 0, 0, 0, 0, 0x2407, 2);
-        KvmHypercall call = KvmHypercall.of(ram, 7, 3, regs,
+        KvmHypercall call = KvmHypercall.of(() -> ram, 7, 3, regs,
                 sregs(code64(8), CR0_LONG, PML4, LongMode.CR4_PAE, LongMode.EFER_LME | LongMode.EFER_LMA));
         assertEquals(32, call.number());
         assertEquals(7, call.domid());
@@ -209,7 +209,7 @@ class KvmHypercallTest {
         long high = 0xdead_beef_0000_0000L;
         KvmRegs regs = new KvmRegs(high | 32, high | 1, high | 2, high | 3, high | 4, high | 5, 0, 0, 9, 0, 9, 0, 0,
                 0, 0, 0, 0, 2);
-        KvmHypercall call = KvmHypercall.of(ram, 1, 0, regs, sregs(KvmSegment.flat32(0x1b, 11), LongMode.CR0_PE, 0,
+        KvmHypercall call = KvmHypercall.of(() -> ram, 1, 0, regs, sregs(KvmSegment.flat32(0x1b, 11), LongMode.CR0_PE, 0,
                 0, 0));
         assertFalse(call.longMode());
         assertEquals(32, call.number());
@@ -221,7 +221,7 @@ class KvmHypercallTest {
 
     @Test
     void compatibilityModeIs32Bit() {
-        KvmHypercall call = KvmHypercall.of(ram, 1, 0, KvmRegs.initial(), sregs(KvmSegment.flat32(8, 11), CR0_LONG,
+        KvmHypercall call = KvmHypercall.of(() -> ram, 1, 0, KvmRegs.initial(), sregs(KvmSegment.flat32(8, 11), CR0_LONG,
                 PML4, LongMode.CR4_PAE, LongMode.EFER_LME | LongMode.EFER_LMA));
         assertFalse(call.longMode());
         assertEquals(MIB2 + 0x10, gpa(call.guest(0x10, 4)), "still translated by the long-mode tables");
@@ -235,7 +235,7 @@ class KvmHypercallTest {
         MemorySegment s = arena.allocate(KvmSregs.LAYOUT);
         regs.write(r);
         sregs.write(s);
-        KvmHypercall call = KvmHypercall.of(ram, 1, 0, r, s);
+        KvmHypercall call = KvmHypercall.of(() -> ram, 1, 0, r, s);
         assertTrue(call.longMode());
         assertEquals(32, call.number());
         for (int i = 0; i < 5; i++) {
