@@ -24,9 +24,9 @@ import xen.evtchn.api.abi.GrantStatus;
 /**
  * The grant table of one guest domain, version 1 only (Xen's struct grant_table). Its frames are
  * pages of the guest's own memory, where the guest put them with
- * XENMEM_add_to_physmap(XENMAPSPACE_grant_table, idx, gpfn); a frame the guest has not (or no
- * longer) mapped keeps its entries here, all zero until it was mapped once, as Xen keeps the
- * frames it owns. The only domain that maps and copies grants is the host's backends,
+ * XENMEM_add_to_physmap(XENMAPSPACE_grant_table, idx, gpfn), in RAM or in an extra page the
+ * memory puts in a hole outside it; a frame the guest has not (or no longer) mapped keeps its
+ * entries here, all zero until it was mapped once, as Xen keeps the frames it owns. The only domain that maps and copies grants is the host's backends,
  * {@link DomId#HOST}; while one uses an entry it is pinned (Xen's active entry): the frame is the
  * one the entry named when the pin began, and GTF_reading/GTF_writing stay set in the entry.
  * Every method holds the table's monitor; the entries' flags-and-domid words change by
@@ -50,6 +50,8 @@ public final class GrantTable {
     private int nrFrames = INITIAL_FRAMES;
     /** The guest frame each table frame is mapped at, or {@link #UNMAPPED}. */
     private final long[] gpfns = new long[MAX_FRAMES];
+    /** Whether a frame's gpfn is an extra page outside RAM that this table mapped (and unmaps when it leaves). */
+    private final boolean[] onExtraPage = new boolean[MAX_FRAMES];
     /** The entries of a frame taken out of guest memory (another frame mapped over it); null: all zero. */
     private final MemorySegment[] parked = new MemorySegment[MAX_FRAMES];
     /** Entries in use by a backend, by reference. */
@@ -112,25 +114,37 @@ public final class GrantTable {
 
     /**
      * XENMAPSPACE_grant_table: table frame {@code index} moves to guest frame {@code gpfn} with its
-     * entries, the table growing to hold it as Xen's gnttab_get_shared_frame_mfn does. A table
-     * frame that was mapped there before leaves guest memory with its entries (they come back
-     * when it is mapped again); the frame it leaves keeps a stale copy, as ordinary RAM (Xen
-     * would leave a hole there). Answers -EINVAL for an index at or beyond {@link #MAX_FRAMES} or
-     * a gpfn outside guest RAM.
+     * entries, the table growing to hold it as Xen's gnttab_get_shared_frame_mfn does. A gpfn
+     * outside guest RAM (a hole, where Linux's unpopulated-alloc puts its grant frames) gets an
+     * extra page of host memory ({@link GuestMemory#mapExtraPage}), as Xen puts a frame of its own
+     * there. A table frame that was mapped there before leaves guest memory with its entries (they
+     * come back when it is mapped again); the frame it leaves keeps a stale copy if it is RAM (Xen
+     * would leave a hole there) and is a hole again if it was an extra page. Answers -EINVAL for
+     * an index at or beyond {@link #MAX_FRAMES} or a gpfn the memory cannot back.
      */
     public synchronized int mapFrame(long index, long gpfn) {
-        MemorySegment page = memory.page(gpfn);
-        if (index < 0 || index >= MAX_FRAMES || page == null) {
+        if (index < 0 || index >= MAX_FRAMES) {
             return -EINVAL;
         }
         int i = (int) index;
         if (gpfns[i] == gpfn) {
             return 0;
         }
+        MemorySegment page = memory.page(gpfn);
+        boolean extra = false;
+        if (page == null) {
+            page = memory.mapExtraPage(gpfn);
+            if (page == null) {
+                return -EINVAL;
+            }
+            extra = true;
+        }
         for (int other = 0; other < nrFrames; other++) {
             if (gpfns[other] == gpfn) {
                 parked[other] = MemorySegment.ofArray(new long[GuestMemory.PAGE_SIZE / Long.BYTES]).copyFrom(page);
                 gpfns[other] = UNMAPPED;
+                extra |= onExtraPage[other];
+                onExtraPage[other] = false;
             }
         }
         MemorySegment from = frame(i);
@@ -139,10 +153,22 @@ public final class GrantTable {
         } else {
             page.copyFrom(from);
         }
+        long left = gpfns[i];
+        boolean leftExtra = onExtraPage[i];
         gpfns[i] = gpfn;
+        onExtraPage[i] = extra;
         parked[i] = null;
         nrFrames = Math.max(nrFrames, i + 1);
+        if (leftExtra) {
+            memory.unmapExtraPage(left);
+        }
         return 0;
+    }
+
+    /** Whether table frame {@code index} lives in an extra page this table had mapped outside RAM. */
+    public synchronized boolean onExtraPage(int index) {
+        Objects.checkIndex(index, nrFrames);
+        return onExtraPage[index];
     }
 
     /** The memory that holds table frame {@code index} now; null for a frame of zeros never mapped. */

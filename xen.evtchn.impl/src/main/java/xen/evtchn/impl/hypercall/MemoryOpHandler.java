@@ -61,7 +61,7 @@ public final class MemoryOpHandler implements HypercallHandler {
         }
         return switch (a.space()) {
             case XenMapSpace.SHARED_INFO -> a.idx() != 0 ? -EINVAL : p.events().mapSharedInfo(a.gpfn());
-            // a gpfn outside RAM (Linux's unpopulated-alloc hole) is -EINVAL until holes get backed
+            // a gpfn outside RAM (Linux's unpopulated-alloc hole) gets an extra page there
             case XenMapSpace.GRANT_TABLE -> p.grants().mapFrame(a.idx(), a.gpfn());
             // Xen does these; this project does not move guest frames
             case XenMapSpace.GMFN, XenMapSpace.GMFN_RANGE -> -EOPNOTSUPP;

@@ -2,6 +2,7 @@ package xen.evtchn.impl.hypercall;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static xen.evtchn.impl.hypercall.PlatformFixture.ARG;
 import static xen.evtchn.impl.hypercall.PlatformFixture.DOMID_SELF;
@@ -17,6 +18,7 @@ import static xen.evtchn.impl.hypercall.PlatformFixture.U32;
 import static xen.evtchn.impl.hypercall.PlatformFixture.U64;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.abi.GuestWidth;
@@ -237,7 +239,7 @@ class GrantTableOpHandlerTest {
         assertEquals(64, g.ram().get(U32, ARG + 4));
         assertEquals(EINVAL, addToPhysmap(g, 64, 0x42), "beyond max_nr_frames");
         assertEquals(EINVAL, addToPhysmap(g, -1L, 0x42));
-        assertEquals(EINVAL, addToPhysmap(g, 1, RAM / PAGE), "outside RAM: not yet backed");
+        assertEquals(EINVAL, addToPhysmap(g, 1, 1L << 40), "beyond the guest's physical address width: no page there");
     }
 
     @Test
@@ -271,6 +273,55 @@ class GrantTableOpHandlerTest {
         assertEquals(1, g.ram().get(U16, 0x40 * PAGE + 8 * 8), "cleared again on unmap");
         GrantException e = assertThrows(GrantException.class, () -> backend().map(1, 512, false));
         assertEquals(-3, e.status(), "frame 0 holds refs 0..511");
+    }
+
+    /** A frame far above the guest's 1 MiB: a hole, as Linux's unpopulated-alloc picks one. */
+    private static final long HOLE = 0x8000;
+
+    @Test
+    void aTableFrameInAHoleGetsAPageThereWhereTheGuestAndAHostBackendFindTheEntries() throws Exception {
+        Guest g = fx.guest(1);
+        assertEquals(0, addToPhysmap(g, 0, HOLE), "Linux's unpopulated-alloc frame");
+        MemorySegment frame = g.memory().page(HOLE);
+        assertArrayEquals(new byte[(int) PAGE], frame.toArray(ValueLayout.JAVA_BYTE), "all invalid entries");
+        // the guest writes entry 8 in the hole, a backend maps it
+        frame.set(U32, 8 * 8 + 4, 0x30);
+        frame.set(U16, 8 * 8, (short) 1);
+        g.ram().set(U64, 0x30 * PAGE, 0xFEEDL);
+        try (GrantMapping m = backend().map(1, 8, true)) {
+            assertEquals(0xFEEDL, m.page().get(U64, 0));
+            assertEquals(1 | 1 << 3 | 1 << 4, frame.get(U16, 8 * 8), "GTF_reading|GTF_writing in the entry in the hole");
+        }
+        assertEquals(1, frame.get(U16, 8 * 8), "cleared on unmap");
+        // a hypercall struct the guest passes in the hole is found there too
+        long struct = HOLE * PAGE + 0x800;
+        g.memory().slice(struct, 16).fill((byte) 0x77);
+        g.memory().slice(struct, 2).set(U16, 0, (short) DOMID_SELF);
+        assertEquals(0, g.call(GRANT_TABLE_OP, QUERY_SIZE, struct, 1));
+        assertEquals(1, g.memory().slice(struct, 16).get(U32, 4), "nr_frames written in the hole");
+    }
+
+    @Test
+    void aFrameLeavingAHoleTakesItsEntriesAlongAndTheHoleIsAHoleAgain() throws Exception {
+        Guest g = fx.guest(1);
+        assertEquals(0, addToPhysmap(g, 0, HOLE));
+        g.memory().page(HOLE).set(U32, 5 * 8 + 4, 0x30);
+        g.memory().page(HOLE).set(U16, 5 * 8, (short) 1);
+        assertEquals(0, addToPhysmap(g, 0, 0x40), "into RAM");
+        assertEquals(0x30, g.ram().get(U32, 0x40 * PAGE + 5 * 8 + 4), "entry 5 moved along");
+        assertNull(g.memory().page(HOLE), "the hole's page is gone");
+        assertEquals(0, addToPhysmap(g, 0, HOLE + 1), "into another hole");
+        assertEquals(0x30, g.memory().page(HOLE + 1).get(U32, 5 * 8 + 4));
+        // frame 1 over frame 0 in the hole: the page stays, frame 1's now; frame 0's entries kept by the host
+        assertEquals(0, addToPhysmap(g, 1, HOLE + 1));
+        assertEquals(0, g.memory().page(HOLE + 1).get(U32, 5 * 8 + 4), "frame 1 is empty");
+        try (GrantMapping m = backend().map(1, 5, false)) {
+            assertEquals(g.ram().address() + 0x30 * PAGE, m.page().address(), "frame 0's entry still grants");
+        }
+        assertEquals(0, addToPhysmap(g, 1, 0x41), "frame 1 leaves the hole");
+        assertNull(g.memory().page(HOLE + 1), "and it is a hole again");
+        assertEquals(0, addToPhysmap(g, 0, HOLE + 2));
+        assertEquals(0x30, g.memory().page(HOLE + 2).get(U32, 5 * 8 + 4), "frame 0 came back with its entries");
     }
 
     /** The guest's v1 entry {@code ref} in the table frame at {@code tableGpfn}: permit_access to dom0. */
