@@ -64,7 +64,7 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
     static final long APIC_WINDOW = 0xfec00000L;
     static final long PAGE = GuestMemory.PAGE_SIZE;
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
-    /** The physical address width where KVM offers no CPUID leaf 0x80000008 (the least x86-64 has). */
+    /** The physical address width where KVM offers no CPUID leaf 0x80000008 (the SDM's assumption then). */
     static final int DEFAULT_PHYS_BITS = 36;
 
     private final int domid;

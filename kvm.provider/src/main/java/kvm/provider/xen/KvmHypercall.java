@@ -27,10 +27,11 @@ import xen.evtchn.api.HypercallContext;
  * 1 GiB pages, checking present bits only (not writable/user: the hypervisor accesses the memory
  * on the guest's behalf). 32-bit paging, 32-bit PAE paging and 5-level paging are not supported:
  * {@link #guest} answers null there. A range mapped throughout and physically contiguous within
- * RAM (or within one extra page, {@link GuestMemory#extraPage}) is a view of it. A range whose pages are mapped but scattered (a struct on a Linux vmap'd
- * stack that crosses a page) is a copy, as Xen's copy_from_guest makes: {@link #finish()} writes
- * the bytes the handler changed back to their pages, as copy_to_guest would. Such copies are at
- * most {@value #MAX_COPY} bytes (larger scattered ranges get null).
+ * RAM (or within one extra page, {@link GuestMemory#extraPage}) is a view of it. A range whose
+ * pages are mapped but scattered (a struct on a Linux vmap'd stack that crosses a page) is a copy,
+ * as Xen's copy_from_guest makes: {@link #finish()} writes the bytes the handler changed back to
+ * their pages, as copy_to_guest would. Such copies are at most {@value #MAX_COPY} bytes (larger
+ * scattered ranges get null).
  *
  * <p>Captured values; the context is valid for the one hypercall and is not thread-safe beyond
  * what RAM itself is.
