@@ -67,6 +67,7 @@ public class HostIT {
         host().service(GuestHost.class);
         host().service(xen.evtchn.api.backend.EvtchnHost.class);
         host().service(xen.evtchn.api.TimerProvider.class);
+        host().service(xen.evtchn.api.store.XenStore.class);
         assertEquals(List.of(), host().componentProblems());
     }
 
@@ -255,6 +256,14 @@ public class HostIT {
             Host.await("xen.store binds dom11's store port",
                     () -> run(gogo, "xen:event-list 11").contains("port    " + store + ": vcpu: 0 interdomain(0:"));
             assertTrue(xen.domain(11).hvmParam(HvmParam.STORE_PFN) != 0);
+            // xen.store wrote dom11's tree; its XenStore service and xen:store-* show it
+            Host.await("xen:store-ls shows dom11's name",
+                    () -> run(gogo, "xen:store-ls /local/domain/11").contains("\nname = \"dom11\"\n"));
+            assertEquals("dom11", host().service(xen.evtchn.api.store.XenStore.class).readString("/local/domain/11/name"));
+            run(gogo, "xen:store-write /local/domain/11/data/shell hello");
+            assertEquals("hello", run(gogo, "xen:store-read /local/domain/11/data/shell"));
+            run(gogo, "xen:store-rm /local/domain/11/data/shell");
+            assertTrue(failure(gogo, "xen:store-read /local/domain/11/data/shell").contains("no such node"));
             list = run(gogo, "xen:event-list 11");
             assertTrue(list, list.endsWith("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n"));
             assertEquals(list, 4, list.lines().count());

@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -23,6 +26,9 @@ import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.backend.ForeignMemory;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
+import xen.evtchn.api.store.XenStore;
+import xen.evtchn.api.store.XenStoreTransaction;
+import xen.evtchn.api.store.XenStoreWatch;
 import xen.store.tree.Quotas;
 import xen.store.tree.Store;
 import xen.store.wire.Connection;
@@ -43,9 +49,12 @@ import xen.store.wire.StoreRing;
  * per round, as every other. The ports are held by one handle named {@value #HANDLE}, so that a
  * next instance takes them over; the tree itself is this instance's and is not handed over yet
  * (docs/XENSTORE.md).
+ * <p>
+ * It is also the host's {@link XenStore} service ({@link HostStore}): the host's calls are tasks of
+ * the same thread, so they are served in turn with the guests' requests.
  */
-@Component(service = DomainListener.class, immediate = true)
-public final class StoreBackend implements DomainListener {
+@Component(service = {DomainListener.class, XenStore.class}, immediate = true)
+public final class StoreBackend implements DomainListener, XenStore {
     /** The name of the handle holding every domain's store port. */
     static final String HANDLE = "xen.store";
     /** How long the thread waits for an event before it looks at its tasks again. */
@@ -63,6 +72,7 @@ public final class StoreBackend implements DomainListener {
     private final Map<Integer, Integer> bound = new LinkedHashMap<>();
     private final Set<Integer> served = ConcurrentHashMap.newKeySet();
     private final Thread thread;
+    private final HostStore host;
     private volatile boolean stopping;
     private boolean deactivated;
 
@@ -77,6 +87,7 @@ public final class StoreBackend implements DomainListener {
         this.log = log;
         this.handle = evtchn.open(HANDLE);
         this.thread = Thread.ofPlatform().name("xen.store").daemon(true).unstarted(this::run);
+        this.host = new HostStore(store, this::onStoreThread, log);
         thread.start();
     }
 
@@ -119,6 +130,88 @@ public final class StoreBackend implements DomainListener {
         tasks.add(() -> release(domid));
     }
 
+    // ---- the host's XenStore: HostStore, each call run on the store's thread ----
+
+    @Override
+    public byte[] read(String path) {
+        return host.read(path);
+    }
+
+    @Override
+    public void write(String path, byte[] value) {
+        host.write(path, value);
+    }
+
+    @Override
+    public void mkdir(String path) {
+        host.mkdir(path);
+    }
+
+    @Override
+    public void rm(String path) {
+        host.rm(path);
+    }
+
+    @Override
+    public List<String> directory(String path) {
+        return host.directory(path);
+    }
+
+    @Override
+    public List<String> getPermissions(String path) {
+        return host.getPermissions(path);
+    }
+
+    @Override
+    public void setPermissions(String path, List<String> permissions) {
+        host.setPermissions(path, permissions);
+    }
+
+    @Override
+    public XenStoreTransaction transactionStart() {
+        return host.transactionStart();
+    }
+
+    @Override
+    public XenStoreWatch watch(String path, String token, XenStoreWatch.Callback callback) {
+        return host.watch(path, token, callback);
+    }
+
+    /**
+     * Runs {@code op} on the store's thread, after the tasks before it, and waits for it: at most
+     * one round of the thread ({@value #POLL_MS} ms when idle) plus the op. On that thread itself
+     * it runs at once. IllegalStateException once the store is deactivated.
+     */
+    private <T> T onStoreThread(Supplier<T> op) {
+        if (Thread.currentThread() == thread) {
+            return op.get();
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        synchronized (this) {
+            if (deactivated) {
+                throw new IllegalStateException("xen.store is stopped");
+            }
+            tasks.add(() -> {
+                try {
+                    result.complete(op.get());
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        }
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw (RuntimeException) e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for xen.store", e);
+        }
+    }
+
     /** The domains whose rings this instance serves, their trees written (for tests and tools). */
     public List<Integer> domains() {
         return List.copyOf(served);
@@ -131,10 +224,11 @@ public final class StoreBackend implements DomainListener {
 
     /**
      * Stops the thread after its round and hands the ports over (detached, their events kept) to
-     * the next store instance.
+     * the next store instance. The host's calls queued before are answered; later ones are
+     * refused (IllegalStateException), and watch events stop.
      */
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         synchronized (this) {
             deactivated = true;
         }
@@ -144,6 +238,8 @@ public final class StoreBackend implements DomainListener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        runTasks(); // the thread is gone: the host's calls queued before the stop are answered here
+        host.close();
         handle.detach();
     }
 

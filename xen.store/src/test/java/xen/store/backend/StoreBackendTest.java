@@ -28,6 +28,10 @@ import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.backend.BackendState;
 import xen.evtchn.api.host.DomainHandle;
+import xen.evtchn.api.store.XenStore;
+import xen.evtchn.api.store.XenStoreException;
+import xen.evtchn.api.store.XenStoreTransaction;
+import xen.evtchn.api.store.XenStoreWatch;
 import xen.evtchn.impl.host.HostComponent;
 import xen.store.tree.StoreException;
 import xen.store.tree.XsError;
@@ -242,6 +246,48 @@ class StoreBackendTest {
         waitFor(() -> backend.domains().contains(1));
         assertEquals("dom1", g.call(XsType.READ, "name").text());
         assertEquals(List.of(), log);
+    }
+
+    @Test
+    void theHostsXenStoreIsServedInTurnWithTheGuest() throws Exception {
+        Guest g = new Guest(domain(1, 1));
+        XenStore xs = backend;
+        assertEquals("dom1", xs.readString("/local/domain/1/name"));
+        assertEquals(List.of("n0", "r1"), xs.getPermissions("/local/domain/1/name"));
+        // the toolstack asks the guest to power off, and the guest's watch hears it
+        assertEquals("OK", g.call(XsType.WATCH, "control/shutdown", "sd").strings().get(0));
+        assertEquals(List.of("control/shutdown", "sd"), g.event().strings());
+        xs.write("/local/domain/1/control/shutdown", "poweroff");
+        assertEquals(List.of("control/shutdown", "sd"), g.event().strings());
+        assertEquals("poweroff", g.call(XsType.READ, "control/shutdown").text());
+        // the host's watch hears the guest's write
+        List<String> heard = new CopyOnWriteArrayList<>();
+        try (XenStoreWatch w = xs.watch("/local/domain/1/data", "d", (path, token) -> heard.add(path))) {
+            assertEquals("OK", g.call(XsType.WRITE, "data/x", "1").strings().get(0));
+            waitFor(() -> heard.size() == 2);
+            assertEquals(List.of("/local/domain/1/data", "/local/domain/1/data/x"), heard);
+        }
+        // a transaction of the host conflicts with the guest's write meanwhile
+        XenStoreTransaction t = xs.transactionStart();
+        assertEquals("1", t.readString("/local/domain/1/data/x"));
+        t.write("/local/domain/1/data/y", "y");
+        assertEquals("OK", g.call(XsType.WRITE, "data/x", "2").strings().get(0));
+        XenStoreException conflict = assertThrows(XenStoreException.class, t::commit);
+        assertEquals("EAGAIN", conflict.error());
+        assertError(XsError.ENOENT, g.call(XsType.READ, "data/y"));
+        xs.mkdir("/local/domain/1/device/vif");
+        assertEquals(List.of("vif"), g.call(XsType.DIRECTORY, "device").strings());
+        xs.rm("/local/domain/1/device/vif");
+        assertEquals(List.of(), g.call(XsType.DIRECTORY, "device").strings());
+        assertEquals(List.of(), log);
+    }
+
+    @Test
+    void aStoppedStoreRefusesTheHostsCalls() {
+        backend.deactivate();
+        assertThrows(IllegalStateException.class, () -> backend.read("/local"));
+        backend = backend();
+        assertEquals(List.of(), backend.directory("/"), "a new store, no domains yet");
     }
 
     private static void assertError(XsError error, WireMessage reply) {
