@@ -20,6 +20,7 @@ import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.GrantEntry;
 import xen.evtchn.api.abi.GrantStatus;
+import xen.evtchn.api.host.SaveStreamException;
 
 /**
  * The grant table of one guest domain, version 1 only (Xen's struct grant_table). Its frames are
@@ -169,6 +170,83 @@ public final class GrantTable {
     public synchronized boolean onExtraPage(int index) {
         Objects.checkIndex(index, nrFrames);
         return onExtraPage[index];
+    }
+
+    /**
+     * The table as a save takes it, or null if it is as a new domain's (one frame, never mapped:
+     * a restore without it gives the same). Pause the guest's vCPUs first.
+     */
+    public synchronized GrantTableImage save() {
+        boolean fresh = nrFrames == INITIAL_FRAMES;
+        long[] at = Arrays.copyOf(gpfns, nrFrames);
+        byte[][] contents = new byte[nrFrames][];
+        for (int i = 0; i < nrFrames; i++) {
+            MemorySegment hostMemory = onExtraPage[i] ? memory.page(gpfns[i]) : gpfns[i] == UNMAPPED ? parked[i] : null;
+            if (hostMemory != null) {
+                contents[i] = hostMemory.toArray(ValueLayout.JAVA_BYTE);
+            }
+            fresh &= gpfns[i] == UNMAPPED && parked[i] == null;
+        }
+        if (fresh) {
+            return null;
+        }
+        int[] pinned = pins.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        return new GrantTableImage(VERSION, at, contents, pinned);
+    }
+
+    /**
+     * Makes this new table the saved one: the frames in RAM are where the guest's memory (copied
+     * by the VMM) has them; a frame on an extra page gets one there again, with its saved
+     * contents; a frame out of guest memory keeps its saved entries. The pins ended with the old
+     * host: their GTF_reading/GTF_writing are cleared (the backends map again). Throws
+     * SaveStreamException, with no extra page left mapped, for a frame the memory cannot back.
+     */
+    public synchronized void restore(GrantTableImage image) {
+        if (image.version() != VERSION) {
+            throw new SaveStreamException("the saved grant table has version " + image.version() + "; this host has version "
+                    + VERSION + " only");
+        }
+        try {
+            for (int i = 0; i < image.nrFrames(); i++) {
+                long gpfn = image.gpfns()[i];
+                byte[] contents = image.contents()[i];
+                if (gpfn == UNMAPPED) {
+                    parked[i] = contents == null ? null : MemorySegment.ofArray(contents.clone());
+                    continue;
+                }
+                MemorySegment page = contents == null ? memory.page(gpfn) : memory.mapExtraPage(gpfn);
+                if (page == null) {
+                    throw new SaveStreamException("the saved grant table frame " + i + " at guest frame 0x"
+                            + Long.toHexString(gpfn) + (contents == null ? " is outside the backend's guest RAM ("
+                            + memory.size() + " bytes)" : ", an extra page, is one the backend cannot map"));
+                }
+                if (contents != null) {
+                    onExtraPage[i] = true;
+                    page.copyFrom(MemorySegment.ofArray(contents));
+                }
+                gpfns[i] = gpfn;
+            }
+        } catch (RuntimeException e) {
+            unmapExtraPages();
+            throw e;
+        }
+        nrFrames = image.nrFrames();
+        for (int ref : image.pinnedRefs()) {
+            if (ref < entries()) {
+                clearFlags(ref, GTF_READING | GTF_WRITING);
+            }
+        }
+    }
+
+    /** Unmaps every extra page this table mapped: the domain is going (a refused restore). */
+    public synchronized void unmapExtraPages() {
+        for (int i = 0; i < MAX_FRAMES; i++) {
+            if (onExtraPage[i]) {
+                memory.unmapExtraPage(gpfns[i]);
+                onExtraPage[i] = false;
+                gpfns[i] = UNMAPPED;
+            }
+        }
     }
 
     /** The memory that holds table frame {@code index} now; null for a frame of zeros never mapped. */

@@ -24,6 +24,7 @@ import xen.evtchn.impl.evtchn.DomainEventsImage;
 import xen.evtchn.impl.evtchn.Domains;
 import xen.evtchn.impl.evtchn.EventChannelImage;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.grant.GrantTableImage;
 import xen.evtchn.impl.hypercall.HandlerFailures;
 import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.HypercallFamilies;
@@ -201,7 +202,7 @@ public final class XenHost {
                 params[i] = p.param(i);
             }
             return new DomainImage(domid, p.events().width(), p.version().major(), p.version().minor(), now, events,
-                    params, timers);
+                    params, timers, p.grants().save());
         }
     }
 
@@ -232,6 +233,9 @@ public final class XenHost {
                         p.setParam(i, image.hvmParams()[i]);
                     }
                 }
+                if (image.grants() != null) {
+                    p.grants().restore(image.grants());
+                }
                 for (int v = 0; v < vcpus.vcpuCount(); v++) {
                     time.timers().restore(v, image.timers().get(v));
                 }
@@ -242,6 +246,7 @@ public final class XenHost {
                 Domain p = domains.get(domid);
                 if (p != null && p.events() == d) {
                     p.time().timers().stopAll();
+                    p.grants().unmapExtraPages();
                     domains.remove(domid);
                 }
                 eventChannels.destroy(domid);
@@ -303,6 +308,16 @@ public final class XenHost {
         if (fifo != null) {
             for (long gfn : fifo.arrayPageGfns()) {
                 requireInRam(memory, gfn, GuestMemory.PAGE_SIZE, "the saved event array frame", true);
+            }
+        }
+        GrantTableImage grants = image.grants();
+        for (int i = 0; grants != null && i < grants.nrFrames(); i++) {
+            long gpfn = grants.gpfns()[i];
+            if (!grants.onExtraPage(i)) {
+                requireInRam(memory, gpfn, GuestMemory.PAGE_SIZE, "the saved grant table frame " + i, true);
+            } else if (memory.page(gpfn) != null) {
+                throw new SaveStreamException("the saved grant table frame " + i + " was on an extra page outside RAM at 0x"
+                        + Long.toHexString(gpfn) + ", which is in the backend's guest RAM (" + memory.size() + " bytes)");
             }
         }
     }

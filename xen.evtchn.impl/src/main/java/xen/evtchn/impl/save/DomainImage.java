@@ -5,21 +5,23 @@ import java.util.Objects;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.impl.evtchn.DomainEventsImage;
+import xen.evtchn.impl.grant.GrantTableImage;
 import xen.evtchn.impl.time.TimerState;
 
 /**
  * Everything a save takes from a guest domain, as values: what the guest was told (width, Xen
  * version), its system time at the save, its event channels and the host backends' bindings to
  * them, its HVM parameters (the callback among them) and its vCPUs' timers, with deadlines in
- * its own system time so that they mean the same on any host clock.
+ * its own system time so that they mean the same on any host clock, and its grant table.
  *
  * @param domid      the domain's id when it was saved (a restore may give it another)
  * @param systemTime the guest's system time at the save (ns); a restore carries on from it
  * @param hvmParams  every HVM parameter's raw value, {@link HvmParam#NR_PARAMS} of them
  * @param timers     per vCPU, its timers as armed at the save
+ * @param grants     the grant table, or null if it was a new domain's (a restore makes a new one)
  */
 public record DomainImage(int domid, GuestWidth width, int xenMajor, int xenMinor, long systemTime,
-        DomainEventsImage events, long[] hvmParams, List<TimerState> timers) {
+        DomainEventsImage events, long[] hvmParams, List<TimerState> timers, GrantTableImage grants) {
     public DomainImage {
         Objects.requireNonNull(width, "width");
         Objects.requireNonNull(events, "events");

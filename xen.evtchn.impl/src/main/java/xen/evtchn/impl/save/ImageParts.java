@@ -9,6 +9,7 @@ import xen.evtchn.impl.delivery.FifoImage;
 import xen.evtchn.impl.evtchn.BackendImage;
 import xen.evtchn.impl.evtchn.DomainEventsImage;
 import xen.evtchn.impl.evtchn.PortImage;
+import xen.evtchn.impl.grant.GrantTableImage;
 import xen.evtchn.impl.time.TimerState;
 
 /**
@@ -38,6 +39,7 @@ final class ImageParts {
     List<TimerState> timers;
     List<BackendImage> backends;
     FifoImage fifoState;
+    GrantTableImage grants;
 
     DomainImage image() {
         List<PortImage> ports = new ArrayList<>();
@@ -49,6 +51,6 @@ final class ImageParts {
         EventChannelImage events = new EventChannelImage(validPorts, ports, vcpuVectors, sharedInfoGfn, sharedInfoPage,
                 vcpuInfoAt, fifoState);
         return new DomainImage(domid, width, xenMajor, xenMinor, systemTime, new DomainEventsImage(events, backends),
-                hvmParams, timers);
+                hvmParams, timers, grants);
     }
 }

@@ -62,7 +62,7 @@ final class RecordBody {
                 r.skip((int) length, "optional record type " + number);
                 continue;
             }
-            RecordType want = expected(next, parts);
+            RecordType want = expected(next, t, parts);
             if (t != want) {
                 boolean twoLevel = next > RecordType.PORTS.ordinal() && !parts.fifo;
                 throw r.bad(at, t == RecordType.FIFO && twoLevel ? "a FIFO record for a domain on the 2-level ABI"
@@ -88,11 +88,14 @@ final class RecordBody {
         }
     }
 
-    /** The record that must come next, the types before ordinal {@code next} read. */
-    private static RecordType expected(int next, ImageParts parts) {
+    /**
+     * {@code t} if it may come next, the types before ordinal {@code next} read; else the record
+     * that must come first.
+     */
+    private static RecordType expected(int next, RecordType t, ImageParts parts) {
         RecordType[] types = RecordType.values();
         for (int i = next; i < types.length; i++) {
-            if (types[i].expected(parts)) {
+            if (types[i] == t && t.allowed(parts) || types[i].required(parts)) {
                 return types[i];
             }
         }

@@ -5,8 +5,9 @@ import java.util.function.Predicate;
 /**
  * The records of a version-3 stream: each type's number, which domains have it, and the one
  * section class that writes and reads its body. Every record here is mandatory (a host must
- * understand it to restore); they come in this order, each once, FIFO only for a FIFO domain,
- * END last.
+ * understand it to restore); they come in this order, each once at most: FIFO exactly for a FIFO
+ * domain, GRANT_TABLE when the table is not a new domain's (without it a restore makes a new
+ * one), the others always, END last.
  */
 enum RecordType {
     DOMAIN(1, image -> true, DomainRecord::write, DomainRecord::read),
@@ -17,6 +18,7 @@ enum RecordType {
     TIMERS(6, image -> true, TimersRecord::write, TimersRecord::read),
     BACKENDS(7, image -> true, BackendsRecord::write, BackendsRecord::read),
     FIFO(8, FifoRecord::applies, FifoRecord::write, FifoRecord::read),
+    GRANT_TABLE(9, GrantTableRecord::applies, GrantTableRecord::write, GrantTableRecord::read),
     /** The last record, with no body. */
     END(0, image -> true, null, null);
 
@@ -45,9 +47,14 @@ enum RecordType {
         return in.test(image);
     }
 
-    /** True if a stream whose records so far gave {@code parts} must have this record (checked once the records before it are read). */
-    boolean expected(ImageParts parts) {
+    /** True if a stream whose records so far gave {@code parts} may have this record (checked once the records before it are read). */
+    boolean allowed(ImageParts parts) {
         return this != FIFO || parts.fifo;
+    }
+
+    /** True if a stream whose records so far gave {@code parts} must have this record. */
+    boolean required(ImageParts parts) {
+        return allowed(parts) && this != GRANT_TABLE;
     }
 
     /** The type numbered {@code number}, or null if this host does not know it. */

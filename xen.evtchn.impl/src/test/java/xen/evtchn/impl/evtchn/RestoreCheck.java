@@ -5,6 +5,7 @@ import kvm.provider.software.SoftwareBackend;
 import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.evtchn.GuestEventChannels;
+import xen.evtchn.impl.grant.GrantTableImage;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.save.DomainImage;
 import xen.evtchn.impl.save.SaveStream;
@@ -44,7 +45,7 @@ final class RestoreCheck {
                 host.restoreDomain(DOMID, image, backend, DomainConsole.inMemory());
             } catch (SaveStreamException | IllegalStateException refused) {
                 if (host.eventChannels().guest(DOMID) != null || host.domains().get(DOMID) != null
-                        || !host.eventChannels().host().backends().isEmpty()) {
+                        || !host.eventChannels().host().backends().isEmpty() || extraPageLeft(image, backend)) {
                     throw new AssertionError("a refused restore left state behind: " + refused.getMessage());
                 }
                 return false;
@@ -74,5 +75,16 @@ final class RestoreCheck {
             host.destroyDomain(DOMID);
             return true;
         }
+    }
+
+    /** True if a grant frame the image had on an extra page is mapped in {@code backend}'s memory. */
+    private static boolean extraPageLeft(DomainImage image, SoftwareBackend backend) {
+        GrantTableImage g = image.grants();
+        for (int i = 0; g != null && i < g.nrFrames(); i++) {
+            if (g.onExtraPage(i) && backend.memory().extraPage(g.gpfns()[i]) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -4,8 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import kvm.provider.software.SoftwareBackend;
+import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.UpcallRoute;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.abi.GrantEntry;
 import xen.evtchn.api.abi.GuestWidth;
 import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.Virq;
@@ -15,6 +17,7 @@ import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.domain.XenVersionInfo;
+import xen.evtchn.impl.grant.GrantTable;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.save.OldStreams;
 import xen.evtchn.impl.save.SaveStream;
@@ -24,7 +27,8 @@ import xen.evtchn.impl.time.ManualTimerProvider;
 /**
  * One fuzz input for the restore stream: a valid stream of one of a few domains (fresh; every kind
  * of port with a named backend, timers and vectors; 32-bit and full; shared_info never mapped; on
- * the FIFO ABI with queued, masked and early events and priorities; and the streams of format
+ * the FIFO ABI with queued, masked and early events and priorities; a grant table of three frames,
+ * in RAM, on an extra page in a hole and out of guest memory, an entry pinned; and the streams of format
  * versions 1 and 2 that {@link OldSaveStreamsTest} keeps), perhaps with a record inserted between
  * two of a version-3 stream's (of a type known or not, optional or not), then changed as the input
  * says (bytes overwritten, inserted, removed), with its length and checksum made right again most
@@ -32,7 +36,7 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  * must hold.
  */
 final class RestoreFuzzTarget {
-    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo(),
+    static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo(), grants(),
             OldStreams.stream("v1-every-kind"), OldStreams.stream("v1-x86_32-unmapped"), OldStreams.stream("v2-fifo"));
 
     private RestoreFuzzTarget() {
@@ -62,11 +66,11 @@ final class RestoreFuzzTarget {
         return RestoreCheck.check(s, null);
     }
 
-    /** A record of a type 0..9 (END, those known, one unknown) or any, optional or not, its body from the input, between two. */
+    /** A record of a type 0..10 (END, those known, one unknown) or any, optional or not, its body from the input, between two. */
     private static byte[] withRecord(byte[] s, HypercallFuzzTarget.Reader in) {
         List<Integer> records = StreamSeal.records(s);
         int at = records.get(in.u8() % records.size());
-        int type = in.u8() % 2 == 0 ? in.u8() % 10 : (int) (in.u32() & 0xFFFF);
+        int type = in.u8() % 2 == 0 ? in.u8() % 11 : (int) (in.u32() & 0xFFFF);
         byte[] body = new byte[in.u8() % 12];
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) in.u8();
@@ -162,6 +166,19 @@ final class RestoreFuzzTarget {
                 beyond = d.bindIpi(1);
             }
             d.send(beyond);
+        });
+    }
+
+    private static byte[] grants() {
+        return saved(GuestWidth.X86_64, 1, (host, p) -> {
+            GrantTable t = p.grants();
+            t.mapFrame(0, 5);
+            t.mapFrame(1, RestoreCheck.RAM / GuestMemory.PAGE_SIZE + 3); // a hole: an extra page
+            t.grow(3);
+            MemorySegment entries = p.events().vcpus().memory().page(5);
+            entries.set(ValueLayout.JAVA_INT, 8, GrantEntry.word(GrantEntry.GTF_PERMIT_ACCESS, DomId.HOST));
+            entries.set(ValueLayout.JAVA_INT, 12, 6); // entry 1 grants frame 6
+            t.pin(1, true, true);
         });
     }
 

@@ -1,6 +1,8 @@
 package xen.evtchn.impl.save;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +10,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import xen.evtchn.api.host.SaveStreamException;
+import xen.evtchn.impl.grant.GrantTable;
+import xen.evtchn.impl.grant.GrantTableImage;
 
 /**
  * Version 3's records: their order, an unknown optional record skipped wherever it is, an unknown
@@ -83,7 +87,7 @@ class RecordStreamTest {
             assertRefused("byte " + at + ": record type 32513 is not one this host knows, and it is not optional",
                     StreamSeal.withRecord(s, at, UNKNOWN, 0, SOME_BODY));
         }
-        assertRefused("record type 9 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 9, 0,
+        assertRefused("record type 10 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 10, 0,
                 new byte[0]));
     }
 
@@ -172,5 +176,93 @@ class RecordStreamTest {
         byte[] width = s.clone();
         width[StreamSeal.HEADER + StreamSeal.RECORD_HEADER + 1] = 9;
         assertRefused("width is neither", StreamSeal.resealed(width));
+    }
+
+    // ---- the grant table record ----
+
+    /** A valid GRANT_TABLE body: 2 frames, frame 0 at guest frame 0x20, frame 1 out of guest memory and kept, ref 3 pinned. */
+    static byte[] grantBody(int version, int frames, long gpfn0, int flag1, int... pinned) {
+        StreamWriter w = new StreamWriter(64);
+        w.u8(version);
+        w.varint(frames);
+        w.varint(gpfn0 + 1);
+        w.u8(0);
+        if (frames > 1) {
+            w.varint(0);
+            w.u8(flag1);
+            if (flag1 == 1) {
+                w.bytes(new byte[4096]);
+            }
+        }
+        w.varint(pinned.length);
+        for (int ref : pinned) {
+            w.varint(ref);
+        }
+        return w.toArray();
+    }
+
+    static byte[] withGrants(byte[] s, byte[] body) {
+        return StreamSeal.withRecord(s, record(s, RecordType.END), RecordType.GRANT_TABLE.number, 0, body);
+    }
+
+    @Test
+    void aGrantTableRecordComesAfterTheOthersAndReadsBack() {
+        DomainImage i = SaveStream.read(twoLevel());
+        byte[] page = new byte[4096];
+        page[8] = 1;
+        GrantTableImage g = new GrantTableImage(1, new long[] {0x20, 0x1000, GrantTable.UNMAPPED},
+                new byte[][] {null, page, null}, new int[] {3, 600});
+        byte[] s = SaveStream.write(new DomainImage(i.domid(), i.width(), i.xenMajor(), i.xenMinor(), i.systemTime(),
+                i.events(), i.hvmParams(), i.timers(), g));
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 9, 0), types(s));
+        assertEquals(0, s[record(s, RecordType.GRANT_TABLE) + 2], "mandatory");
+        GrantTableImage back = SaveStream.read(s).grants();
+        assertEquals(1, back.version());
+        assertArrayEquals(g.gpfns(), back.gpfns());
+        assertNull(back.contents()[0]);
+        assertArrayEquals(page, back.contents()[1]);
+        assertNull(back.contents()[2]);
+        assertTrue(back.onExtraPage(1) && !back.onExtraPage(0) && !back.onExtraPage(2));
+        assertArrayEquals(new int[] {3, 600}, back.pinnedRefs());
+        assertEquals(ImageText.of(i), ImageText.of(SaveStream.read(s)), "the rest as it was");
+        assertNull(SaveStream.read(twoLevel()).grants(), "no record: a new domain's table");
+        GrantTableImage inFifo = SaveStream.read(withGrants(fifo(), grantBody(1, 2, 0x20, 1, 3))).grants();
+        assertTrue(inFifo.contents()[1] != null && inFifo.gpfns()[1] == GrantTable.UNMAPPED, "kept entries travel");
+    }
+
+    @Test
+    void malformedGrantTableRecordsAreRefused() {
+        byte[] s = twoLevel();
+        assertEquals(3, SaveStream.read(withGrants(s, grantBody(1, 2, 0x20, 0, 3))).grants().pinnedRefs()[0]);
+        assertRefused("grant table version 2; this host has version 1 only", withGrants(s, grantBody(2, 2, 0x20, 0)));
+        assertRefused("grant table frame count is 0, less than 1", withGrants(s, new byte[] {1, 0, 0}));
+        assertRefused("grant table frame count is 65, more than 64", withGrants(s, new byte[] {1, 65, 0}));
+        assertRefused("grant table frame 0's guest frame + 1 is 2251799813685249, more than 2251799813685248",
+                withGrants(s, grantBody(1, 1, Long.MAX_VALUE / 4096 + 1, 0)));
+        byte[] twice = {1, 2, 0x21, 0, 0x21, 0, 0};
+        assertRefused("grant table frames 0 and 1 are both at guest frame 0x20", withGrants(s, twice));
+        assertRefused("grant table frame 1's contents flag is 0 or 1, not 2", withGrants(s, grantBody(1, 2, 0x20, 2)));
+        assertRefused("record GRANT_TABLE (9) ends within grant table frame 0's contents (its length is too short)",
+                withGrants(s, new byte[] {1, 1, 0, 1, 0, 0, 0}));
+        assertRefused("pinned grant count is 513, more than 512", withGrants(s, new byte[] {1, 1, 0, 0, (byte) 0x81, 4}));
+        assertRefused("pinned grant reference is 1024, more than 1023",
+                withGrants(s, grantBody(1, 2, 0x20, 0, 1, 1024)));
+        assertRefused("pinned grant reference 5 is out of order or repeated", withGrants(s, grantBody(1, 2, 0x20, 0, 5, 5)));
+        byte[] longer = Arrays.copyOf(grantBody(1, 1, 0x20, 0), grantBody(1, 1, 0x20, 0).length + 1);
+        assertRefused("record GRANT_TABLE (9) is longer than its fields: 1 bytes left over", withGrants(s, longer));
+    }
+
+    @Test
+    void aGrantTableRecordOutOfPlaceIsRefused() {
+        byte[] s = twoLevel();
+        byte[] body = grantBody(1, 1, 0x20, 0);
+        assertRefused("record GRANT_TABLE (9) where BACKENDS (7) must come", StreamSeal.withRecord(s,
+                record(s, RecordType.BACKENDS), RecordType.GRANT_TABLE.number, 0, body));
+        assertRefused("record GRANT_TABLE (9) where END (0) must come", withGrants(withGrants(s, body), body));
+        byte[] f = fifo();
+        assertRefused("record GRANT_TABLE (9) where FIFO (8) must come", StreamSeal.withRecord(f,
+                record(f, RecordType.FIFO), RecordType.GRANT_TABLE.number, 0, body));
+        assertRefused("record FIFO (8) where END (0) must come", StreamSeal.withRecord(withGrants(f, body),
+                record(withGrants(f, body), RecordType.END), RecordType.FIFO.number, 0, new byte[0]));
     }
 }
