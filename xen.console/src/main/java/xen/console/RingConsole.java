@@ -28,6 +28,7 @@ final class RingConsole {
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
 
     private final int domid;
+    private final String name;
     private final MemorySegment ring;
     private final EvtchnHandle handle;
     private final int port;
@@ -45,13 +46,20 @@ final class RingConsole {
      */
     RingConsole(int domid, MemorySegment ring, EvtchnHandle handle, int port, GuestConsole console,
             Consumer<String> log) {
+        this(domid, "console", ring, handle, port, console, log);
+    }
+
+    /** @param name the console's name in the thread's name and messages ("console", "console1") */
+    RingConsole(int domid, String name, MemorySegment ring, EvtchnHandle handle, int port, GuestConsole console,
+            Consumer<String> log) {
         this.domid = domid;
+        this.name = name;
         this.ring = ring;
         this.handle = handle;
         this.port = port;
         this.console = console;
         this.log = log;
-        this.thread = Thread.ofPlatform().name("dom" + domid + "-console").daemon(true).unstarted(this::run);
+        this.thread = Thread.ofPlatform().name("dom" + domid + "-" + name).daemon(true).unstarted(this::run);
     }
 
     void start() {
@@ -84,7 +92,7 @@ final class RingConsole {
         } catch (EvtchnException e) {
             // the guest closed its port: nothing more to serve, and worth a word
             if (!stopping) {
-                log.accept("dom" + domid + ": console stopped: " + e.getMessage());
+                log.accept("dom" + domid + ": " + name + " stopped: " + e.getMessage());
             }
         } catch (IllegalStateException e) {
             // Its memory is gone: the domain went while this backend was leaving (its listener
@@ -149,7 +157,7 @@ final class RingConsole {
     private void corrupt(String which, int prod, int cons) {
         if (!corruptReported) {
             corruptReported = true;
-            log.accept("dom" + domid + ": console ring indices corrupt (" + which + "_prod " + Integer.toUnsignedString(prod)
+            log.accept("dom" + domid + ": " + name + " ring indices corrupt (" + which + "_prod " + Integer.toUnsignedString(prod)
                     + ", " + which + "_cons " + Integer.toUnsignedString(cons) + "): its contents dropped"
                     + " (reported once)");
         }

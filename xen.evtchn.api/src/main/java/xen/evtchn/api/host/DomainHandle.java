@@ -103,4 +103,21 @@ public interface DomainHandle {
      * @since 1.3
      */
     GuestConsole console();
+
+    /**
+     * The host's end of the domain's console {@code n}: 0 is {@link #console()}, the ring at
+     * HVM_PARAM_CONSOLE_PFN (Linux's hvc0); 1 and up are xen-bus consoles ({@code device/console/N},
+     * hvc1 and up), each made at first use and kept as long as the domain, so that a backend
+     * swapped under it loses nothing. Their lines go to the domain's console lines, prefixed
+     * "consoleN: ".
+     *
+     * @throws IllegalArgumentException if the host has no console {@code n}
+     * @since 1.6
+     */
+    default GuestConsole console(int n) {
+        if (n == 0) {
+            return console();
+        }
+        throw new IllegalArgumentException("console " + n + ": this host has no xen-bus consoles");
+    }
 }

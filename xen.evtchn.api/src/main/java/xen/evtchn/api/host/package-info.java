@@ -12,9 +12,10 @@
  * 1.4: the service properties of a booted domain's DomainHandle, named once for booters and those
  * who follow their domains ({@link xen.evtchn.api.host.DomainProperties}).
  * 1.5: a domain's RAM ({@link xen.evtchn.api.host.DomainHandle#ramBytes()}), for XenStore's memory/target.
+ * 1.6: a domain's xen-bus consoles ({@link xen.evtchn.api.host.DomainHandle#console(int)}).
  */
 @Export
-@Version("1.5.0")
+@Version("1.6.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;

@@ -16,13 +16,20 @@ public final class DomainConsole {
 
     private final ConsoleSink sink;
     private final TokenBucket bucket;
+    private final DeviceConsoles devices;
     private final byte[] chunk = new byte[CHUNK];
     private long written;
     private long dropped;
 
+    /** A console whose xen-bus consoles' lines are dropped (tests, tools). */
     public DomainConsole(ConsoleSink sink, TokenBucket bucket) {
+        this(sink, bucket, new DeviceConsoles(line -> { }, 256));
+    }
+
+    public DomainConsole(ConsoleSink sink, TokenBucket bucket, DeviceConsoles devices) {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.bucket = Objects.requireNonNull(bucket, "bucket");
+        this.devices = Objects.requireNonNull(devices, "devices");
     }
 
     /** Output kept in a {@link MemoryConsoleSink} of the default capacity, at the default rate. */
@@ -45,6 +52,11 @@ public final class DomainConsole {
 
     public ConsoleSink sink() {
         return sink;
+    }
+
+    /** The domain's xen-bus consoles (device/console/N). */
+    public DeviceConsoles devices() {
+        return devices;
     }
 
     public TokenBucket bucket() {

@@ -33,6 +33,7 @@ import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
 import xen.evtchn.api.host.GuestHost;
 import xen.evtchn.impl.console.ConsoleLines;
+import xen.evtchn.impl.console.DeviceConsoles;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.console.HostConsole;
 import xen.evtchn.impl.console.PrefixedLineSink;
@@ -237,7 +238,8 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
     private DomainHandle register(Consumer<String> consoleLines, Function<DomainConsole, Domain> make) {
         HostConsole console = new HostConsole(new PrefixedLineSink(new ConsoleLines(consoleLines, MAX_CONSOLE_LINE), ""));
         synchronized (listeners) {
-            DomainHandle handle = new HostDomainHandle(xen, make.apply(new DomainConsole(console, TokenBucket.defaults())), console);
+            DomainHandle handle = new HostDomainHandle(xen, make.apply(new DomainConsole(console, TokenBucket.defaults(),
+                    new DeviceConsoles(consoleLines, MAX_CONSOLE_LINE))), console);
             for (DomainListener l : listeners) {
                 created(l, handle);
             }

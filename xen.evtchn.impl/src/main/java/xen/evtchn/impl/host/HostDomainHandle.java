@@ -136,6 +136,11 @@ final class HostDomainHandle implements DomainHandle {
     }
 
     @Override
+    public GuestConsole console(int n) {
+        return n == 0 ? console : domain.console().devices().console(n);
+    }
+
+    @Override
     public boolean equals(Object o) {
         return o instanceof HostDomainHandle h && h.domain == domain;
     }
