@@ -60,6 +60,30 @@ class ToolstackConsoleTest {
     }
 
     @Test
+    void xenBusConsolesAreKeptPerDomainAndPrintPrefixedLinesOfTheirOwn() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        DomainHandle d = host.createDomain(1, backend(1), lines::add);
+        assertEquals(d.console(), d.console(0), "console 0 is the domain's own");
+        GuestConsole one = d.console(1);
+        assertEquals(one, d.console(1), "made once, kept as long as the domain");
+        assertEquals(one, host.domain(1).console(1), "every handle sees the same console");
+        assertNotEquals(one, d.console(2));
+        byte[] half = "half a ".getBytes(StandardCharsets.US_ASCII);
+        one.printed(half, 0, half.length);
+        byte[] other = "from two\n".getBytes(StandardCharsets.US_ASCII);
+        d.console(2).printed(other, 0, other.length);
+        byte[] rest = "line\n".getBytes(StandardCharsets.US_ASCII);
+        one.printed(rest, 0, rest.length);
+        assertEquals(List.of("console2: from two", "console1: half a line"), lines, "lines never run into each other");
+        byte[] typed = "ls\n".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(3, one.type(typed, 0, typed.length));
+        assertEquals(3, host.domain(1).console(1).inputQueued(), "typed input waits in the host, not in a backend");
+        assertEquals(0, d.console().inputQueued());
+        assertThrows(IllegalArgumentException.class, () -> d.console(16));
+        assertThrows(IllegalArgumentException.class, () -> d.console(-1));
+    }
+
+    @Test
     void everyDomainGetsAZeroedRingInItsSpecialFrameAndAPortOfferedToTheHost() {
         SoftwareBackend b = backend(1);
         long gfn = b.specialFrames().frame(SpecialFrames.CONSOLE);
