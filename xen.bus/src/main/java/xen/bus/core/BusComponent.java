@@ -167,6 +167,7 @@ public final class BusComponent implements XenBus, DomainListener {
             d.served = null;
             d.servedBy = null;
             d.link = null;
+            d.servedNow = false;
         }
     }
 
