@@ -264,6 +264,11 @@ public class HostIT {
             assertEquals("hello", run(gogo, "xen:store-read /local/domain/11/data/shell"));
             run(gogo, "xen:store-rm /local/domain/11/data/shell");
             assertTrue(failure(gogo, "xen:store-read /local/domain/11/data/shell").contains("no such node"));
+            // xen.bus: the toolstack adds a device of a type no backend serves; xen:devices shows it
+            host().service(xen.evtchn.api.bus.XenBus.class).add(new xen.evtchn.api.bus.DeviceNodes(11, "vif", 0,
+                    java.util.Map.of(), java.util.Map.of("mac", "00:16:3e:00:00:01")));
+            assertTrue(run(gogo, "xen:devices").contains("\n11     vif      0          Initialising  Initialising  no"));
+            assertEquals("00:16:3e:00:00:01", run(gogo, "xen:store-read /local/domain/11/device/vif/0/mac"));
             list = run(gogo, "xen:event-list 11");
             assertTrue(list, list.endsWith("port    " + ipi + ": vcpu: 0 ipi\nport    " + offered + ": vcpu: 0 unbound(0:0)\n"));
             assertEquals(list, 4, list.lines().count());

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 class ClassPathTest {
     /** Where the bundles' classes live, in class-file notation. */
     private static final List<String> BUNDLE_PACKAGES = List.of("xen/evtchn/", "kvm/provider/", "reference/guest/",
-            "xen/console/", "xen/store/", "org/osgi/service/", "org/osgi/util/", "org/apache/felix/scr/", "org/apache/felix/cm/",
+            "xen/console/", "xen/store/", "xen/bus/", "org/osgi/service/", "org/osgi/util/", "org/apache/felix/scr/", "org/apache/felix/cm/",
             "org/apache/felix/gogo/");
 
     @Test

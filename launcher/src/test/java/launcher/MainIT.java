@@ -53,7 +53,8 @@ class MainIT {
             "xen.evtchn.impl.host.DomainListeners",
             "xen.evtchn.impl.shell.XenCommands",
             "xen.console.ConsoleBackend",
-            "xen.store.backend.StoreBackend");
+            "xen.store.backend.StoreBackend",
+            "xen.bus.core.BusComponent");
     /** The guest booters, which wait for a domain's configuration (none with --no-guest). */
     private static final List<String> BOOTERS = List.of(
             "kvm.provider.launch.PvhGuestLauncher",

@@ -15,7 +15,9 @@ public interface DeviceBackend {
      * handed over ({@link XenBusDevice#resumed()} is true then): every request the previous one
      * took from the ring was answered, so serving starts at the ring's answered position.
      *
-     * @throws XenBusException if the frontend's nodes are missing or wrong, or a ring or port cannot be had
+     * @throws XenBusException if the frontend's nodes are missing or wrong, or a ring or port cannot be had;
+     *                         the backend releases what it took before throwing (the bus closes the
+     *                         port), and {@link #disconnect()} is not called
      */
     void connect() throws XenBusException;
 

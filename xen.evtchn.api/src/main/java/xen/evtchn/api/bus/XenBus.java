@@ -22,7 +22,9 @@ public interface XenBus {
     /**
      * Removes a device as xl's device detach does: the backend goes to Closing with
      * {@code online = 0}, the frontend is asked to close, and both directories go once the
-     * frontend has closed, or after {@code timeoutMillis} without it.
+     * frontend has closed, or after {@code timeoutMillis} without it. A device with nothing
+     * connected at either end (the frontend Closed or without a state, the backend Closed) goes at
+     * once.
      *
      * @return whether the frontend closed in time
      * @throws IllegalArgumentException if there is no such device

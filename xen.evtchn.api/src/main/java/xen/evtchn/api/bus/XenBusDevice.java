@@ -55,7 +55,8 @@ public interface XenBusDevice {
      * Binds the device's event channel to the frontend's port {@code remotePort} (the port its
      * {@code event-channel} node names), or, when resuming, takes over the binding the previous
      * backend left with the events that came since. The bus owns the handle: it closes it at
-     * {@link DeviceBackend#disconnect()} and parks it at {@link DeviceBackend#handOver()}.
+     * {@link DeviceBackend#disconnect()} and parks it at {@link DeviceBackend#handOver()}. A device
+     * with several ports (one per queue) binds each; every binding is on the same handle.
      *
      * @throws XenBusException if the port is not the frontend domain's unbound port offered to domain 0
      */
