@@ -87,7 +87,7 @@ class RecordStreamTest {
             assertRefused("byte " + at + ": record type 32513 is not one this host knows, and it is not optional",
                     StreamSeal.withRecord(s, at, UNKNOWN, 0, SOME_BODY));
         }
-        assertRefused("record type 10 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 10, 0,
+        assertRefused("record type 11 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 11, 0,
                 new byte[0]));
     }
 
