@@ -258,9 +258,12 @@ public final class StoreImages {
                 && path.substring(BACKENDS.length() + 1).split("/").length == 2 && inScope(path, domid);
     }
 
-    /** The image of a domain saved as {@code from}, for domain {@code to}: paths, owners and absolute watches moved. */
+    /**
+     * The image of a domain saved as {@code from}, for domain {@code to}: its nodes' paths, the
+     * permissions naming it, absolute watches on its part, and the toolstack's {@code domid} node
+     * moved. Other values (a frontend's {@code backend} path, {@code name}) are kept as they were.
+     */
     private static StoreImage moved(StoreImage image, int from, int to) {
-        String oldHome = StorePath.home(from);
         String newHome = StorePath.home(to);
         List<Store.NodeState> nodes = new ArrayList<>();
         for (Store.NodeState n : image.nodes()) {
@@ -280,8 +283,8 @@ public final class StoreImages {
         List<Store.WatchState> watches = new ArrayList<>();
         for (Store.WatchState w : image.watches()) {
             boolean absolute = w.path().startsWith("/");
-            Store.WatchState watch = absolute && StorePath.isAtOrBelow(w.path(), oldHome)
-                    ? new Store.WatchState(newHome + w.path().substring(oldHome.length()), w.token()) : w;
+            Store.WatchState watch = absolute && inScope(w.path(), from)
+                    ? new Store.WatchState(movePath(w.path(), from, to), w.token()) : w;
             try {
                 StorePath.canonical(to, watch.path(), true);
             } catch (StoreException e) {
