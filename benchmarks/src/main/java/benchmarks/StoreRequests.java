@@ -45,7 +45,7 @@ public final class StoreRequests {
     private static void requestsPerSecond() throws Exception {
         PortableTimerProvider timers = new PortableTimerProvider();
         HostComponent host = new HostComponent(timers);
-        StoreBackend store = new StoreBackend(host, host, line -> System.err.println("xen.store: " + line));
+        StoreBackend store = new StoreBackend(host, host, null, line -> System.err.println("xen.store: " + line));
         host.addListener(store);
         try (SoftwareBackend vcpus = new SoftwareBackend(1, 1, 1 << 20, host.hypercalls())) {
             DomainHandle d = host.createDomain(1, vcpus, line -> { });

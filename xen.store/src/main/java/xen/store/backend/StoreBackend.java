@@ -101,14 +101,11 @@ public final class StoreBackend implements DomainListener, XenStore, DomainState
         this(evtchn, memory, parking, line -> System.err.println("xen.store: " + line));
     }
 
-    /** A store of its own, parking nothing when it goes, whose messages go to {@code log} (tests, embedding). */
-    public StoreBackend(EvtchnHost evtchn, ForeignMemory memory, Consumer<String> log) {
-        this(evtchn, memory, null, log);
-    }
-
     /**
-     * A store whose messages go to {@code log}, carrying on from the tree a previous instance
-     * parked in {@code parking} (if any), and parking its own there when it goes.
+     * A store whose messages go to {@code log} (tests, embedding), carrying on from the tree a
+     * previous instance parked in {@code parking} (if any), and parking its own there when it
+     * goes; a null {@code parking} makes a store of its own, whose tree goes with it. (No other
+     * constructor of three parameters: SCR tries every one of the activation's arity.)
      */
     public StoreBackend(EvtchnHost evtchn, ForeignMemory memory, DomainStateParking parking, Consumer<String> log) {
         this.memory = memory;
