@@ -222,7 +222,11 @@ public final class StoreBackend implements DomainListener, XenStore, DomainState
         StoreImage image = StoreImages.read(state, savedDomid, domid, store.quotas());
         return () -> {
             synchronized (this) {
-                restored.put(domid, image);
+                if (deactivated && parking != null) {
+                    parking.park(domid, PART, true, StoreImages.write(image)); // going: the next instance takes it
+                } else {
+                    restored.put(domid, image);
+                }
             }
         };
     }
@@ -231,11 +235,8 @@ public final class StoreBackend implements DomainListener, XenStore, DomainState
     private StoreImage image(int domid) {
         DomainRing r = rings.get(domid);
         List<Store.NodeState> nodes = new ArrayList<>(store.export(StorePath.home(domid), Set.of()));
-        if (r == null && nodes.isEmpty()) {
-            return null;
-        }
         if (nodes.isEmpty()) {
-            return null; // served, its home removed by the host: nothing a restore could start from
+            return null; // no home (never introduced, or removed by the host): nothing a restore could start from
         }
         for (String root : backendRoots(domid)) {
             nodes.addAll(store.export(root, Set.of()));
@@ -399,6 +400,12 @@ public final class StoreBackend implements DomainListener, XenStore, DomainState
                 parked.add(StorePath.home(domid));
                 parked.addAll(backendRoots(domid));
             }
+        }
+        synchronized (this) {
+            for (Map.Entry<Integer, StoreImage> e : restored.entrySet()) { // restored, not yet created when this went
+                parking.park(e.getKey(), PART, true, StoreImages.write(e.getValue()));
+            }
+            restored.clear();
         }
         List<Store.NodeState> rest = store.export(StorePath.ROOT, parked);
         parking.park(Perms.PRIVILEGED, PART, true, StoreImages.write(new StoreImage(rest, List.of(), List.of(), null)));

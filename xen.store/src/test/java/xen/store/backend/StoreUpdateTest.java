@@ -116,6 +116,23 @@ class StoreUpdateTest {
         assertEquals(List.of(), log);
     }
 
+    @Test
+    void aRestoreAppliedWhileTheStoreGoesIsParkedForTheNextInstance() throws Exception {
+        RingGuest g = guest(1);
+        assertEquals(List.of("OK"), g.call(XsType.WRITE, "data/x", "saved").strings());
+        byte[] saved = store.save(1);
+        store.write("/local/domain/1/data/x", "later");
+        StoreBackend old = store;
+        host.removePart(old);
+        host.removeListener(old);
+        old.deactivate(); // parks "later"
+        old.prepare(1, 1, saved).apply(); // a restore's apply reaching the instance that went: parked in its place
+        store = start();
+        waitFor(() -> store.domains().contains(1));
+        assertEquals("saved", store.readString("/local/domain/1/data/x"));
+        assertEquals(List.of(), log);
+    }
+
     /** A domain made while no store runs. */
     private RingGuest guest0(int domid) {
         SoftwareBackend b = new SoftwareBackend(domid, 1, RAM, host.hypercalls());
