@@ -227,6 +227,58 @@ public class HostIT {
         }
     }
 
+    /**
+     * The store's bundle is updated again and again while a guest keeps writing to its ring: every
+     * write is acknowledged once, and the tree (the toolstack's nodes, the guest's, the host's) is
+     * intact after.
+     */
+    @Test
+    public void theStoreIsUpdatedMidStreamWithEveryWriteAcknowledgedOnce() throws Exception {
+        GuestHost xen = host().service(GuestHost.class);
+        Bundle store = Arrays.stream(host().context.getBundles()).filter(b -> b.getSymbolicName().equals("xen.store"))
+                .findFirst().orElseThrow();
+        try (ProbeDomain probe = new ProbeDomain(xen, 12)) {
+            Host.await("xen.store writes dom12's tree", () -> {
+                try {
+                    return "dom12".equals(host().service(xen.evtchn.api.store.XenStore.class).readString("/local/domain/12/name"));
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
+            host().service(xen.evtchn.api.store.XenStore.class).write("/tool/itest", "kept");
+            StoreClient guest = new StoreClient(probe);
+            int writes = 300;
+            java.util.concurrent.atomic.AtomicInteger acknowledged = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 1; i <= writes; i++) {
+                        assertEquals("OK\0", guest.write("data/n", Integer.toString(i)));
+                        acknowledged.incrementAndGet();
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            writer.start();
+            for (int u = 0; u < 3; u++) {
+                int before = acknowledged.get();
+                Host.await("a write between updates", () -> acknowledged.get() > before || !writer.isAlive());
+                host().update(store, "xen.store");
+            }
+            writer.join(Host.WAIT_MS);
+            if (failure.get() != null) {
+                throw new AssertionError("the guest's writer failed", failure.get());
+            }
+            assertEquals(writes, acknowledged.get());
+            assertEquals(0, guest.unasked());
+            assertEquals(Integer.toString(writes), guest.read("data/n"));
+            assertEquals("dom12", guest.read("name"));
+            assertEquals("kept", host().service(xen.evtchn.api.store.XenStore.class).readString("/tool/itest"));
+            assertEquals(Bundle.ACTIVE, store.getState());
+        }
+    }
+
     /** Swap (c): a bundle adds a hypercall; its removal removes it. */
     @Test
     public void aHypercallComesAndGoesWithItsBundle() throws Exception {

@@ -94,7 +94,7 @@ final class LinuxSession implements AutoCloseable {
     LinuxSession(StockLinux.Guest linux, int vcpus) throws IOException {
         consoles = new ConsoleBackend(host, host, log::add);
         host.addListener(consoles);
-        store = new StoreBackend(host, host, log::add);
+        store = new StoreBackend(host, host, host, log::add);
         host.addListener(store);
         PvhImage image = PvhImage.parse(KernelImage.elf(Files.readAllBytes(linux.vmlinux())));
         KvmConfig config = KvmConfig.of(vcpus, RAM, log::add).withIrqchip(true);

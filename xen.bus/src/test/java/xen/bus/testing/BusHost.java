@@ -49,7 +49,7 @@ public final class BusHost implements AutoCloseable {
     private final PortableTimerProvider timers = new PortableTimerProvider();
     private final HostComponent host = new HostComponent(timers);
     private final List<String> log = new CopyOnWriteArrayList<>();
-    private final StoreBackend store = new StoreBackend(host, host, line -> log.add("xen.store: " + line));
+    private final StoreBackend store = new StoreBackend(host, host, host, line -> log.add("xen.store: " + line));
     private final List<SoftwareBackend> vcpus = new ArrayList<>();
     private final Map<Integer, GuestDomain> domains = new HashMap<>();
     private final AtomicLong serviceIds = new AtomicLong(1000);

@@ -19,6 +19,8 @@ final class DomainRing {
     boolean busy;
     /** A fault on its port was reported (once). */
     boolean portFaultReported;
+    /** Saved: no longer served, so that the save and the guest's memory agree. */
+    boolean frozen;
 
     DomainRing(int domid, int port, Connection connection, RingService service) {
         this.domid = domid;
@@ -29,6 +31,6 @@ final class DomainRing {
 
     /** Whether this round should pump it: kicked, busy, or replies or watch events wait for the ring. */
     boolean due() {
-        return kicked || busy || connection.hasOutput();
+        return !frozen && (kicked || busy || connection.hasOutput());
     }
 }

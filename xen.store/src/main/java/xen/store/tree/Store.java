@@ -31,7 +31,8 @@ public final class Store {
     private final Quotas quotas;
     private final Map<String, Node> nodes = new HashMap<>();
     private final Map<Integer, Integer> owned = new HashMap<>();
-    private final Map<Integer, Transaction> transactions = new HashMap<>();
+    /** By {@link #key(int, int)}: a transaction id is its domain's (one restored may equal another domain's). */
+    private final Map<Long, Transaction> transactions = new HashMap<>();
     private final List<Watch> watches = new ArrayList<>();
     private final View live = new LiveView();
     private long generation;
@@ -39,6 +40,14 @@ public final class Store {
 
     /** A watch: its watcher, its absolute (or special) path, the path as registered, its token. */
     private record Watch(Watcher watcher, String path, String given, String token) {
+    }
+
+    /** One node as a save carries it: its absolute path, value and permissions. */
+    public record NodeState(String path, byte[] value, Perms perms) {
+    }
+
+    /** One watch as a save carries it: the path as registered and the token. */
+    public record WatchState(String path, String token) {
     }
 
     /** A change for the watches: the node's path, the permissions that decide who hears of it, whether a subtree went. */
@@ -176,8 +185,8 @@ public final class Store {
         }
         do {
             lastTransaction++;
-        } while (lastTransaction == 0 || transactions.containsKey(lastTransaction));
-        transactions.put(lastTransaction, new Transaction(lastTransaction, caller));
+        } while (lastTransaction == 0 || transactions.containsKey(key(caller, lastTransaction)));
+        transactions.put(key(caller, lastTransaction), new Transaction(lastTransaction, caller));
         return lastTransaction;
     }
 
@@ -187,9 +196,12 @@ public final class Store {
      */
     public synchronized void endTransaction(int caller, int tx, boolean commit) {
         Transaction t = transaction(caller, tx);
-        transactions.remove(tx);
+        transactions.remove(key(caller, tx));
         if (!commit) {
             return;
+        }
+        if (t.doomed) {
+            throw new StoreException(XsError.EAGAIN); // it outlived the store it began in
         }
         for (Map.Entry<String, Long> seen : t.seen.entrySet()) {
             Node now = nodes.get(seen.getKey());
@@ -295,6 +307,74 @@ public final class Store {
         return watches.size();
     }
 
+    // ---- a domain's state, for a save and a restore (docs/SAVE-RESTORE.md, the xen.store part) ----
+
+    /**
+     * The node at {@code abs} and every node below it, parents before children (children in name
+     * order), leaving out the subtrees at {@code excluded}; empty if there is no such node.
+     */
+    public synchronized List<NodeState> export(String abs, java.util.Set<String> excluded) {
+        List<NodeState> out = new ArrayList<>();
+        if (nodes.get(abs) == null || excluded.contains(abs)) {
+            return out;
+        }
+        ArrayDeque<String> pending = new ArrayDeque<>();
+        pending.push(abs);
+        while (!pending.isEmpty()) {
+            String p = pending.pop();
+            Node n = nodes.get(p);
+            out.add(new NodeState(p, n.value().clone(), n.perms()));
+            List<String> children = new ArrayList<>(n.children());
+            for (int i = children.size() - 1; i >= 0; i--) {
+                String c = StorePath.child(p, children.get(i));
+                if (!excluded.contains(c)) {
+                    pending.push(c);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Puts a saved node as the host (dom0): its value and permissions, whatever the quotas (the
+     * restore checked them); missing parents are made as dom0's writes make them. Watches fire.
+     */
+    public synchronized void restoreNode(NodeState node) {
+        write(Perms.PRIVILEGED, 0, node.path(), node.value());
+        setPerms(Perms.PRIVILEGED, 0, node.path(), node.perms());
+    }
+
+    /** The watcher's watches, in the order they were registered. */
+    public synchronized List<WatchState> watches(Watcher watcher) {
+        List<WatchState> out = new ArrayList<>();
+        for (Watch w : watches) {
+            if (w.watcher == watcher) {
+                out.add(new WatchState(w.given, w.token));
+            }
+        }
+        return out;
+    }
+
+    /** The ids of {@code domid}'s open transactions, ascending. */
+    public synchronized List<Integer> transactionIds(int domid) {
+        return transactions.values().stream().filter(t -> t.domid == domid).map(t -> t.id).sorted().toList();
+    }
+
+    /**
+     * Transactions of {@code domid} that began before a restore (or a new store instance): they
+     * work as any other, on the tree as it is now, but their commit is EAGAIN, as after
+     * xenstored's restart; aborting them is fine. An id the domain has open is left alone.
+     */
+    public synchronized void restoreDoomedTransactions(int domid, List<Integer> ids) {
+        for (int id : ids) {
+            if (id != 0) {
+                Transaction t = new Transaction(id, domid);
+                t.doomed = true;
+                transactions.putIfAbsent(key(domid, id), t);
+            }
+        }
+    }
+
     /** The open transactions, all domains together. */
     public synchronized int transactionCount() {
         return transactions.size();
@@ -309,13 +389,17 @@ public final class Store {
         }
     }
 
+    private static long key(int domid, int tx) {
+        return (long) domid << 32 | Integer.toUnsignedLong(tx);
+    }
+
     private View view(int caller, int tx) {
         return tx == 0 ? live : transaction(caller, tx);
     }
 
     private Transaction transaction(int caller, int tx) {
-        Transaction t = transactions.get(tx);
-        if (t == null || t.domid != caller) {
+        Transaction t = transactions.get(key(caller, tx));
+        if (t == null) {
             throw new StoreException(XsError.ENOENT);
         }
         return t;
@@ -471,6 +555,8 @@ public final class Store {
         final Map<String, Long> seen = new HashMap<>();
         final Map<Integer, Integer> delta = new HashMap<>();
         final List<Change> changes = new ArrayList<>();
+        /** Began before a restore: its commit is EAGAIN. */
+        boolean doomed;
 
         Transaction(int id, int domid) {
             this.id = id;

@@ -48,7 +48,8 @@ public final class StorePath {
         return abs;
     }
 
-    static boolean valid(String abs) {
+    /** Whether {@code abs} is an absolute path xenstored accepts (not a special one). */
+    public static boolean valid(String abs) {
         if (abs.length() > ABS_PATH_MAX || abs.isEmpty() || abs.charAt(0) != '/') {
             return false;
         }

@@ -40,9 +40,50 @@ public final class Connection implements Watcher {
     private boolean answering;
     private final ArrayDeque<byte[]> afterReply = new ArrayDeque<>();
 
+    /**
+     * A connection's bytes in flight, as a save or a new store instance carries them: the request
+     * taken in part ({@code input}, less than a whole message), the replies and events not yet
+     * given (whole messages, in order; {@code outPos} bytes of the first given already), whether
+     * it is broken, and the events dropped so far.
+     */
+    public record State(byte[] input, List<byte[]> output, int outPos, boolean broken, long droppedEvents) {
+        public State {
+            input = input.clone();
+            output = List.copyOf(output);
+        }
+    }
+
     public Connection(Store store, int domid) {
         this.store = store;
         this.domid = domid;
+    }
+
+    /** A connection carrying on from {@code state} (checked by whoever read it: see StoreImages). */
+    public Connection(Store store, int domid, State state) {
+        this(store, domid);
+        System.arraycopy(state.input(), 0, in, 0, state.input().length);
+        inUsed = state.input().length;
+        for (byte[] message : state.output()) {
+            out.add(message.clone());
+            if (type(message) == XsType.WATCH_EVENT) {
+                eventsQueued++;
+            } else {
+                repliesQueued++;
+            }
+        }
+        outPos = state.outPos();
+        broken = state.broken();
+        droppedEvents = state.droppedEvents();
+    }
+
+    /** The bytes in flight now, for a save (between two requests: never while one is answered). */
+    public State state() {
+        return new State(Arrays.copyOf(in, inUsed), List.copyOf(out), outPos, broken, droppedEvents);
+    }
+
+    /** The type of a whole encoded message. */
+    public static int typeOf(byte[] message) {
+        return type(message);
     }
 
     @Override

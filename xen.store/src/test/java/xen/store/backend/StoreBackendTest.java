@@ -53,7 +53,7 @@ class StoreBackendTest {
     private StoreBackend backend = backend();
 
     private StoreBackend backend() {
-        StoreBackend b = new StoreBackend(host, host, log::add);
+        StoreBackend b = new StoreBackend(host, host, host, log::add);
         host.addListener(b);
         return b;
     }

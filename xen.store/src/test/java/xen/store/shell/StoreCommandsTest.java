@@ -19,7 +19,7 @@ class StoreCommandsTest {
     private final PortableTimerProvider timers = new PortableTimerProvider();
     private final HostComponent host = new HostComponent(timers);
     private final List<String> log = new CopyOnWriteArrayList<>();
-    private final StoreBackend store = new StoreBackend(host, host, log::add);
+    private final StoreBackend store = new StoreBackend(host, host, host, log::add);
     private final StoreCommands xen = new StoreCommands(store);
 
     @AfterEach

@@ -12,7 +12,10 @@
  * 1.4: the service properties of a booted domain's DomainHandle, named once for booters and those
  * who follow their domains ({@link xen.evtchn.api.host.DomainProperties}).
  * 1.5: a domain's RAM ({@link xen.evtchn.api.host.DomainHandle#ramBytes()}), for XenStore's memory/target.
- * 1.6: a domain's xen-bus consoles ({@link xen.evtchn.api.host.DomainHandle#console(int)}).
+ * 1.6: a domain's xen-bus consoles ({@link xen.evtchn.api.host.DomainHandle#console(int)});
+ * bundles' parts of a domain's save stream ({@link xen.evtchn.api.host.DomainStatePart}, a
+ * whiteboard), and the host's parking place for them while a bundle is updated
+ * ({@link xen.evtchn.api.host.DomainStateParking}).
  */
 @Export
 @Version("1.6.0")

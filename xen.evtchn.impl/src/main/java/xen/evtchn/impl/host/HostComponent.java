@@ -31,6 +31,8 @@ import xen.evtchn.api.backend.GrantMapping;
 import xen.evtchn.api.backend.GrantTables;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
+import xen.evtchn.api.host.DomainStateParking;
+import xen.evtchn.api.host.DomainStatePart;
 import xen.evtchn.api.host.GuestHost;
 import xen.evtchn.impl.console.ConsoleLines;
 import xen.evtchn.impl.console.DeviceConsoles;
@@ -54,7 +56,10 @@ import xen.evtchn.impl.time.ParkedTimers;
  * to host-side backends as an {@link EvtchnHost}, {@link ForeignMemory} and {@link GrantTables}. Each domain's
  * SCHEDOP_shutdown reaches that domain's {@link DomainHandle} listeners; {@link DomainListener}
  * services (a whiteboard, e.g. the console backend, brought by {@link DomainListeners}) hear of
- * every domain made whole and of its destruction. Deactivation destroys the domains that are left.
+ * every domain made whole and of its destruction; {@link DomainStatePart} services (brought by
+ * {@link DomainStateParts}) add their records to each save and get them back at a restore, and
+ * park their states here ({@link DomainStateParking}) while their bundle is away. Deactivation
+ * destroys the domains that are left.
  * <p>
  * The timer provider is a dynamic, greedy reference: the best-ranked {@link TimerProvider}
  * service is used, and when it changes every armed timer of every domain moves to the new one
@@ -65,10 +70,10 @@ import xen.evtchn.impl.time.ParkedTimers;
  * (a whiteboard) are added to the dispatcher while they are registered, so a bundle can bring a
  * hypercall the host does not have; a number the host already handles is refused with a message.
  */
-@Component(service = {GuestHost.class, EvtchnHost.class, ForeignMemory.class, GrantTables.class}, immediate = true,
-        configurationPid = HostComponent.PID)
+@Component(service = {GuestHost.class, EvtchnHost.class, ForeignMemory.class, GrantTables.class, DomainStateParking.class},
+        immediate = true, configurationPid = HostComponent.PID)
 @Designate(ocd = HostMetatype.class)
-public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory, GrantTables {
+public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory, GrantTables, DomainStateParking {
     /** The host's optional configuration: {@value #STATS} (Boolean, default false) counts events per port. */
     public static final String PID = "xen.host";
     public static final String STATS = "stats";
@@ -279,6 +284,36 @@ public final class HostComponent implements GuestHost, EvtchnHost, ForeignMemory
         synchronized (listeners) {
             listeners.remove(listener);
         }
+    }
+
+    /**
+     * A bundle's part of every domain's save comes ({@link DomainStateParts} brings the services;
+     * hosts without a framework call it themselves).
+     *
+     * @throws IllegalArgumentException for a name that is not a part's
+     * @throws IllegalStateException    if a part of that name is registered
+     */
+    public void addPart(DomainStatePart part) {
+        xen.parts().add(part);
+    }
+
+    public void removePart(DomainStatePart part) {
+        xen.parts().remove(part);
+    }
+
+    @Override
+    public void park(int domid, String part, boolean mandatory, byte[] state) {
+        Objects.requireNonNull(state, "state");
+        synchronized (listeners) { // orders it with the domain's destruction, which drops what was parked
+            if (domid == 0 || xen.domains().get(domid) != null) {
+                xen.parts().park(domid, part, mandatory, state);
+            }
+        }
+    }
+
+    @Override
+    public byte[] take(int domid, String part) {
+        return xen.parts().take(domid, part);
     }
 
     /** A listener that throws loses that call, never the domain (it is a third party's code). */

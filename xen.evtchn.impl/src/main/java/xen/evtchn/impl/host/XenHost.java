@@ -14,6 +14,7 @@ import xen.evtchn.api.abi.HvmParam;
 import xen.evtchn.api.abi.SchedOp;
 import xen.evtchn.api.abi.VcpuInfoLayout;
 import xen.evtchn.api.abi.Virq;
+import xen.evtchn.api.host.DomainStatePart;
 import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.delivery.FifoImage;
@@ -48,6 +49,8 @@ public final class XenHost {
     /** Guards {@link #timers} against a domain created while every domain's timers move. */
     private final Object timerLock = new Object();
     private final HypercallFamilies families;
+    /** The bundles' parts of a domain's save, and their parked states. */
+    private final StateParts parts = new StateParts();
     private TimerProvider timers;
 
     public XenHost(TimerProvider timers, ShutdownListener shutdowns) {
@@ -83,6 +86,11 @@ public final class XenHost {
         }
         families.schedOp().shutdown(p, reason);
         return true;
+    }
+
+    /** The bundles' parts of a domain's save (api DomainStatePart) and their parking place. */
+    StateParts parts() {
+        return parts;
     }
 
     public HypercallDispatcher dispatcher() {
@@ -193,6 +201,7 @@ public final class XenHost {
         if (p == null) {
             throw new IllegalArgumentException("no guest domain " + domid);
         }
+        DomainImage image;
         synchronized (p) { // the callback and its route change together under it
             List<TimerState> timers = p.time().timers().stopForSave();
             long now = p.time().clock().now();
@@ -201,9 +210,11 @@ public final class XenHost {
             for (int i = 0; i < params.length; i++) {
                 params[i] = p.param(i);
             }
-            return new DomainImage(domid, p.events().width(), p.version().major(), p.version().minor(), now, events,
+            image = new DomainImage(domid, p.events().width(), p.version().major(), p.version().minor(), now, events,
                     params, timers, p.grants().save());
         }
+        // Outside the domain's lock: a part (XenStore) may wait for its own thread, which raises the domain's ports.
+        return image.withParts(parts.save(domid));
     }
 
     /**
@@ -214,13 +225,22 @@ public final class XenHost {
      * count), so every deadline keeps its distance; the pvclock of every vCPU is written anew for
      * this backend's TSC. Any upcall that was pending is delivered again.
      *
-     * @throws SaveStreamException    if the image does not fit {@code vcpus} (vCPU count, frames outside its RAM)
+     * The bundles' parts ({@link StateParts}) check their records before anything is made and
+     * apply them last, the domain whole and its guest not yet run.
+     *
+     * @throws SaveStreamException    if the image does not fit {@code vcpus} (vCPU count, frames outside its RAM),
+     *                                or has a mandatory part no bundle here provides, or one its part refuses
      * @throws IllegalStateException  if {@code domid} exists, or this host has no room for the backends' bindings;
      *                                nothing is left behind
      * @throws IllegalArgumentException for a domid that is not a guest's
      */
     public Domain restoreDomain(int domid, DomainImage image, VcpuBackend vcpus, DomainConsole console) {
         checkFits(image, vcpus);
+        if (domains.get(domid) != null) {
+            throw new IllegalStateException("domain " + domid + " exists");
+        }
+        // The bundles' parts check their records before anything is made.
+        List<DomainStatePart.Restore> restores = parts.prepare(domid, image.domid(), image.parts());
         synchronized (timerLock) {
             GuestEventChannels d = eventChannels.create(domid, image.width(), vcpus);
             try {
@@ -241,6 +261,10 @@ public final class XenHost {
                 }
                 // Last: its route in place, every upcall that was pending is delivered again.
                 p.setParam(HvmParam.CALLBACK_IRQ, image.hvmParams()[HvmParam.CALLBACK_IRQ]);
+                // The domain exists and its guest has not run: the bundles' parts apply their state.
+                for (DomainStatePart.Restore r : restores) {
+                    r.apply();
+                }
                 return p;
             } catch (RuntimeException e) {
                 Domain p = domains.get(domid);
@@ -331,6 +355,7 @@ public final class XenHost {
         p.time().timers().stopAll();
         p.events().wakeWaiters();
         domains.remove(domid);
+        parts.forget(domid);
         return eventChannels.destroy(domid);
     }
 }

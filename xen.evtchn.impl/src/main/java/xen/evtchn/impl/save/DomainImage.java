@@ -19,10 +19,22 @@ import xen.evtchn.impl.time.TimerState;
  * @param hvmParams  every HVM parameter's raw value, {@link HvmParam#NR_PARAMS} of them
  * @param timers     per vCPU, its timers as armed at the save
  * @param grants     the grant table, or null if it was a new domain's (a restore makes a new one)
+ * @param parts      the bundles' parts of the domain (api DomainStatePart), one a name
  */
 public record DomainImage(int domid, GuestWidth width, int xenMajor, int xenMinor, long systemTime,
-        DomainEventsImage events, long[] hvmParams, List<TimerState> timers, GrantTableImage grants) {
+        DomainEventsImage events, long[] hvmParams, List<TimerState> timers, GrantTableImage grants,
+        List<PartImage> parts) {
+    /** An image without bundles' parts. */
+    public DomainImage(int domid, GuestWidth width, int xenMajor, int xenMinor, long systemTime,
+            DomainEventsImage events, long[] hvmParams, List<TimerState> timers, GrantTableImage grants) {
+        this(domid, width, xenMajor, xenMinor, systemTime, events, hvmParams, timers, grants, List.of());
+    }
+
     public DomainImage {
+        parts = List.copyOf(parts);
+        if (parts.stream().map(PartImage::name).distinct().count() != parts.size()) {
+            throw new IllegalArgumentException("two state parts of one name");
+        }
         Objects.requireNonNull(width, "width");
         Objects.requireNonNull(events, "events");
         if (hvmParams.length != HvmParam.NR_PARAMS) {
@@ -33,6 +45,11 @@ public record DomainImage(int domid, GuestWidth width, int xenMajor, int xenMino
             throw new IllegalArgumentException("timers of " + timers.size() + " vCPUs for a domain of "
                     + events.domain().vcpus());
         }
+    }
+
+    /** The same image with {@code newParts} as its bundles' parts. */
+    public DomainImage withParts(List<PartImage> newParts) {
+        return new DomainImage(domid, width, xenMajor, xenMinor, systemTime, events, hvmParams, timers, grants, newParts);
     }
 
     public int vcpus() {

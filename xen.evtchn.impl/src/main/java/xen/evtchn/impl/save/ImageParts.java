@@ -40,6 +40,8 @@ final class ImageParts {
     List<BackendImage> backends;
     FifoImage fifoState;
     GrantTableImage grants;
+    /** The bundles' parts, names ascending; null: none. */
+    List<PartImage> parts;
 
     DomainImage image() {
         List<PortImage> ports = new ArrayList<>();
@@ -51,6 +53,6 @@ final class ImageParts {
         EventChannelImage events = new EventChannelImage(validPorts, ports, vcpuVectors, sharedInfoGfn, sharedInfoPage,
                 vcpuInfoAt, fifoState);
         return new DomainImage(domid, width, xenMajor, xenMinor, systemTime, new DomainEventsImage(events, backends),
-                hvmParams, timers, grants);
+                hvmParams, timers, grants, parts == null ? List.of() : parts);
     }
 }

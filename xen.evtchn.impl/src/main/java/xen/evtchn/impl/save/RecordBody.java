@@ -16,19 +16,24 @@ final class RecordBody {
 
     static void write(StreamWriter w, DomainImage image) {
         for (RecordType t : RecordType.values()) {
-            if (t != RecordType.END && t.in(image)) {
-                int lengthAt = begin(w, t);
+            if (t != RecordType.END && t != RecordType.PART && t.in(image)) {
+                int lengthAt = begin(w, t, 0);
                 t.writer.write(w, image);
                 w.u32At(lengthAt, w.position() - lengthAt - 4);
             }
         }
-        begin(w, RecordType.END);
+        for (PartImage part : image.parts().stream().sorted(java.util.Comparator.comparing(PartImage::name)).toList()) {
+            int lengthAt = begin(w, RecordType.PART, part.mandatory() ? 0 : OPTIONAL);
+            PartRecord.write(w, part);
+            w.u32At(lengthAt, w.position() - lengthAt - 4);
+        }
+        begin(w, RecordType.END, 0);
     }
 
     /** A record's header, its length 0 for now; returns where the length is. */
-    private static int begin(StreamWriter w, RecordType t) {
+    private static int begin(StreamWriter w, RecordType t, int flags) {
         w.u16(t.number);
-        w.u16(0);
+        w.u16(flags);
         int lengthAt = w.position();
         w.u32(0);
         return lengthAt;
@@ -79,6 +84,11 @@ final class RecordBody {
                 return parts.image();
             }
             StreamReader body = r.body((int) length, "record " + t);
+            if (t == RecordType.PART) {
+                PartRecord.read(body, parts, (flags & OPTIONAL) != 0);
+                next = t.ordinal(); // one for each part
+                continue;
+            }
             t.reader.read(body, parts);
             if (!body.atEnd()) {
                 throw body.bad(body.position(), "record " + t + " is longer than its fields: " + body.remaining()

@@ -4,10 +4,11 @@ import java.util.function.Predicate;
 
 /**
  * The records of a version-3 stream: each type's number, which domains have it, and the one
- * section class that writes and reads its body. Every record here is mandatory (a host must
- * understand it to restore); they come in this order, each once at most: FIFO exactly for a FIFO
- * domain, GRANT_TABLE when the table is not a new domain's (without it a restore makes a new
- * one), the others always, END last.
+ * section class that writes and reads its body. Every record here but PART is mandatory (a host
+ * must understand it to restore); they come in this order, each once at most: FIFO exactly for a
+ * FIFO domain, GRANT_TABLE when the table is not a new domain's (without it a restore makes a new
+ * one), PART once for each bundle's part of the domain (optional or mandatory as the part says),
+ * the others always, END last.
  */
 enum RecordType {
     DOMAIN(1, image -> true, DomainRecord::write, DomainRecord::read),
@@ -19,6 +20,8 @@ enum RecordType {
     BACKENDS(7, image -> true, BackendsRecord::write, BackendsRecord::read),
     FIFO(8, FifoRecord::applies, FifoRecord::write, FifoRecord::read),
     GRANT_TABLE(9, GrantTableRecord::applies, GrantTableRecord::write, GrantTableRecord::read),
+    /** A bundle's part of the domain ({@link PartRecord}): one record a part, optional or not as the part says; may repeat. */
+    PART(10, image -> !image.parts().isEmpty(), null, null),
     /** The last record, with no body. */
     END(0, image -> true, null, null);
 
@@ -54,7 +57,7 @@ enum RecordType {
 
     /** True if a stream whose records so far gave {@code parts} must have this record. */
     boolean required(ImageParts parts) {
-        return allowed(parts) && this != GRANT_TABLE;
+        return allowed(parts) && this != GRANT_TABLE && this != PART;
     }
 
     /** The type numbered {@code number}, or null if this host does not know it. */

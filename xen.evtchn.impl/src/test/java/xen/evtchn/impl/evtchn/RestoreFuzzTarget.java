@@ -18,6 +18,7 @@ import xen.evtchn.impl.console.DomainConsole;
 import xen.evtchn.impl.domain.Domain;
 import xen.evtchn.impl.domain.XenVersionInfo;
 import xen.evtchn.impl.grant.GrantTable;
+import xen.evtchn.impl.save.PartImage;
 import xen.evtchn.impl.host.XenHost;
 import xen.evtchn.impl.save.OldStreams;
 import xen.evtchn.impl.save.SaveStream;
@@ -28,7 +29,8 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  * One fuzz input for the restore stream: a valid stream of one of a few domains (fresh; every kind
  * of port with a named backend, timers and vectors; 32-bit and full; shared_info never mapped; on
  * the FIFO ABI with queued, masked and early events and priorities; a grant table of three frames,
- * in RAM, on an extra page in a hole and out of guest memory, an entry pinned; and the streams of format
+ * in RAM, on an extra page in a hole and out of guest memory, an entry pinned; two optional bundles' parts
+ * (PART records); and the streams of format
  * versions 1 and 2 that {@link OldSaveStreamsTest} keeps), perhaps with a record inserted between
  * two of a version-3 stream's (of a type known or not, optional or not), then changed as the input
  * says (bytes overwritten, inserted, removed), with its length and checksum made right again most
@@ -37,7 +39,7 @@ import xen.evtchn.impl.time.ManualTimerProvider;
  */
 final class RestoreFuzzTarget {
     static final List<byte[]> SEEDS = List.of(fresh(), everyKind(), thirtyTwoBitFull(), neverMapped(), fifo(), grants(),
-            OldStreams.stream("v1-every-kind"), OldStreams.stream("v1-x86_32-unmapped"), OldStreams.stream("v2-fifo"));
+            withParts(), OldStreams.stream("v1-every-kind"), OldStreams.stream("v1-x86_32-unmapped"), OldStreams.stream("v2-fifo"));
 
     private RestoreFuzzTarget() {
     }
@@ -66,11 +68,11 @@ final class RestoreFuzzTarget {
         return RestoreCheck.check(s, null);
     }
 
-    /** A record of a type 0..10 (END, those known, one unknown) or any, optional or not, its body from the input, between two. */
+    /** A record of a type 0..11 (END, those known, one unknown) or any, optional or not, its body from the input, between two. */
     private static byte[] withRecord(byte[] s, HypercallFuzzTarget.Reader in) {
         List<Integer> records = StreamSeal.records(s);
         int at = records.get(in.u8() % records.size());
-        int type = in.u8() % 2 == 0 ? in.u8() % 11 : (int) (in.u32() & 0xFFFF);
+        int type = in.u8() % 2 == 0 ? in.u8() % 12 : (int) (in.u32() & 0xFFFF);
         byte[] body = new byte[in.u8() % 12];
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) in.u8();
@@ -113,6 +115,16 @@ final class RestoreFuzzTarget {
             return SaveStream.write(host.save(2));
         } catch (EvtchnException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Two bundles' parts, both optional (the fuzzed host has no part: a mandatory one would refuse every restore). */
+    private static byte[] withParts() {
+        XenHost host = new XenHost(new ManualTimerProvider(0), (d, r) -> { });
+        try (SoftwareBackend backend = new SoftwareBackend(2, 1, RestoreCheck.RAM, host.dispatcher())) {
+            host.createDomain(2, GuestWidth.X86_64, backend, XenVersionInfo.DEFAULT, DomainConsole.inMemory());
+            return SaveStream.write(host.save(2).withParts(List.of(new PartImage("a.part", false, new byte[] {1, 2, 3}),
+                    new PartImage("xen.store", false, new byte[0]))));
         }
     }
 

@@ -87,7 +87,7 @@ class RecordStreamTest {
             assertRefused("byte " + at + ": record type 32513 is not one this host knows, and it is not optional",
                     StreamSeal.withRecord(s, at, UNKNOWN, 0, SOME_BODY));
         }
-        assertRefused("record type 10 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 10, 0,
+        assertRefused("record type 11 is not one this host knows", StreamSeal.withRecord(s, record(s, RecordType.END), 11, 0,
                 new byte[0]));
     }
 
@@ -264,5 +264,51 @@ class RecordStreamTest {
                 record(f, RecordType.FIFO), RecordType.GRANT_TABLE.number, 0, body));
         assertRefused("record FIFO (8) where END (0) must come", StreamSeal.withRecord(withGrants(f, body),
                 record(withGrants(f, body), RecordType.END), RecordType.FIFO.number, 0, new byte[0]));
+    }
+
+    @Test
+    void partRecordsComeAfterTheOthersNamesAscendingAndAreChecked() {
+        byte[] s = twoLevel();
+        int end = record(s, RecordType.END);
+        byte[] a = partBody("a.part", 1, 2, 3);
+        byte[] b = partBody("b-part");
+        byte[] two = StreamSeal.withRecord(StreamSeal.withRecord(s, end, 10, 0, a), end + StreamSeal.RECORD_HEADER + a.length,
+                10, StreamSeal.OPTIONAL, b);
+        DomainImage image = SaveStream.read(two);
+        assertEquals(List.of("a.part", "b-part"), image.parts().stream().map(PartImage::name).toList());
+        assertTrue(image.parts().get(0).mandatory());
+        assertEquals(false, image.parts().get(1).mandatory());
+        assertArrayEquals(new byte[] {1, 2, 3}, image.parts().get(0).state());
+        assertEquals(0, image.parts().get(1).state().length);
+        DomainImage again = SaveStream.read(SaveStream.write(image));
+        assertEquals(ImageText.of(image), ImageText.of(again), "written back the same");
+        assertEquals(2, again.parts().size());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(image.parts().get(i).name(), again.parts().get(i).name());
+            assertEquals(image.parts().get(i).mandatory(), again.parts().get(i).mandatory());
+            assertArrayEquals(image.parts().get(i).state(), again.parts().get(i).state());
+        }
+        byte[] backwards = StreamSeal.withRecord(StreamSeal.withRecord(s, end, 10, 0, b), end + StreamSeal.RECORD_HEADER + b.length,
+                10, 0, a);
+        assertRefused("state part \"a.part\" is out of order or repeated", backwards);
+        assertRefused("state part \"a.part\" is out of order or repeated",
+                StreamSeal.withRecord(StreamSeal.withRecord(s, end, 10, 0, a), end + StreamSeal.RECORD_HEADER + a.length, 10, 0, a));
+        assertRefused("a state part's name is letters, digits and . _ - only", StreamSeal.withRecord(s, end, 10, 0, partBody("a b")));
+        assertRefused("state part name length is 0, less than 1", StreamSeal.withRecord(s, end, 10, 0, new byte[] {0}));
+        assertRefused("state part name length is 129, more than 128", StreamSeal.withRecord(s, end, 10, 0, new byte[] {(byte) 0x81, 1}));
+        assertRefused("record PART (10) ends within state part name", StreamSeal.withRecord(s, end, 10, 0, new byte[] {5, 'a'}));
+        assertRefused("record BACKENDS (7) where END (0) must come", StreamSeal.withRecord(two, record(two, RecordType.END), 7, 0, new byte[] {0}));
+        assertRefused("record PART (10) where", StreamSeal.withRecord(s, record(s, RecordType.BACKENDS), 10, 0, a));
+    }
+
+    private static byte[] partBody(String name, int... state) {
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] body = new byte[1 + n.length + state.length];
+        body[0] = (byte) n.length;
+        System.arraycopy(n, 0, body, 1, n.length);
+        for (int i = 0; i < state.length; i++) {
+            body[1 + n.length + i] = (byte) state[i];
+        }
+        return body;
     }
 }
