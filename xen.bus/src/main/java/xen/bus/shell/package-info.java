@@ -1,0 +1,2 @@
+/** The {@code xen:devices} command. Nothing is exported. */
+package xen.bus.shell;
