@@ -13,35 +13,34 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.blkif.Blkif;
 import xen.evtchn.api.abi.blkif.BlkifRequest;
 import xen.evtchn.api.abi.blkif.BlkifResponse;
 import xen.evtchn.api.abi.blkif.BlkifRing;
 
 /**
- * A blkfront in Java, on a {@link TestGuest}: the front half of a blkif ring (ring.h's FRONT_RING
- * macros, with their barriers), its pages granted to domain 0, a port offered to it, and
- * {@value #BUFFERS} request buffers of eleven granted pages each, granted once (as blkfront's
- * persistent grants are, though the backend is not told). The test thread is its only user.
+ * A blkfront in Java, on a {@link FrontGuest}: the front half of a blkif ring (ring.h's FRONT_RING
+ * macros, with their barriers), its pages granted to domain 0, a port offered to it, and request
+ * buffers of eleven granted pages each (one per request in flight), granted once (as blkfront's
+ * persistent grants are, though the backend is not told). One thread uses it at a time.
  * <p>
  * It checks the backend as a suspicious frontend would: every response must answer a request
  * that is waiting for one, once; anything else is recorded in {@link #anomalies()}.
  */
 public final class BlkFront {
-    /** Requests in flight at most (each holds one buffer). */
+    /** Requests in flight at most (each holds one buffer), unless given. */
     public static final int BUFFERS = 32;
     private static final int PAGE = 4096;
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
 
-    private final TestGuest guest;
+    private final FrontGuest guest;
     private final int order;
     private final int slots;
     private final MemorySegment ring;
     private final int[] ringRefs;
     private final int port;
-    private final long[] bufferGfns = new long[BUFFERS * Blkif.MAX_SEGMENTS_PER_REQUEST];
-    private final int[] bufferRefs = new int[BUFFERS * Blkif.MAX_SEGMENTS_PER_REQUEST];
+    private final long[] bufferGfns;
+    private final int[] bufferRefs;
     private final Deque<Integer> freeBuffers = new ArrayDeque<>();
     private final Map<Long, Pending> outstanding = new HashMap<>();
     private final Map<Long, Integer> statuses = new LinkedHashMap<>();
@@ -54,15 +53,22 @@ public final class BlkFront {
     private record Pending(long id, int operation, int buffer, byte[] into) {
     }
 
-    /** A ring of 2^order pages, SHARED_RING_INIT'ed, and its buffers, all granted; a port offered to domain 0. */
-    public BlkFront(TestGuest guest, int order) {
+    /** A ring of 2^order pages, SHARED_RING_INIT'ed, and {@value #BUFFERS} buffers, all granted; a port offered to domain 0. */
+    public BlkFront(FrontGuest guest, int order) {
+        this(guest, order, BUFFERS);
+    }
+
+    /** As {@link #BlkFront(FrontGuest, int)}, with {@code buffers} requests in flight at most. */
+    public BlkFront(FrontGuest guest, int order, int buffers) {
         this.guest = guest;
+        this.bufferGfns = new long[buffers * Blkif.MAX_SEGMENTS_PER_REQUEST];
+        this.bufferRefs = new int[buffers * Blkif.MAX_SEGMENTS_PER_REQUEST];
         this.order = order;
         this.slots = BlkifRing.slots(order);
         int pages = 1 << order;
-        long first = guest.page();
+        long first = guest.allocPage();
         for (int i = 1; i < pages; i++) {
-            if (guest.page() != first + i) {
+            if (guest.allocPage() != first + i) {
                 throw new IllegalStateException("ring pages not contiguous");
             }
         }
@@ -75,16 +81,13 @@ public final class BlkFront {
             ringRefs[i] = guest.grant(first + i, false);
         }
         for (int i = 0; i < bufferGfns.length; i++) {
-            bufferGfns[i] = guest.page();
+            bufferGfns[i] = guest.allocPage();
             bufferRefs[i] = guest.grant(bufferGfns[i], false);
         }
-        for (int b = 0; b < BUFFERS; b++) {
+        for (int b = 0; b < buffers; b++) {
             freeBuffers.add(b);
         }
-        this.port = guest.events().allocUnbound(DomId.SELF, DomId.HOST);
-        if (port <= 0) {
-            throw new IllegalStateException("alloc_unbound: " + port);
-        }
+        this.port = guest.allocUnbound();
     }
 
     /** The nodes blkfront writes in its directory before it goes to Initialised (talk_to_blkback). */
@@ -118,7 +121,7 @@ public final class BlkFront {
 
     /** The guest's view of page {@code page} of buffer 0. */
     public MemorySegment bufferPage(int page) {
-        return guest.frame(bufferGfns[page]);
+        return frame(bufferGfns[page]);
     }
 
     /** Times this frontend pushed requests and ring.h said to notify. */
@@ -156,7 +159,7 @@ public final class BlkFront {
         BlkifRequest.Segment[] segs = new BlkifRequest.Segment[pages];
         for (int p = 0; p < pages; p++) {
             int n = Math.min(PAGE, data.length - p * PAGE);
-            MemorySegment.copy(data, p * PAGE, guest.frame(bufferGfns[buffer * Blkif.MAX_SEGMENTS_PER_REQUEST + p]),
+            MemorySegment.copy(data, p * PAGE, frame(bufferGfns[buffer * Blkif.MAX_SEGMENTS_PER_REQUEST + p]),
                     ValueLayout.JAVA_BYTE, 0, n);
             segs[p] = new BlkifRequest.Segment(bufferRefs[buffer * Blkif.MAX_SEGMENTS_PER_REQUEST + p], 0, n / 512 - 1);
         }
@@ -207,10 +210,7 @@ public final class BlkFront {
         int event = (int) U32.getAcquire(ring, (long) BlkifRing.REQ_EVENT);
         if (Integer.compareUnsigned(reqProdPvt - event, reqProdPvt - old) < 0) {
             notifications++;
-            int rc = guest.events().send(port);
-            if (rc != 0) {
-                throw new IllegalStateException("EVTCHNOP_send: " + rc);
-            }
+            guest.notify(port);
         }
     }
 
@@ -248,7 +248,7 @@ public final class BlkFront {
         if (p.into() != null && r.status() == Blkif.RSP_OKAY) {
             for (int off = 0; off < p.into().length; off += PAGE) {
                 int n = Math.min(PAGE, p.into().length - off);
-                MemorySegment.copy(guest.frame(bufferGfns[p.buffer() * Blkif.MAX_SEGMENTS_PER_REQUEST + off / PAGE]),
+                MemorySegment.copy(frame(bufferGfns[p.buffer() * Blkif.MAX_SEGMENTS_PER_REQUEST + off / PAGE]),
                         ValueLayout.JAVA_BYTE, 0, p.into(), off, n);
             }
         }
@@ -286,6 +286,10 @@ public final class BlkFront {
 
     public int read(long sector, byte[] into) {
         return await(submitRead(sector, into));
+    }
+
+    private MemorySegment frame(long gfn) {
+        return guest.frames(gfn, 1);
     }
 
     private static void waitBriefly(long deadline, String what) {

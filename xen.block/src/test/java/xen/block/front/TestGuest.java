@@ -22,7 +22,7 @@ import xen.evtchn.api.host.GuestHost;
  * out its pages ({@link #page()}), grants them to domain 0 ({@link #grant}) and makes its EVTCHNOP
  * calls through {@link #events()}, as a frontend driver would.
  */
-public final class TestGuest implements AutoCloseable {
+public final class TestGuest implements FrontGuest, AutoCloseable {
     private static final long TABLE_GFN = 1;
     private static final long ARG = 0x100;
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
@@ -53,6 +53,7 @@ public final class TestGuest implements AutoCloseable {
         }
     }
 
+    @Override
     public int domid() {
         return domid;
     }
@@ -65,8 +66,8 @@ public final class TestGuest implements AutoCloseable {
         return domain.eventChannels();
     }
 
-    /** A fresh page of RAM, zeroed, by its frame number. */
-    public long page() {
+    @Override
+    public long allocPage() {
         if (nextGfn >= frames) {
             throw new IllegalStateException("dom" + domid + ": out of pages");
         }
@@ -80,7 +81,7 @@ public final class TestGuest implements AutoCloseable {
         return ram.asSlice(gfn * 4096, 4096);
     }
 
-    /** The guest's view of {@code count} frames from {@code gfn}. */
+    @Override
     public MemorySegment frames(long gfn, int count) {
         return ram.asSlice(gfn * 4096, count * 4096L);
     }
@@ -89,6 +90,7 @@ public final class TestGuest implements AutoCloseable {
      * Grants frame {@code gfn} to domain 0 (gnttab_grant_foreign_access): frame and domid first,
      * then the flags with release, so the host never sees a half-written entry.
      */
+    @Override
     public int grant(long gfn, boolean readOnly) {
         if (nextRef >= GrantEntry.PER_FRAME) {
             throw new IllegalStateException("dom" + domid + ": grant table frame 0 is full");
@@ -107,6 +109,23 @@ public final class TestGuest implements AutoCloseable {
         long at = TABLE_GFN * 4096 + (long) ref * GrantEntry.SIZE;
         ram.set(ValueLayout.JAVA_INT, at + GrantEntry.FRAME, (int) gfn);
         U32.setRelease(ram, at + GrantEntry.FLAGS, GrantEntry.word(flags, DomId.HOST));
+    }
+
+    @Override
+    public int allocUnbound() {
+        int port = events().allocUnbound(DomId.SELF, DomId.HOST);
+        if (port <= 0) {
+            throw new IllegalStateException("alloc_unbound: " + port);
+        }
+        return port;
+    }
+
+    @Override
+    public void notify(int port) {
+        int rc = events().send(port);
+        if (rc != 0) {
+            throw new IllegalStateException("EVTCHNOP_send: " + rc);
+        }
     }
 
     @Override
