@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import xen.block.front.BlkFront;
-import xen.block.front.FrontGuest;
+import xen.block.front.BusFrontGuest;
 import xen.bus.testing.BusHost;
 import xen.bus.testing.GuestDomain;
 import xen.bus.testing.GuestFrontend;
@@ -61,7 +61,7 @@ class BlockBusTest {
     /** The guest's driver: waits for InitWait, publishes its ring's nodes, Initialised, waits for Connected. */
     private static BlkFront connect(GuestFrontend fe, GuestDomain guest, int order) {
         fe.awaitBackendState(XenbusState.INIT_WAIT);
-        BlkFront front = new BlkFront(FrontGuest.of(guest), order, BUFFERS);
+        BlkFront front = new BlkFront(new BusFrontGuest(guest), order, BUFFERS);
         front.nodes().forEach(fe::write);
         fe.switchState(XenbusState.INITIALISED);
         fe.awaitBackendState(XenbusState.CONNECTED);
