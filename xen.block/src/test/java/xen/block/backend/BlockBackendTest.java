@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import xen.block.front.BlkFront;
+import xen.block.front.DirectBus;
 import xen.block.front.TestGuest;
 import xen.evtchn.api.abi.blkif.Blkif;
 import xen.evtchn.api.abi.blkif.BlkifRequest;
@@ -33,7 +34,7 @@ import xen.evtchn.impl.host.HostComponent;
 
 /**
  * The backend against a real host on software vCPUs, its device driven as the bus drives it
- * ({@link FakeBus}), a Java blkfront ({@link BlkFront}) on the guest's side: data written through
+ * ({@link DirectBus}), a Java blkfront ({@link BlkFront}) on the guest's side: data written through
  * the ring is in the image file, data read is the file's, bad requests are answered and do not
  * stop the device, and a hand-over in the middle of a stream loses and doubles nothing.
  */
@@ -47,12 +48,12 @@ class BlockBackendTest {
     private final HostComponent host = new HostComponent(timers, true);
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final List<TestGuest> guests = new ArrayList<>();
-    private final List<FakeBus> buses = new ArrayList<>();
+    private final List<DirectBus> buses = new ArrayList<>();
     private final Random random = new Random(42);
 
     @AfterEach
     void tearDown() {
-        for (FakeBus b : buses) {
+        for (DirectBus b : buses) {
             try {
                 b.disconnect();
             } catch (RuntimeException e) {
@@ -85,8 +86,8 @@ class BlockBackendTest {
         return p;
     }
 
-    private FakeBus bus(TestGuest guest, Path image, boolean readOnly) {
-        FakeBus bus = new FakeBus(host, host, guest.domid(), DEVID,
+    private DirectBus bus(TestGuest guest, Path image, boolean readOnly) {
+        DirectBus bus = new DirectBus(host, host, guest.domid(), DEVID,
                 new DiskSpec(image, "xvda", readOnly).nodes(guest.domid()).backend());
         buses.add(bus);
         return bus;
@@ -94,7 +95,7 @@ class BlockBackendTest {
 
     /** A guest with a disk, its frontend on a ring of 2^order pages, connected to {@code backend}. */
     private BlkFront connected(TestGuest guest, Path image, boolean readOnly, int order, BlockBackend backend) throws Exception {
-        FakeBus bus = bus(guest, image, readOnly);
+        DirectBus bus = bus(guest, image, readOnly);
         bus.probe(backend);
         BlkFront front = new BlkFront(guest, order);
         bus.connect(front.nodes());
@@ -110,7 +111,7 @@ class BlockBackendTest {
     @Test
     void theProbePublishesTheDiskAndTheFeatures() throws Exception {
         TestGuest g = guest(1);
-        FakeBus rw = bus(g, image("rw.img", 1000), false);
+        DirectBus rw = bus(g, image("rw.img", 1000), false);
         rw.probe(backend());
         assertEquals("1000", rw.backend.get("sectors"));
         assertEquals("512", rw.backend.get("sector-size"));
@@ -124,7 +125,7 @@ class BlockBackendTest {
         assertNull(rw.backend.get("feature-persistent"));
         assertNull(rw.backend.get("feature-max-indirect-segments"));
 
-        FakeBus ro = new FakeBus(host, host, 1, DEVID + 16, new DiskSpec(image("ro.img", 9), "xvdb", true).nodes(1).backend());
+        DirectBus ro = new DirectBus(host, host, 1, DEVID + 16, new DiskSpec(image("ro.img", 9), "xvdb", true).nodes(1).backend());
         ro.probe(backend(Map.of("max.ring.page.order", 0)));
         assertEquals("9", ro.backend.get("sectors"));
         assertEquals("4", ro.backend.get("info"), "VDISK_READONLY");
@@ -164,7 +165,7 @@ class BlockBackendTest {
     }
 
     private String refusal(TestGuest g, Map<String, String> nodes) {
-        FakeBus bus = new FakeBus(host, host, g.domid(), DEVID, nodes);
+        DirectBus bus = new DirectBus(host, host, g.domid(), DEVID, nodes);
         return assertThrows(XenBusException.class, () -> bus.probe(backend())).getMessage();
     }
 
@@ -194,7 +195,7 @@ class BlockBackendTest {
     }
 
     private String connectRefusal(TestGuest g, Path img, Map<String, String> nodes, Map<String, ?> config) throws Exception {
-        FakeBus bus = new FakeBus(host, host, g.domid(), DEVID, new DiskSpec(img, "xvda", false).nodes(g.domid()).backend());
+        DirectBus bus = new DirectBus(host, host, g.domid(), DEVID, new DiskSpec(img, "xvda", false).nodes(g.domid()).backend());
         bus.probe(backend(config));
         return assertThrows(XenBusException.class, () -> bus.connect(nodes)).getMessage();
     }
@@ -296,7 +297,7 @@ class BlockBackendTest {
         TestGuest g = guest(30);
         Path img = image("h.img", DISK_SECTORS);
         byte[] expected = Files.readAllBytes(img);
-        FakeBus bus = bus(g, img, false);
+        DirectBus bus = bus(g, img, false);
         bus.probe(backend());
         BlkFront front = new BlkFront(g, 1);
         bus.connect(front.nodes());
@@ -339,7 +340,7 @@ class BlockBackendTest {
     @Test
     void disconnectEndsTheThreadAndLetsThePortGo() throws Exception {
         TestGuest g = guest(31);
-        FakeBus bus = bus(g, image("x.img", 64), false);
+        DirectBus bus = bus(g, image("x.img", 64), false);
         BlockBackend backend = backend();
         bus.probe(backend);
         BlkFront front = new BlkFront(g, 0);

@@ -1,4 +1,4 @@
-package xen.block.backend;
+package xen.block.front;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,21 +15,22 @@ import xen.evtchn.api.bus.XenBusException;
 /**
  * The bus's part for one device, as the api describes it, without XenStore: nodes in maps, the
  * port on a handle named after the device, parked at a hand-over and taken up by the next backend
- * ({@link #handOver}). Enough to drive a backend through probe, connect, hand-over and disconnect
- * until the real bus runs these tests.
+ * ({@link #handOver}). Drives a backend through probe, connect, hand-over and disconnect where
+ * the bus is not the point: the backend's own tests and the benchmark (the bus is not on the
+ * data path); the real bus runs BlockBusTest and the itests.
  */
-final class FakeBus implements XenBusDevice {
+public final class DirectBus implements XenBusDevice {
     private final EvtchnHost evtchn;
     private final GrantTables grants;
     private final int domid;
     private final int devid;
-    final Map<String, String> backend = new ConcurrentHashMap<>();
-    final Map<String, String> frontend = new ConcurrentHashMap<>();
+    public final Map<String, String> backend = new ConcurrentHashMap<>();
+    public final Map<String, String> frontend = new ConcurrentHashMap<>();
     private volatile boolean resumed;
     private EvtchnHandle handle;
     private DeviceBackend device;
 
-    FakeBus(EvtchnHost evtchn, GrantTables grants, int domid, int devid, Map<String, String> backendNodes) {
+    public DirectBus(EvtchnHost evtchn, GrantTables grants, int domid, int devid, Map<String, String> backendNodes) {
         this.evtchn = evtchn;
         this.grants = grants;
         this.domid = domid;
@@ -38,18 +39,18 @@ final class FakeBus implements XenBusDevice {
     }
 
     /** Probes {@code driver} with this device and keeps its DeviceBackend. */
-    void probe(XenBusBackend driver) throws XenBusException {
+    public void probe(XenBusBackend driver) throws XenBusException {
         device = driver.probe(this);
     }
 
     /** The frontend wrote its nodes and went to Initialised: connect. */
-    void connect(Map<String, String> frontendNodes) throws XenBusException {
+    public void connect(Map<String, String> frontendNodes) throws XenBusException {
         frontend.putAll(frontendNodes);
         device.connect();
     }
 
     /** The backend leaves: it hands over, the port is parked; {@code next} probes and connects, resumed. */
-    void handOver(XenBusBackend next) throws XenBusException {
+    public void handOver(XenBusBackend next) throws XenBusException {
         device.handOver();
         handle.detach();
         handle = null;
@@ -58,7 +59,7 @@ final class FakeBus implements XenBusDevice {
         device.connect();
     }
 
-    void disconnect() {
+    public void disconnect() {
         device.disconnect();
         if (handle != null) {
             handle.close();
@@ -66,7 +67,7 @@ final class FakeBus implements XenBusDevice {
         }
     }
 
-    String handleName() {
+    public String handleName() {
         return "vbd-" + domid + "-" + devid;
     }
 
