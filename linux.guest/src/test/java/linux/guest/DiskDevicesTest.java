@@ -22,8 +22,7 @@ import xen.store.backend.StoreBackend;
  * {@link DiskDevices} without KVM: on a host with a domain on a software vCPU, a disk added the
  * moment its domain exists (as the kernel booter and {@link LinuxSession} add it, before the vCPUs
  * run) is probed by the vbd backend, which publishes what Linux's blkfront reads (sectors, info,
- * sector-size), and it goes with its domain. Skipped while xen.bus and xen.block are not on the
- * test class path.
+ * sector-size), and it goes with its domain.
  */
 class DiskDevicesTest {
     static final int DOMID = 1;
@@ -36,9 +35,9 @@ class DiskDevicesTest {
         List<String> log = new CopyOnWriteArrayList<>();
         try (PortableTimerProvider timers = new PortableTimerProvider()) {
             HostComponent host = new HostComponent(timers);
-            StoreBackend store = new StoreBackend(host, host, log::add);
+            StoreBackend store = new StoreBackend(host, host, host, log::add);
             host.addListener(store);
-            try (DiskDevices devices = DiskDevices.wire(host, store, log::add);
+            try (DiskDevices devices = new DiskDevices(host, store, log::add);
                     SoftwareBackend vcpus = new SoftwareBackend(DOMID, 1, 1 << 20, host.hypercalls())) {
                 host.createDomain(DOMID, vcpus, line -> { });
                 DiskSpec disk = DiskSpec.parse(image + ",ro");

@@ -102,8 +102,8 @@ final class LinuxSession implements AutoCloseable {
     /**
      * Debian's kernel with {@code moreCmdline} after {@link #CMDLINE} and {@code disks} on
      * xen-bus: each image checked, then the bus and the vbd backend wired on this host
-     * ({@link DiskDevices}, which skips the test where they are missing) and each disk added to the
-     * domain before its vCPUs run, as the kernel booter does.
+     * ({@link DiskDevices}) and each disk added to the domain before its vCPUs run, as the kernel
+     * booter does.
      */
     LinuxSession(StockLinux.Guest linux, int vcpus, String moreCmdline, List<DiskSpec> disks) throws IOException {
         disks.forEach(DiskSpec::check);
@@ -111,7 +111,7 @@ final class LinuxSession implements AutoCloseable {
         host.addListener(consoles);
         store = new StoreBackend(host, host, host, log::add);
         host.addListener(store);
-        devices = disks.isEmpty() ? null : DiskDevices.wire(host, store, log::add);
+        devices = disks.isEmpty() ? null : new DiskDevices(host, store, log::add);
         PvhImage image = PvhImage.parse(KernelImage.elf(Files.readAllBytes(linux.vmlinux())));
         KvmConfig config = KvmConfig.of(vcpus, RAM, log::add).withIrqchip(true);
         String cmdline = moreCmdline.isEmpty() ? CMDLINE : CMDLINE + " " + moreCmdline;
