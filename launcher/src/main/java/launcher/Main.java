@@ -44,7 +44,8 @@ import xen.evtchn.api.host.DomainProperties;
  * The guest is booted inside the framework by a DS component configured through Config Admin:
  * the launcher writes one factory configuration, {@value #REFERENCE_PID} (domid 1, vcpus, hz,
  * seconds, ipis) or {@value #KERNEL_PID} (domid 1, kernel (an absolute path), cmdline, vcpus,
- * memory in MiB), by reflection ({@link Configurations}). The guest's console (and the reference
+ * memory in MiB, initrd, console.lines, disk: a String[] of FILE[,OPTIONS]), by reflection
+ * ({@link Configurations}). The guest's console (and the reference
  * guest's live event summary, or the KVM host's messages) are printed by the bundles. The
  * launcher shares no classes with them (it uses the api's constants, which javac inlines, and
  * never loads an api class): it follows the domain's service, registered with the api's
@@ -80,6 +81,7 @@ public final class Main {
     static final String CMDLINE = "cmdline";
     static final String INITRD = "initrd";
     static final String CONSOLE_LINES = "console.lines";
+    static final String DISK = DomainConfiguration.DISK;
     /** The domain the launcher boots. */
     static final int GUEST_DOMID = 1;
     /** The values of {@value DomainProperties#GUEST}: the reference guest, or a PVH kernel on KVM. */
@@ -126,6 +128,14 @@ public final class Main {
               --initrd FILE      its initial RAM disk (default none)
               --cmdline STRING   its command line, ASCII (default empty)
               --memory MIB       its RAM in MiB, 1..%d, rounded up to a multiple of 2 (default %d)
+              --disk FILE[,ro|rw][,vdev=xvdX]
+                                 a raw image file as a disk of the guest (a Xen vbd; Linux's
+                                 xen-blkfront shows it as /dev/xvda, ...): ro read-only, rw
+                                 (default) writable; repeatable, the disks without vdev take
+                                 xvda, xvdb, ... in order. Needs bundles xen.bus and xen.block.
+                                 A missing or unreadable FILE is bad usage; a bad option or an
+                                 image the guest cannot use (not writable without ro, under
+                                 512 bytes) fails its booter (status 1, naming the disk)
               --console          attach this terminal to its console, raw, instead of printing
                                  "[dom1] ..." lines: what is typed goes to the guest; Ctrl-A c
                                  switches to the host's Gogo shell and back, Ctrl-A x stops the
@@ -177,10 +187,11 @@ public final class Main {
      * @param memory  the kernel's RAM in MiB
      * @param initrd  its initial RAM disk (absolute), or null
      * @param console whether the terminal is attached to the kernel's console (--console)
+     * @param disks   the kernel's disks, FILE[,OPTIONS] each with FILE absolute (--disk)
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
             int vcpus, int hz, int seconds, boolean ipis, int fifoPorts, Path kernel, String cmdline, int memory, Shell shell,
-            Path initrd, boolean console) {
+            Path initrd, boolean console, List<String> disks) {
         /**
          * Whether the Gogo shell reads commands from standard input: --shell, or a terminal
          * unless --no-shell.
@@ -212,6 +223,9 @@ public final class Main {
                 }
                 if (console) {
                     k.put(CONSOLE_LINES, false); // the terminal shows the raw console instead
+                }
+                if (!disks.isEmpty()) {
+                    k.put(DISK, disks.toArray(String[]::new)); // a multi-valued property, as Config Admin keeps it
                 }
                 return Map.copyOf(k);
             }
@@ -274,6 +288,7 @@ public final class Main {
         boolean console = false;
         String cmdline = null;
         int memory = -1;
+        List<String> disks = new ArrayList<>();
         // for --no-guest; of those, for the reference guest; for a kernel
         List<String> guestOptions = new ArrayList<>();
         List<String> referenceOptions = new ArrayList<>();
@@ -317,7 +332,7 @@ public final class Main {
                     }
                 }
                 case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--fifo-ports", "--kernel", "--cmdline",
-                        "--memory", "--initrd" -> {
+                        "--memory", "--initrd", "--disk" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -339,6 +354,7 @@ public final class Main {
                         case "--kernel" -> kernel = readableFile(arg, value);
                         case "--initrd" -> initrd = readableFile(arg, value);
                         case "--cmdline" -> cmdline = cmdline(value);
+                        case "--disk" -> disks.add(disk(value));
                         default -> memory = (int) number(arg, value, 1, MAX_MEMORY_MIB);
                     }
                     switch (arg) {
@@ -349,9 +365,11 @@ public final class Main {
                             guestOptions.add(arg);
                             referenceOptions.add(arg);
                         }
-                        case "--cmdline", "--memory", "--initrd" -> {
-                            guestOptions.add(arg);
-                            kernelOptions.add(arg);
+                        case "--cmdline", "--memory", "--initrd", "--disk" -> {
+                            if (!kernelOptions.contains(arg)) { // --disk is repeatable
+                                guestOptions.add(arg);
+                                kernelOptions.add(arg);
+                            }
                         }
                         default -> guestOptions.add(arg); // --vcpus, --kernel
                     }
@@ -379,7 +397,18 @@ public final class Main {
         }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
                 guest, vcpus, hz, seconds, ipis, fifoPorts, kernel, cmdline == null ? "" : cmdline,
-                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell, initrd, console);
+                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell, initrd, console, List.copyOf(disks));
+    }
+
+    /**
+     * A --disk value, FILE[,OPTIONS], with FILE a readable file, made absolute. The options are
+     * passed on for the booter to check (the api's DiskSpec, which the launcher cannot load): only
+     * what the launcher can say without it is bad usage here.
+     */
+    static String disk(String value) throws UsageException {
+        int comma = value.indexOf(',');
+        Path file = readableFile("--disk", (comma < 0 ? value : value.substring(0, comma)).strip());
+        return comma < 0 ? file.toString() : file + value.substring(comma);
     }
 
     /** {@code value} as the absolute path of a readable file, or a message naming {@code option}. */

@@ -1,5 +1,6 @@
 package launcher;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -225,6 +226,37 @@ class MainTest {
     }
 
     @Test
+    void disksGoToTheKernelsConfigurationWithAbsoluteFiles(@TempDir Path dir) throws Exception {
+        Path kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1});
+        Path a = Files.write(dir.resolve("a.img"), new byte[512]);
+        Path b = Files.write(dir.resolve("b.img"), new byte[512]);
+        Main.Options o = Main.parse(new String[] {"--kernel", kernel.toString(), "--disk", a.toString(),
+                "--disk=" + b + ",ro,vdev=xvdc"});
+        assertEquals(List.of(a.toString(), b + ",ro,vdev=xvdc"), o.disks());
+        assertArrayEquals(new String[] {a.toString(), b + ",ro,vdev=xvdc"}, (String[]) o.guestConfiguration().get("disk"),
+                "a String[], Config Admin's multi-valued property");
+        assertEquals(null, Main.parse(new String[] {"--kernel", kernel.toString()}).guestConfiguration().get("disk"),
+                "no disk, no property");
+        // A relative file becomes absolute (the launcher's module directory holds pom.xml); options pass as given.
+        assertEquals(List.of(Path.of("pom.xml").toAbsolutePath() + ", rw,bogus"),
+                Main.parse(new String[] {"--kernel", kernel.toString(), "--disk", " pom.xml , rw,bogus"}).disks(),
+                "options are the booter's to check");
+    }
+
+    @Test
+    void aMissingOrUnreadableDiskIsBadUsage(@TempDir Path dir) throws IOException {
+        String kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1}).toString();
+        String image = Files.write(dir.resolve("disk.img"), new byte[512]).toString();
+        Path missing = dir.resolve("nowhere.img");
+        assertUsage("--disk: no such file: " + missing, "--kernel", kernel, "--disk", missing + ",ro");
+        assertUsage("--disk: not a regular file: " + dir, "--kernel", kernel, "--disk", dir.toString());
+        assertUsage("--disk needs a file", "--kernel", kernel, "--disk", ",ro");
+        assertUsage("--disk needs a value", "--kernel", kernel, "--disk");
+        assertUsage("--disk is for --kernel", "--disk", image, "--disk", image);
+        assertUsage("--disk is for the guest, and --no-guest boots none", "--no-guest", "--disk", image);
+    }
+
+    @Test
     void aRelativeKernelPathBecomesAbsolute() throws Exception {
         // The launcher's module directory holds pom.xml: a readable file by a relative path.
         Main.Options o = Main.parse(new String[] {"--kernel", "pom.xml"});
@@ -292,7 +324,7 @@ class MainTest {
         Result result = launch("--help");
         assertEquals(0, result.status());
         for (String option : List.of("--vcpus N", "--hz N", "--seconds N", "--no-ipis", "--no-guest", "--stay",
-                "--verbose", "--kernel FILE", "--cmdline STRING", "--memory MIB", "1..65536", "0 poweroff",
+                "--verbose", "--kernel FILE", "--cmdline STRING", "--disk FILE[,ro|rw][,vdev=xvdX]", "--memory MIB", "1..65536", "0 poweroff",
                 "1 crash or watchdog", "2 reboot or suspend")) {
             assertTrue(result.out().contains(option), option + " in\n" + result.out());
         }

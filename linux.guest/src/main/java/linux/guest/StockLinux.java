@@ -18,18 +18,30 @@ import kvm.provider.boot.KernelImage;
  * <pre>
  * CACHE/linux-image-6.1.0-57-cloud-amd64_6.1.192-3/package/         the unpacked kernel package
  * CACHE/linux-image-6.1.0-57-cloud-amd64_6.1.192-3/vmlinux          the ELF, from boot/vmlinuz-*
- * CACHE/linux-image-6.1.0-57-cloud-amd64_6.1.192-3/initramfs.cpio
+ * CACHE/linux-image-6.1.0-57-cloud-amd64_6.1.192-3/initramfs-2.cpio   busybox, xen-blkfront from the package
  * CACHE/busybox-static_1%3a1.35.0-4+deb12u1+b1/package/
  * </pre>
  * What is there is reused: once prepared, only the local package lists are read (to learn which
  * kernel is current), never the network. Each file appears whole or not at all (written beside,
- * then renamed).
+ * then renamed). The initramfs's name carries a number that changes with what goes into it, so an
+ * older one in the cache is not taken for the current.
+ * <p>
+ * The initramfs holds the kernel package's own xen-blkfront module (Linux's Xen block frontend,
+ * {@value #BLKFRONT}: a module in Debian's cloud kernels, CONFIG_XEN_BLKDEV_FRONTEND=m), which its
+ * /init loads, so that a disk (a vbd) shows as /dev/xvda; Debian compresses modules with xz from
+ * its 6.x kernels of trixie on, which /init unpacks with busybox's unxz. A kernel that has the
+ * frontend built in needs no module.
  */
 public final class StockLinux {
     public static final String KERNEL_METAPACKAGE = "linux-image-cloud-amd64";
     public static final String BUSYBOX = "busybox-static";
     static final String VMLINUX = "vmlinux";
-    static final String INITRAMFS = "initramfs.cpio";
+    /** 2: with xen-blkfront and /bin/disktest. */
+    static final String INITRAMFS = "initramfs-2.cpio";
+    /** The block frontend in the package's modules directory (.ko, or .ko.xz). */
+    static final String BLKFRONT = "kernel/drivers/block/xen-blkfront.ko";
+    /** The kernel configuration option of the block frontend. */
+    static final String BLKFRONT_CONFIG = "CONFIG_XEN_BLKDEV_FRONTEND";
     static final String PACKAGE = "package";
 
     /**
@@ -83,10 +95,36 @@ public final class StockLinux {
             }
             write(vmlinux, elf);
         }
+        Guest guest = new Guest(vmlinux, initramfs, release, pkg);
         if (!Files.isRegularFile(initramfs)) {
-            write(initramfs, Initramfs.build(busybox(), List.of()));
+            write(initramfs, Initramfs.build(busybox(), modules(guest)));
         }
-        return new Guest(vmlinux, initramfs, release, pkg);
+        return guest;
+    }
+
+    /**
+     * The kernel modules the initramfs loads: xen-blkfront, as a .ko or a .ko.xz, none if the
+     * kernel has it built in.
+     *
+     * @throws IOException if the package has neither, nor the frontend built in, or only a form busybox cannot load
+     */
+    static List<Initramfs.Entry> modules(Guest guest) throws IOException {
+        Path ko = guest.modules().resolve(BLKFRONT);
+        for (String suffix : List.of("", ".xz")) {
+            Path file = Path.of(ko + suffix);
+            if (Files.isRegularFile(file)) {
+                return List.of(new Initramfs.Entry(Initramfs.MODULES + file.getFileName(), Files.readAllBytes(file)));
+            }
+        }
+        Path config = guest.packageDir().resolve("boot").resolve("config-" + guest.release());
+        if (Files.isRegularFile(config) && Files.readAllLines(config).contains(BLKFRONT_CONFIG + "=y")) {
+            return List.of();
+        }
+        if (Files.exists(Path.of(ko + ".zst"))) {
+            throw new IOException(ko + ".zst: a zstd-compressed module, which the initramfs's busybox cannot unpack"
+                    + " (it takes .ko and .ko.xz)");
+        }
+        throw new IOException("no " + ko + "(.xz), and " + config + " does not say " + BLKFRONT_CONFIG + "=y");
     }
 
     /** The static busybox binary from busybox-static (bin/busybox in bookworm, usr/bin/busybox after). */

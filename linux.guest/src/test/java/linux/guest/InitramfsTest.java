@@ -29,6 +29,21 @@ class InitramfsTest {
         }
         // The shell starts after --install, which makes setsid and cttyhack available anyway.
         assertTrue(script.indexOf("--install") < script.indexOf("cttyhack"));
+        // Modules load before READY, so that a disk has its frontend when a test or a person looks.
+        for (String line : List.of("for m in /lib/modules/*.ko.xz; do [ -f \"$m\" ] && unxz \"$m\"; done",
+                "for m in /lib/modules/*.ko; do [ -f \"$m\" ] && insmod \"$m\"; done")) {
+            assertTrue(script.contains(line + "\n"), () -> "/init lacks '" + line + "':\n" + script);
+            assertTrue(script.indexOf(line) > script.indexOf("--install") && script.indexOf(line) < script.indexOf(Initramfs.READY));
+        }
+        // disktest=MODE on the command line runs the disk test instead of the shell, then powers off.
+        int test = script.indexOf("disktest=*)");
+        assertTrue(test > script.indexOf(Initramfs.READY) && test < script.indexOf("cttyhack"), script);
+        assertTrue(script.substring(test).matches("(?s)disktest=\\*\\)\\n\\s+disktest \"\\$\\{arg#\\*=}\"\\n\\s+poweroff -f\\n.*"),
+                script.substring(test));
+
+        CpioTest.Entry disktest = e.get("bin/disktest");
+        assertEquals(0100755, disktest.mode());
+        assertEquals(Initramfs.diskTest(), disktest.text());
 
         CpioTest.Entry console = e.get("dev/console");
         assertEquals(020600, console.mode());
@@ -47,6 +62,22 @@ class InitramfsTest {
         }
         assertEquals(041777, e.get("tmp").mode());
         assertParentsFirst(e);
+    }
+
+    @Test
+    void theDiskTestHasAModeForEachStepAndSaysWhatItDid() {
+        String script = Initramfs.diskTest();
+        assertTrue(script.startsWith("#!/bin/busybox sh\n"), script);
+        assertTrue(script.contains("say() { echo \"linux.guest: disk-test: $*\"; }\n"), script);
+        for (String mode : List.of("write)", "read)", "readonly)", "*)")) {
+            assertTrue(script.contains("\n    " + mode + "\n"), () -> mode + " in\n" + script);
+        }
+        for (String line : List.of("say \"$dev $sectors sectors ro=$ro\"", "mke2fs -F \"$dev\"", "mount -t ext2 \"$dev\" /mnt",
+                "mount -t ext2 -o ro \"$dev\" /mnt", "say \"wrote ${sum%% *}\"", "say \"read ${sum%% *}\"",
+                "say \"first-mib ${sum%% *}\"", "fail \"a write to $dev went through\"")) {
+            assertTrue(script.contains(line), () -> line + " in\n" + script);
+        }
+        assertTrue(!script.contains("%s") && !script.contains("%1$"), "every format is filled in:\n" + script);
     }
 
     @Test

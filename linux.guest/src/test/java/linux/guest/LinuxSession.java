@@ -19,12 +19,14 @@ import kvm.provider.timer.PortableTimerProvider;
 import kvm.provider.xen.KvmConfig;
 import kvm.provider.xen.KvmGuest;
 import xen.console.ConsoleBackend;
+import xen.evtchn.api.bus.DiskSpec;
 import xen.evtchn.api.host.GuestConsole;
 import xen.evtchn.impl.host.HostComponent;
 import xen.store.backend.StoreBackend;
 
 /**
- * Debian's kernel booted on KVM under a whole host (event channels, timers, the console backend, xenstore),
+ * Debian's kernel booted on KVM under a whole host (event channels, timers, the console backend, xenstore,
+ * and with disks the bus and the vbd backend),
  * driven through its console ring as a person at its terminal would: read what it prints, type.
  */
 final class LinuxSession implements AutoCloseable {
@@ -44,6 +46,8 @@ final class LinuxSession implements AutoCloseable {
     final HostComponent host = new HostComponent(timers, true);
     private final ConsoleBackend consoles;
     private final StoreBackend store;
+    /** The bus and the vbd backend, if the guest has disks. */
+    private final DiskDevices devices;
     final List<String> log = new CopyOnWriteArrayList<>();
     private final Output output = new Output();
     final KvmGuest guest;
@@ -92,14 +96,35 @@ final class LinuxSession implements AutoCloseable {
     }
 
     LinuxSession(StockLinux.Guest linux, int vcpus) throws IOException {
+        this(linux, vcpus, "", List.of());
+    }
+
+    /**
+     * Debian's kernel with {@code moreCmdline} after {@link #CMDLINE} and {@code disks} on
+     * xen-bus: each image checked, then the bus and the vbd backend wired on this host
+     * ({@link DiskDevices}) and each disk added to the domain before its vCPUs run, as the kernel
+     * booter does.
+     */
+    LinuxSession(StockLinux.Guest linux, int vcpus, String moreCmdline, List<DiskSpec> disks) throws IOException {
+        disks.forEach(DiskSpec::check);
         consoles = new ConsoleBackend(host, host, log::add);
         host.addListener(consoles);
         store = new StoreBackend(host, host, host, log::add);
         host.addListener(store);
+        devices = disks.isEmpty() ? null : new DiskDevices(host, store, log::add);
         PvhImage image = PvhImage.parse(KernelImage.elf(Files.readAllBytes(linux.vmlinux())));
         KvmConfig config = KvmConfig.of(vcpus, RAM, log::add).withIrqchip(true);
-        guest = KvmGuest.boot(host, 1, config, image, CMDLINE, Files.readAllBytes(linux.initramfs()), null,
-                line -> { });
+        String cmdline = moreCmdline.isEmpty() ? CMDLINE : CMDLINE + " " + moreCmdline;
+        try {
+            guest = KvmGuest.boot(host, 1, config, image, cmdline, Files.readAllBytes(linux.initramfs()), null,
+                    line -> { }, domain -> disks.forEach(d -> devices.bus().add(d.nodes(domain.domid()))));
+        } catch (RuntimeException | Error e) {
+            if (devices != null) {
+                devices.close();
+            }
+            timers.close();
+            throw e;
+        }
         console = guest.domain().console();
         console.attach(output);
     }
@@ -167,6 +192,9 @@ final class LinuxSession implements AutoCloseable {
     public void close() {
         try {
             guest.close();
+            if (devices != null) {
+                devices.close();
+            }
         } finally {
             timers.close();
         }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import kvm.provider.boot.PvhImage;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,31 @@ class StockLinuxTest {
         assertTrue(busybox.length > 500_000, "a static busybox is about 2 MB: " + busybox.length);
         assertArrayEquals(ELF_MAGIC, Arrays.copyOf(busybox, 4));
         assertEquals(5, initramfs.get("dev/console").rdevMajor());
+        // The package's own block frontend, for /init to load.
+        assertArrayEquals(Files.readAllBytes(g.modules().resolve(StockLinux.BLKFRONT)),
+                initramfs.get("lib/modules/xen-blkfront.ko").data());
+        // Both scripts parse in the busybox shell that runs them.
+        Path dir = Files.createTempDirectory("linux-guest-sh-");
+        try {
+            Path sh = Files.write(dir.resolve("busybox"), busybox);
+            sh.toFile().setExecutable(true);
+            for (String script : List.of("init", "bin/disktest")) {
+                Path file = Files.write(dir.resolve(script.replace('/', '-')), initramfs.get(script).data());
+                Process p = new ProcessBuilder(sh.toString(), "sh", "-n", file.toString()).redirectErrorStream(true).start();
+                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(0, p.waitFor(), () -> script + " does not parse: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
 
         // Again, offline: a download or an apt-get update would throw. Nothing is rewritten.
         FileTime vmlinuxTime = Files.getLastModifiedTime(g.vmlinux());

@@ -22,6 +22,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "RAM in MiB, rounded up to a multiple of 2.", min = "1")
     int memory() default PvhGuestSettings.DEFAULT_MEMORY_MIB;
 
+    @AttributeDefinition(description = "The domain's disks: FILE[,ro|rw][,vdev=xvdX] each, a raw image"
+            + " (default vdevs xvda, xvdb, ...); added through the XenBus service of bundle xen.bus.", required = false)
+    String[] disk();
+
     @AttributeDefinition(name = "xen.version", description = "The Xen version the guest sees, major.minor (default 4.17).",
             required = false)
     String xen_version();

@@ -11,6 +11,7 @@ import kvm.provider.boot.PvhImage;
 import kvm.provider.kvm.KvmSystem;
 import kvm.provider.xen.KvmGuest;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -18,6 +19,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
+import xen.evtchn.api.bus.XenBus;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainProperties;
 import xen.evtchn.api.host.GuestHost;
@@ -38,9 +40,16 @@ import xen.evtchn.api.host.GuestHost;
  * them, so that a launcher follows either guest the same way, with a ServiceListener on
  * {@code (xen.shutdown=*)}.
  *
+ * <p>The domain's disks ({@value PvhGuestSettings#DISK}) are checked with the settings and added
+ * through the host's {@link XenBus} service (bundle xen.bus) after the domain is created and before
+ * its vCPUs run ({@link GuestDisks}); deactivation removes them before the domain goes. The bus is
+ * looked up when the guest boots, not referenced by DS: a kernel without disks needs no bus, and a
+ * bus that is updated later must not take the running guest with it.
+ *
  * <p>Deactivation stops the vCPUs, destroys the domain, frees the VM and unregisters the service.
- * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers) and a host where
- * /dev/kvm is unusable fail the activation with a message naming the property or the file.
+ * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers, a bad disk or
+ * disks without a XenBus) and a host where /dev/kvm is unusable fail the activation with a message
+ * naming the property or the file, before a domain is made.
  */
 @Component(service = {}, immediate = true, configurationPid = PvhGuestSettings.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -52,6 +61,7 @@ public final class PvhGuestLauncher {
     private static final Duration MONITOR_WAIT = Duration.ofHours(1);
 
     private final int domid;
+    private final GuestDisks disks;
     private final KvmGuest guest;
     private final PrintStream err;
     private Thread monitor;
@@ -60,19 +70,27 @@ public final class PvhGuestLauncher {
 
     @Activate
     public PvhGuestLauncher(@Reference GuestHost host, BundleContext context, Map<String, Object> configuration) {
-        this(host, context, PvhGuestSettings.from(configuration), KvmSystem::unavailableReason, System.out,
-                System.err);
+        this(host, context, PvhGuestSettings.from(configuration), KvmSystem::unavailableReason, () -> bus(context),
+                System.out, System.err);
+    }
+
+    /** The host's XenBus of the highest ranking, or null if none is registered. */
+    private static XenBus bus(BundleContext context) {
+        ServiceReference<XenBus> ref = context.getServiceReference(XenBus.class);
+        return ref == null ? null : context.getService(ref); // released with this bundle's context
     }
 
     /**
      * @param kvmUnavailable why /dev/kvm cannot be used, or null if it can
      *                       ({@link KvmSystem#unavailableReason()})
+     * @param bus            the host's XenBus, or null if there is none; asked only if there are disks
      */
     PvhGuestLauncher(GuestHost host, BundleContext context, PvhGuestSettings settings,
-            Supplier<String> kvmUnavailable, PrintStream out, PrintStream err) {
+            Supplier<String> kvmUnavailable, Supplier<XenBus> bus, PrintStream out, PrintStream err) {
         this.err = err;
         this.domid = settings.domid();
         PvhImage image = settings.image();
+        disks = new GuestDisks(settings.disks(), settings.disks().isEmpty() ? null : bus.get());
         String why = kvmUnavailable.get();
         if (why != null) {
             throw new IllegalStateException(PvhGuestSettings.PID + ": a kernel domain needs KVM, which is not usable here: "
@@ -83,7 +101,7 @@ public final class PvhGuestLauncher {
         Consumer<String> console = settings.consoleLines() ? line -> out.println(prefix + line) : line -> { };
         try {
             guest = KvmGuest.boot(host, domid, settings.config(line -> err.println("kvm: " + line), image), image,
-                    settings.cmdline(), initrd, settings.xenVersion(), console);
+                    settings.cmdline(), initrd, settings.xenVersion(), console, disks::add);
         } catch (RuntimeException e) {
             throw new IllegalStateException(PvhGuestSettings.PID + ": cannot boot " + settings.kernel() + " with "
                     + settings.vcpus() + " vCPU(s) and " + (settings.ramBytes() >> 20) + " MiB on KVM: "
@@ -117,6 +135,7 @@ public final class PvhGuestLauncher {
                 Thread.currentThread().interrupt();
             }
         }
+        disks.remove(domid, line -> err.println(line));
         try {
             guest.close();
         } catch (IllegalStateException e) {

@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import kvm.provider.boot.HvmStartInfo;
 import kvm.provider.boot.KernelImage;
 import kvm.provider.boot.PvhImage;
 import kvm.provider.xen.KvmConfig;
+import xen.evtchn.api.bus.DiskSpec;
 import xen.evtchn.api.host.DomainConfiguration;
 
 /**
@@ -30,6 +32,10 @@ import xen.evtchn.api.host.DomainConfiguration;
  * <li>{@value #CONSOLE_LINES}: print the guest's console lines on standard output, prefixed
  * "[dom<i>N</i>] ", default true (false: a terminal attaches to the raw console instead)
  * <li>{@code xen.version}: the Xen the guest sees, "major.minor", default the host's
+ * <li>{@value #DISK}: the domain's disks, one {@link DiskSpec} string ({@code FILE[,ro|rw][,vdev=xvdX]})
+ * or a list of them, default none; each image is checked here (it exists, is a regular file, is
+ * readable, writable unless ro, and holds a sector), and {@link PvhGuestLauncher} adds them through
+ * the host's XenBus service (bundle xen.bus)
  * </ul>
  * The image and initrd are read by {@link #image()} and {@link #initrd()}, so that every setting is
  * checked before anything is built.
@@ -43,9 +49,10 @@ import xen.evtchn.api.host.DomainConfiguration;
  * @param initrd     the initial RAM disk's absolute path, or null for none
  * @param irqchip    the in-kernel irqchip: TRUE, FALSE, or null to decide by the image
  * @param consoleLines whether the console's lines go to standard output
+ * @param disks      its disks, images checked, vdevs assigned
  */
 record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long ramBytes, String xenVersion,
-        Path initrd, Boolean irqchip, boolean consoleLines) {
+        Path initrd, Boolean irqchip, boolean consoleLines, List<DiskSpec> disks) {
     static final String PID = "xen.domain.kernel";
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
@@ -53,6 +60,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     static final String INITRD = "initrd";
     static final String IRQCHIP = "irqchip";
     static final String CONSOLE_LINES = "console.lines";
+    static final String DISK = DomainConfiguration.DISK;
     /** How messages about the image name it: the configuration and the property. */
     private static final String SOURCE = "configuration " + PID + ": " + KERNEL;
 
@@ -69,7 +77,8 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
      *
      * @throws IllegalArgumentException naming the configuration and property, for a missing domid
      *                                  or kernel path, a command line the guest cannot get, a value
-     *                                  that is not a number or out of range
+     *                                  that is not a number or out of range, a malformed disk or a
+     *                                  disk image that is missing, unreadable, unwritable or empty
      */
     static PvhGuestSettings from(Map<String, ?> properties) {
         DomainConfiguration c = new DomainConfiguration(PID, properties);
@@ -96,7 +105,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
             default -> throw c.refused(IRQCHIP + " must be true, false or auto: got \"" + c.string(IRQCHIP, "") + "\"");
         };
         return new PvhGuestSettings(domid, kernel, cmdline, vcpus, ramBytes, c.xenVersion(), path(c, INITRD, false),
-                irqchip, c.bool(CONSOLE_LINES, true));
+                irqchip, c.bool(CONSOLE_LINES, true), c.disks());
     }
 
     /** Property {@code name} as an absolute path; null if it is not set and not {@code required}. */

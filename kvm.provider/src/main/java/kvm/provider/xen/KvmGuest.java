@@ -64,6 +64,17 @@ public final class KvmGuest implements AutoCloseable {
      */
     public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
             byte[] initrd, String xenVersion, Consumer<String> console) {
+        return boot(host, domid, config, image, cmdline, initrd, xenVersion, console, null);
+    }
+
+    /**
+     * {@link #boot(GuestHost, int, KvmConfig, PvhImage, String, byte[], String, Consumer)} calling
+     * {@code beforeStart} (null: none) with the domain once it exists and before its vCPUs run:
+     * where the toolstack adds its devices, as libxl does before it unpauses a domain. If it
+     * throws, the domain is destroyed and the VM freed, and the exception passes on.
+     */
+    public static KvmGuest boot(GuestHost host, int domid, KvmConfig config, PvhImage image, String cmdline,
+            byte[] initrd, String xenVersion, Consumer<String> console, Consumer<DomainHandle> beforeStart) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(image, "image");
         KvmBackend backend = new KvmBackend(domid, config, host.hypercalls());
@@ -74,6 +85,9 @@ public final class KvmGuest implements AutoCloseable {
             DomainHandle created = domain;
             backend.onPowerRequest(created::shutdown);
             domain.onShutdown(reason -> backend.requestStop());
+            if (beforeStart != null) {
+                beforeStart.accept(created);
+            }
             backend.start();
             return new KvmGuest(host, backend, domain);
         } catch (RuntimeException | Error e) {

@@ -20,6 +20,7 @@ import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import kvm.provider.boot.PvhImage;
 import kvm.provider.boot.PvhImageTest;
@@ -31,6 +32,10 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import xen.evtchn.api.VcpuBackend;
 import xen.evtchn.api.abi.SchedOp;
+import xen.evtchn.api.bus.DeviceNodes;
+import xen.evtchn.api.bus.DeviceStatus;
+import xen.evtchn.api.bus.DiskSpec;
+import xen.evtchn.api.bus.XenBus;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.GuestHost;
 
@@ -237,9 +242,48 @@ class PvhGuestLauncherTest {
         }
     }
 
+    /** A bus that records what the toolstack asks of it; null if the host has none. */
+    FakeBus bus = new FakeBus();
+    /** How often the launcher asked for the bus. */
+    final AtomicInteger busLookups = new AtomicInteger();
+
     PvhGuestLauncher launcher(Map<String, String> properties, String kvmUnavailable) {
         return new PvhGuestLauncher(host, context(), PvhGuestSettings.from(properties), () -> kvmUnavailable,
+                () -> {
+                    busLookups.incrementAndGet();
+                    return bus;
+                },
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    /** A XenBus that records adds (with whether the domain existed then) and removes, or refuses adds. */
+    static class FakeBus implements XenBus {
+        final List<DeviceNodes> added = new CopyOnWriteArrayList<>();
+        final List<String> removed = new CopyOnWriteArrayList<>();
+        volatile String refuse;
+        volatile FakeHost host;
+
+        @Override
+        public void add(DeviceNodes device) {
+            if (refuse != null) {
+                throw new IllegalArgumentException(refuse);
+            }
+            if (host != null && host.domain(device.domid()) == null) {
+                throw new IllegalArgumentException("no domain " + device.domid());
+            }
+            added.add(device);
+        }
+
+        @Override
+        public boolean remove(int domid, String type, int devid, long timeoutMillis) {
+            removed.add(domid + "/" + type + "/" + devid + " in " + timeoutMillis + " ms");
+            return false;
+        }
+
+        @Override
+        public List<DeviceStatus> devices() {
+            return List.of();
+        }
     }
 
     static Map<String, String> kernel(Path file) {
@@ -262,6 +306,61 @@ class PvhGuestLauncherTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> launcher(kernel(missing), null));
         assertEquals("configuration xen.domain.kernel: kernel: " + missing + " does not exist", e.getMessage());
         assertEquals(List.of(), registrations);
+        assertNull(host.domain);
+    }
+
+    /** kernel(file) with disk = disks. */
+    static Map<String, String> withDisk(Path kernel, String disk) {
+        Map<String, String> p = new java.util.HashMap<>(kernel(kernel));
+        p.put("disk", disk);
+        return p;
+    }
+
+    @Test
+    void aMissingDiskFailsTheActivationBeforeAnythingIsMade(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("pvh.elf"), PvhImageTest.image(true, 8).build());
+        Path missing = dir.resolve("missing.img");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> launcher(withDisk(file, missing.toString()), null));
+        assertEquals("configuration xen.domain.kernel: disk xvda (" + missing + "): no such file", e.getMessage());
+        Path small = Files.write(dir.resolve("small.img"), new byte[100]);
+        e = assertThrows(IllegalArgumentException.class, () -> launcher(withDisk(file, small + ",ro,vdev=xvdc"), null));
+        assertEquals("configuration xen.domain.kernel: disk xvdc (" + small + "): 100 bytes, less than one 512-byte sector",
+                e.getMessage());
+        assertEquals(List.of(), registrations);
+        assertNull(host.domain);
+        assertEquals(0, busLookups.get());
+    }
+
+    @Test
+    void disksWithoutABusFailTheActivationNamingTheBundleBeforeKvmIsAsked(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("pvh.elf"), PvhImageTest.image(true, 8).build());
+        Path image = Files.write(dir.resolve("disk.img"), new byte[4096]);
+        bus = null;
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> launcher(withDisk(file, image.toString()), "/dev/kvm does not exist"));
+        assertEquals("configuration xen.domain.kernel: disk needs the XenBus service, and none is registered:"
+                + " add bundle xen.bus (and a vbd backend, xen.block) to the host", e.getMessage());
+        assertEquals(List.of(), registrations);
+        assertNull(host.domain);
+    }
+
+    @Test
+    void noDisksNeedNoBus(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("pvh.elf"), PvhImageTest.image(true, 8).build());
+        bus = null;
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> launcher(kernel(file), "no KVM"));
+        assertEquals("xen.domain.kernel: a kernel domain needs KVM, which is not usable here: no KVM", e.getMessage(),
+                "refused for KVM only");
+        assertEquals(0, busLookups.get(), "the bus is not even asked for");
+    }
+
+    @Test
+    void disksWithABusStillNeedKvmAndAddNothingWithout(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("pvh.elf"), PvhImageTest.image(true, 8).build());
+        Path image = Files.write(dir.resolve("disk.img"), new byte[4096]);
+        assertThrows(IllegalStateException.class, () -> launcher(withDisk(file, image.toString()), "no KVM"));
+        assertEquals(List.of(), bus.added);
         assertNull(host.domain);
     }
 
@@ -321,6 +420,37 @@ class PvhGuestLauncherTest {
         assertEquals(List.of(1), host.destroyed);
         l.deactivate(); // again: nothing happens
         assertEquals(List.of(1), host.destroyed);
+    }
+
+    @Test
+    void disksAreAddedToTheNewDomainAndRemovedBeforeItGoes(@TempDir Path dir) throws IOException {
+        kvmHere();
+        Path image = Files.write(dir.resolve("disk.img"), new byte[4096]);
+        bus.host = host;
+        Map<String, String> p = new java.util.HashMap<>(kernel(image(dir, bytes(0xeb, 0xfe))));
+        p.put("disk", image + ",ro");
+        PvhGuestLauncher l = launcher(p, null);
+        try {
+            assertEquals(List.of(DiskSpec.parse(image + ",ro").nodes(1)), bus.added, "added while the domain existed");
+        } finally {
+            l.deactivate();
+        }
+        assertEquals(List.of("1/vbd/51712 in 0 ms"), bus.removed);
+        assertEquals(List.of(1), host.destroyed);
+    }
+
+    @Test
+    void aDiskTheBusRefusesFailsTheBootAndDestroysTheDomain(@TempDir Path dir) throws IOException {
+        kvmHere();
+        Path image = Files.write(dir.resolve("disk.img"), new byte[4096]);
+        bus.refuse = "dom1 has a vbd 51712 already";
+        Map<String, String> p = new java.util.HashMap<>(kernel(image(dir, bytes(0xeb, 0xfe))));
+        p.put("disk", image.toString());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> launcher(p, null));
+        assertTrue(e.getMessage().endsWith("disk xvda (" + image + "): the bus refused it: dom1 has a vbd 51712 already"),
+                e.getMessage());
+        assertEquals(List.of(1), host.destroyed);
+        assertEquals(List.of(), registrations);
     }
 
     @Test

@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import kvm.provider.boot.PvhImage;
 import kvm.provider.boot.PvhImageTest;
 import kvm.provider.xen.KvmConfig;
+import xen.evtchn.api.bus.DiskSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +47,7 @@ class PvhGuestSettingsTest {
     @Test
     void defaultsAreOneVcpu64MibAndNoCommandLine() {
         PvhGuestSettings s = from(kernel("/boot/pvh.elf"));
-        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null, null, null, true), s);
+        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null, null, null, true, List.of()), s);
         KvmConfig config = s.config(line -> { }, image(""));
         assertEquals(1, config.vcpus());
         assertEquals(64L << 20, config.ramBytes());
@@ -106,6 +108,22 @@ class PvhGuestSettingsTest {
         assertEquals(2L << 20, from(kernel("/k", "memory", "1")).ramBytes());
         assertEquals(66L << 20, from(kernel("/k", "memory", "65")).ramBytes());
         assertEquals(KvmConfig.MAX_RAM, from(kernel("/k", "memory", "65536")).ramBytes());
+    }
+
+    @Test
+    void disksAreParsedAndTheirImagesChecked(@TempDir Path dir) throws IOException {
+        Path a = Files.write(dir.resolve("a.img"), new byte[1 << 16]);
+        Path b = Files.write(dir.resolve("b.img"), new byte[512]);
+        assertEquals(List.of(new DiskSpec(a, "xvda", false)), from(kernel("/k", "disk", a.toString())).disks());
+        assertEquals(List.of(new DiskSpec(a, "xvdb", false), new DiskSpec(b, "xvda", true)),
+                PvhGuestSettings.from(Map.of("domid", 1, "kernel", "/k", "disk",
+                        new String[] {a + ",vdev=xvdb", b + ",ro"})).disks(), "a String[], as Config Admin gives a list");
+        Path missing = dir.resolve("missing.img");
+        assertMessage("disk xvda (" + missing + "): no such file", kernel("/k", "disk", missing.toString()));
+        assertMessage("disk \"" + a + ",r\": unknown option \"r\" (FILE[,ro|rw][,vdev=xvdX]; a file name cannot contain a comma)",
+                kernel("/k", "disk", a + ",r"));
+        Path empty = Files.write(dir.resolve("empty.img"), new byte[0]);
+        assertMessage("disk xvda (" + empty + "): 0 bytes, less than one 512-byte sector", kernel("/k", "disk", empty + ",ro"));
     }
 
     @Test

@@ -2,7 +2,7 @@ package xen.evtchn.api.bus;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,6 +30,8 @@ public record DiskSpec(Path image, String vdev, boolean readOnly) {
     /** Linux's major number for xvd disks (XENVBD_MAJOR). */
     private static final int XVD_MAJOR = 202;
     private static final Pattern VDEV = Pattern.compile("xvd([a-z]{1,2})");
+    /** xvda..xvdzz: the vdevs a disk can have. */
+    public static final int MAX_DISKS = 26 + 26 * 26;
     /** Sector size every image is served with. */
     public static final int SECTOR_SIZE = 512;
 
@@ -47,6 +49,9 @@ public record DiskSpec(Path image, String vdev, boolean readOnly) {
      * @throws IllegalArgumentException naming the specification that is malformed or whose vdev repeats
      */
     public static List<DiskSpec> parseAll(List<String> specs) {
+        if (specs.size() > MAX_DISKS) {
+            throw new IllegalArgumentException(specs.size() + " disks, more than the " + MAX_DISKS + " vdevs xvda..xvdzz");
+        }
         Set<String> named = new HashSet<>();
         List<Map<String, String>> parsed = new ArrayList<>();
         for (String spec : specs) {
@@ -79,12 +84,19 @@ public record DiskSpec(Path image, String vdev, boolean readOnly) {
     }
 
     private static Map<String, String> options(String spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("a disk is null, not FILE[,ro|rw][,vdev=xvdX]");
+        }
         String[] parts = spec.split(",", -1);
         if (parts[0].isBlank()) {
-            throw new IllegalArgumentException("disk \"" + spec + "\": no image file (FILE[,ro][,vdev=xvdX])");
+            throw new IllegalArgumentException("disk \"" + spec + "\": no image file (FILE[,ro|rw][,vdev=xvdX])");
         }
         Map<String, String> options = new LinkedHashMap<>();
-        options.put("", parts[0]);
+        try {
+            options.put("", Path.of(parts[0].strip()).toString());
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("disk \"" + spec + "\": not a file name (" + e.getReason() + ")");
+        }
         for (int i = 1; i < parts.length; i++) {
             String part = parts[i].strip();
             if (part.equals("ro") || part.equals("rw")) {
@@ -93,6 +105,9 @@ public record DiskSpec(Path image, String vdev, boolean readOnly) {
                 }
                 options.put(part, "");
             } else if (part.startsWith("vdev=")) {
+                if (options.containsKey("vdev")) {
+                    throw new IllegalArgumentException("disk \"" + spec + "\": give vdev once");
+                }
                 String vdev = part.substring(5);
                 try {
                     diskIndex(vdev);
@@ -141,7 +156,7 @@ public record DiskSpec(Path image, String vdev, boolean readOnly) {
         if (!Files.exists(image)) {
             throw new IllegalArgumentException(name + ": no such file");
         }
-        if (!Files.isRegularFile(image, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(image)) {
+        if (!Files.isRegularFile(image)) { // a symbolic link to a file is that file
             throw new IllegalArgumentException(name + ": not a regular file");
         }
         if (!Files.isReadable(image)) {

@@ -1,19 +1,27 @@
 package xen.evtchn.api.host;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import xen.evtchn.api.abi.DomId;
+import xen.evtchn.api.bus.DiskSpec;
 
 /**
  * Reads a domain's Config Admin configuration (a factory configuration of a guest booter, e.g.
  * {@code xen.domain.reference}), which an operator wrote and so is not trusted: every value is
  * checked, and a bad one is refused with a message naming the factory PID and the property.
  * Values may be typed (Integer, Long, Boolean) or strings, as a configuration file gives them.
- * The properties every booter shares: {@value #DOMID} (required) and {@value #XEN_VERSION}.
+ * The properties every booter shares: {@value #DOMID} (required) and {@value #XEN_VERSION}; a
+ * booter whose guests have a block frontend also reads {@value #DISK} ({@link #disks()}).
  */
 public final class DomainConfiguration {
     public static final String DOMID = "domid";
     public static final String VCPUS = "vcpus";
     public static final String XEN_VERSION = "xen.version";
+    /** The domain's disks: {@link DiskSpec} strings, FILE[,ro|rw][,vdev=xvdX]. */
+    public static final String DISK = "disk";
     /** @deprecated {@link DomainProperties#DOMAIN}, where a domain's service properties are named. */
     @Deprecated
     public static final String DOMAIN_PROPERTY = DomainProperties.DOMAIN;
@@ -40,6 +48,48 @@ public final class DomainConfiguration {
     /** The Xen version the guest sees, "major.minor", or null for the host's default (checked by the host). */
     public String xenVersion() {
         return string(XEN_VERSION, null);
+    }
+
+    /**
+     * The domain's disks, property {@value #DISK}: one {@link DiskSpec} string
+     * ({@code FILE[,ro|rw][,vdev=xvdX]}), or a String[] or Collection of them, as Config Admin
+     * gives multi-valued properties. Parsed ({@link DiskSpec#parseAll}, which assigns the unnamed
+     * their vdevs) and each image checked ({@link DiskSpec#check}: it exists, is a regular file,
+     * readable, writable unless ro, at least one sector), so that a bad disk is refused before the
+     * domain is made. Empty if the property is absent, blank or an empty list.
+     *
+     * @throws IllegalArgumentException naming the configuration, the property and the disk
+     */
+    public List<DiskSpec> disks() {
+        Object value = properties.get(DISK);
+        List<String> specs = new ArrayList<>();
+        if (value instanceof String s) {
+            if (!s.isBlank()) {
+                specs.add(s);
+            }
+        } else if (value instanceof String[] array) {
+            specs.addAll(Arrays.asList(array));
+        } else if (value instanceof Collection<?> collection) {
+            for (Object o : collection) {
+                if (!(o instanceof String s)) {
+                    throw refused(DISK + " must list strings (FILE[,ro|rw][,vdev=xvdX]): got "
+                            + (o == null ? "null" : "a " + o.getClass().getSimpleName()));
+                }
+                specs.add(s);
+            }
+        } else if (value != null) {
+            throw refused(DISK + " must be a string or a list of strings (FILE[,ro|rw][,vdev=xvdX]): got a "
+                    + value.getClass().getSimpleName());
+        }
+        try {
+            List<DiskSpec> disks = DiskSpec.parseAll(specs);
+            for (DiskSpec disk : disks) {
+                disk.check();
+            }
+            return disks;
+        } catch (IllegalArgumentException e) {
+            throw refused(e.getMessage());
+        }
     }
 
     /** A whole number in min..max, or {@code fallback} if absent. */

@@ -16,9 +16,10 @@
  * bundles' parts of a domain's save stream ({@link xen.evtchn.api.host.DomainStatePart}, a
  * whiteboard), and the host's parking place for them while a bundle is updated
  * ({@link xen.evtchn.api.host.DomainStateParking}).
+ * 1.7: a domain's disks in its configuration ({@link xen.evtchn.api.host.DomainConfiguration#disks()}).
  */
 @Export
-@Version("1.6.0")
+@Version("1.7.0")
 package xen.evtchn.api.host;
 
 import org.osgi.annotation.bundle.Export;
