@@ -82,6 +82,8 @@ public final class Main {
     static final String INITRD = "initrd";
     static final String CONSOLE_LINES = "console.lines";
     static final String DISK = DomainConfiguration.DISK;
+    static final String CONSOLES = DomainConfiguration.CONSOLES;
+    static final int MAX_CONSOLES = DomainConfiguration.MAX_CONSOLES;
     /** The domain the launcher boots. */
     static final int GUEST_DOMID = 1;
     /** The values of {@value DomainProperties#GUEST}: the reference guest, or a PVH kernel on KVM. */
@@ -136,6 +138,10 @@ public final class Main {
                                  A missing or unreadable FILE is bad usage; a bad option or an
                                  image the guest cannot use (not writable without ro, under
                                  512 bytes) fails its booter (status 1, naming the disk)
+              --consoles N       N xen-bus consoles beside its own, 1..%d (device/console/1..N:
+                                 Linux's hvc1 and up); their output is printed as
+                                 "[dom1] consoleN: ..." lines. Needs bundles xen.bus and
+                                 xen.console
               --console          attach this terminal to its console, raw, instead of printing
                                  "[dom1] ..." lines: what is typed goes to the guest; Ctrl-A c
                                  switches to the host's Gogo shell and back, Ctrl-A x stops the
@@ -159,7 +165,7 @@ public final class Main {
             2 reboot or suspend. With --no-guest: 0 all bundles ACTIVE. Either way 1 if a bundle
             or component failed (e.g. the kernel is no PVH image, /dev/kvm is unusable), 2 for
             bad usage.
-            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_FIFO_PORTS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, BUNDLES_PROPERTY);
+            """.formatted(MAX_VCPUS, MAX_HZ, MAX_SECONDS, MAX_FIFO_PORTS, MAX_MEMORY_MIB, DEFAULT_MEMORY_MIB, MAX_CONSOLES, BUNDLES_PROPERTY);
 
     /** The framework property with the arguments of Gogo's shell (gogo.shell's Activator runs "gosh --login" with them). */
     static final String GOSH_ARGS = "gosh.args";
@@ -188,10 +194,11 @@ public final class Main {
      * @param initrd  its initial RAM disk (absolute), or null
      * @param console whether the terminal is attached to the kernel's console (--console)
      * @param disks   the kernel's disks, FILE[,OPTIONS] each with FILE absolute (--disk)
+     * @param consoles the kernel's xen-bus consoles beside its own (--consoles)
      */
     record Options(Path bundles, boolean stay, Duration timeout, boolean help, boolean verbose, boolean guest,
             int vcpus, int hz, int seconds, boolean ipis, int fifoPorts, Path kernel, String cmdline, int memory, Shell shell,
-            Path initrd, boolean console, List<String> disks) {
+            Path initrd, boolean console, List<String> disks, int consoles) {
         /**
          * Whether the Gogo shell reads commands from standard input: --shell, or a terminal
          * unless --no-shell.
@@ -226,6 +233,9 @@ public final class Main {
                 }
                 if (!disks.isEmpty()) {
                     k.put(DISK, disks.toArray(String[]::new)); // a multi-valued property, as Config Admin keeps it
+                }
+                if (consoles > 0) {
+                    k.put(CONSOLES, consoles);
                 }
                 return Map.copyOf(k);
             }
@@ -289,6 +299,7 @@ public final class Main {
         String cmdline = null;
         int memory = -1;
         List<String> disks = new ArrayList<>();
+        int consoles = 0;
         // for --no-guest; of those, for the reference guest; for a kernel
         List<String> guestOptions = new ArrayList<>();
         List<String> referenceOptions = new ArrayList<>();
@@ -332,7 +343,7 @@ public final class Main {
                     }
                 }
                 case "--bundles", "--timeout", "--vcpus", "--hz", "--seconds", "--fifo-ports", "--kernel", "--cmdline",
-                        "--memory", "--initrd", "--disk" -> {
+                        "--memory", "--initrd", "--disk", "--consoles" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -355,6 +366,7 @@ public final class Main {
                         case "--initrd" -> initrd = readableFile(arg, value);
                         case "--cmdline" -> cmdline = cmdline(value);
                         case "--disk" -> disks.add(disk(value));
+                        case "--consoles" -> consoles = (int) number(arg, value, 1, MAX_CONSOLES);
                         default -> memory = (int) number(arg, value, 1, MAX_MEMORY_MIB);
                     }
                     switch (arg) {
@@ -365,7 +377,7 @@ public final class Main {
                             guestOptions.add(arg);
                             referenceOptions.add(arg);
                         }
-                        case "--cmdline", "--memory", "--initrd", "--disk" -> {
+                        case "--cmdline", "--memory", "--initrd", "--disk", "--consoles" -> {
                             if (!kernelOptions.contains(arg)) { // --disk is repeatable
                                 guestOptions.add(arg);
                                 kernelOptions.add(arg);
@@ -397,7 +409,7 @@ public final class Main {
         }
         return new Options(bundles.toAbsolutePath().normalize(), stay, Duration.ofSeconds(timeout), help, verbose,
                 guest, vcpus, hz, seconds, ipis, fifoPorts, kernel, cmdline == null ? "" : cmdline,
-                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell, initrd, console, List.copyOf(disks));
+                memory < 0 ? DEFAULT_MEMORY_MIB : memory, shell, initrd, console, List.copyOf(disks), consoles);
     }
 
     /**

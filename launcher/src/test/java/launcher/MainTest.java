@@ -244,6 +244,17 @@ class MainTest {
     }
 
     @Test
+    void consolesGoToTheKernelsConfiguration(@TempDir Path dir) throws Exception {
+        String kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1}).toString();
+        assertEquals(3, Main.parse(new String[] {"--kernel", kernel, "--consoles", "3"}).guestConfiguration().get("consoles"));
+        assertEquals(null, Main.parse(new String[] {"--kernel", kernel}).guestConfiguration().get("consoles"),
+                "none, no property");
+        assertUsage("--consoles must be 1..15: got 16", "--kernel", kernel, "--consoles", "16");
+        assertUsage("--consoles must be 1..15: got 0", "--kernel", kernel, "--consoles=0");
+        assertUsage("--consoles is for --kernel", "--consoles", "2");
+    }
+
+    @Test
     void aMissingOrUnreadableDiskIsBadUsage(@TempDir Path dir) throws IOException {
         String kernel = Files.write(dir.resolve("vmlinux"), new byte[] {1}).toString();
         String image = Files.write(dir.resolve("disk.img"), new byte[512]).toString();

@@ -5,6 +5,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import xen.evtchn.api.bus.DeviceBackend;
+import xen.evtchn.api.bus.DeviceNodes;
 import xen.evtchn.api.bus.XenBusBackend;
 import xen.evtchn.api.bus.XenBusDevice;
 import xen.evtchn.api.bus.XenBusException;
@@ -22,7 +23,7 @@ import xen.evtchn.api.host.GuestHost;
 @Component(service = XenBusBackend.class, immediate = true)
 public final class DeviceConsoleBackend implements XenBusBackend {
     /** The xen-bus device type of consoles. */
-    public static final String TYPE = "console";
+    public static final String TYPE = DeviceNodes.CONSOLE;
 
     private final GuestHost host;
     private final Consumer<String> log;

@@ -26,6 +26,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + " (default vdevs xvda, xvdb, ...); added through the XenBus service of bundle xen.bus.", required = false)
     String[] disk();
 
+    @AttributeDefinition(description = "How many xen-bus consoles (device/console/1..N, hvc1 and up) the domain has"
+            + " beside its own, 0..15; served by bundle xen.console, their lines prefixed consoleN.", min = "0", max = "15")
+    int consoles() default 0;
+
     @AttributeDefinition(name = "xen.version", description = "The Xen version the guest sees, major.minor (default 4.17).",
             required = false)
     String xen_version();

@@ -40,15 +40,16 @@ import xen.evtchn.api.host.GuestHost;
  * them, so that a launcher follows either guest the same way, with a ServiceListener on
  * {@code (xen.shutdown=*)}.
  *
- * <p>The domain's disks ({@value PvhGuestSettings#DISK}) are checked with the settings and added
- * through the host's {@link XenBus} service (bundle xen.bus) after the domain is created and before
- * its vCPUs run ({@link GuestDisks}); deactivation removes them before the domain goes. The bus is
- * looked up when the guest boots, not referenced by DS: a kernel without disks needs no bus, and a
- * bus that is updated later must not take the running guest with it.
+ * <p>The domain's disks ({@value PvhGuestSettings#DISK}, checked with the settings) and xen-bus
+ * consoles ({@value PvhGuestSettings#CONSOLES}) are added through the host's {@link XenBus} service
+ * (bundle xen.bus) after the domain is created and before its vCPUs run ({@link GuestDevices});
+ * deactivation removes them before the domain goes. The bus is looked up when the guest boots, not
+ * referenced by DS: a kernel without devices needs no bus, and a bus that is updated later must
+ * not take the running guest with it.
  *
  * <p>Deactivation stops the vCPUs, destroys the domain, frees the VM and unregisters the service.
- * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers, a bad disk or
- * disks without a XenBus) and a host where /dev/kvm is unusable fail the activation with a message
+ * Bad settings (a missing or unreadable image, one that is not PVH, bad numbers, a bad disk, or
+ * devices without a XenBus) and a host where /dev/kvm is unusable fail the activation with a message
  * naming the property or the file, before a domain is made.
  */
 @Component(service = {}, immediate = true, configurationPid = PvhGuestSettings.PID,
@@ -61,7 +62,7 @@ public final class PvhGuestLauncher {
     private static final Duration MONITOR_WAIT = Duration.ofHours(1);
 
     private final int domid;
-    private final GuestDisks disks;
+    private final GuestDevices devices;
     private final KvmGuest guest;
     private final PrintStream err;
     private Thread monitor;
@@ -83,14 +84,14 @@ public final class PvhGuestLauncher {
     /**
      * @param kvmUnavailable why /dev/kvm cannot be used, or null if it can
      *                       ({@link KvmSystem#unavailableReason()})
-     * @param bus            the host's XenBus, or null if there is none; asked only if there are disks
+     * @param bus            the host's XenBus, or null if there is none; asked only if there are devices (disks, consoles)
      */
     PvhGuestLauncher(GuestHost host, BundleContext context, PvhGuestSettings settings,
             Supplier<String> kvmUnavailable, Supplier<XenBus> bus, PrintStream out, PrintStream err) {
         this.err = err;
         this.domid = settings.domid();
         PvhImage image = settings.image();
-        disks = new GuestDisks(settings.disks(), settings.disks().isEmpty() ? null : bus.get());
+        devices = new GuestDevices(settings.disks(), settings.consoles(), GuestDevices.any(settings) ? bus.get() : null);
         String why = kvmUnavailable.get();
         if (why != null) {
             throw new IllegalStateException(PvhGuestSettings.PID + ": a kernel domain needs KVM, which is not usable here: "
@@ -101,7 +102,7 @@ public final class PvhGuestLauncher {
         Consumer<String> console = settings.consoleLines() ? line -> out.println(prefix + line) : line -> { };
         try {
             guest = KvmGuest.boot(host, domid, settings.config(line -> err.println("kvm: " + line), image), image,
-                    settings.cmdline(), initrd, settings.xenVersion(), console, disks::add);
+                    settings.cmdline(), initrd, settings.xenVersion(), console, devices::add);
         } catch (RuntimeException e) {
             throw new IllegalStateException(PvhGuestSettings.PID + ": cannot boot " + settings.kernel() + " with "
                     + settings.vcpus() + " vCPU(s) and " + (settings.ramBytes() >> 20) + " MiB on KVM: "
@@ -135,7 +136,7 @@ public final class PvhGuestLauncher {
                 Thread.currentThread().interrupt();
             }
         }
-        disks.remove(domid, line -> err.println(line));
+        devices.remove(domid, line -> err.println(line));
         try {
             guest.close();
         } catch (IllegalStateException e) {

@@ -36,6 +36,10 @@ import xen.evtchn.api.host.DomainConfiguration;
  * or a list of them, default none; each image is checked here (it exists, is a regular file, is
  * readable, writable unless ro, and holds a sector), and {@link PvhGuestLauncher} adds them through
  * the host's XenBus service (bundle xen.bus)
+ * <li>{@value #CONSOLES}: how many xen-bus consoles (device/console/1..N, Linux's hvc1 and up) the
+ * domain has beside its own, 0..{@value DomainConfiguration#MAX_CONSOLES}, default 0; added through
+ * the XenBus too and served by bundle xen.console, their lines printed as the console's are, prefixed
+ * "consoleN: "
  * </ul>
  * The image and initrd are read by {@link #image()} and {@link #initrd()}, so that every setting is
  * checked before anything is built.
@@ -50,9 +54,10 @@ import xen.evtchn.api.host.DomainConfiguration;
  * @param irqchip    the in-kernel irqchip: TRUE, FALSE, or null to decide by the image
  * @param consoleLines whether the console's lines go to standard output
  * @param disks      its disks, images checked, vdevs assigned
+ * @param consoles   its xen-bus consoles beside its own
  */
 record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long ramBytes, String xenVersion,
-        Path initrd, Boolean irqchip, boolean consoleLines, List<DiskSpec> disks) {
+        Path initrd, Boolean irqchip, boolean consoleLines, List<DiskSpec> disks, int consoles) {
     static final String PID = "xen.domain.kernel";
     static final String KERNEL = "kernel";
     static final String CMDLINE = "cmdline";
@@ -61,6 +66,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
     static final String IRQCHIP = "irqchip";
     static final String CONSOLE_LINES = "console.lines";
     static final String DISK = DomainConfiguration.DISK;
+    static final String CONSOLES = DomainConfiguration.CONSOLES;
     /** How messages about the image name it: the configuration and the property. */
     private static final String SOURCE = "configuration " + PID + ": " + KERNEL;
 
@@ -105,7 +111,7 @@ record PvhGuestSettings(int domid, Path kernel, String cmdline, int vcpus, long 
             default -> throw c.refused(IRQCHIP + " must be true, false or auto: got \"" + c.string(IRQCHIP, "") + "\"");
         };
         return new PvhGuestSettings(domid, kernel, cmdline, vcpus, ramBytes, c.xenVersion(), path(c, INITRD, false),
-                irqchip, c.bool(CONSOLE_LINES, true), c.disks());
+                irqchip, c.bool(CONSOLE_LINES, true), c.disks(), c.consoles());
     }
 
     /** Property {@code name} as an absolute path; null if it is not set and not {@code required}. */

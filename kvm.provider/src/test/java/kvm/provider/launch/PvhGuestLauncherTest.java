@@ -340,7 +340,7 @@ class PvhGuestLauncherTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> launcher(withDisk(file, image.toString()), "/dev/kvm does not exist"));
         assertEquals("configuration xen.domain.kernel: disk needs the XenBus service, and none is registered:"
-                + " add bundle xen.bus (and a vbd backend, xen.block) to the host", e.getMessage());
+                + " add bundle xen.bus (and the backends: xen.block for disks, xen.console for consoles) to the host", e.getMessage());
         assertEquals(List.of(), registrations);
         assertNull(host.domain);
     }

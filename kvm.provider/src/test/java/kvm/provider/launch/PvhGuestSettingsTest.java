@@ -47,11 +47,20 @@ class PvhGuestSettingsTest {
     @Test
     void defaultsAreOneVcpu64MibAndNoCommandLine() {
         PvhGuestSettings s = from(kernel("/boot/pvh.elf"));
-        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null, null, null, true, List.of()), s);
+        assertEquals(new PvhGuestSettings(1, Path.of("/boot/pvh.elf"), "", 1, 64L << 20, null, null, null, true, List.of(), 0), s);
         KvmConfig config = s.config(line -> { }, image(""));
         assertEquals(1, config.vcpus());
         assertEquals(64L << 20, config.ramBytes());
         assertFalse(config.irqchip(), "one vCPU needs no local APIC");
+    }
+
+    @Test
+    void consolesAreZeroToFifteen() {
+        assertEquals(3, from(kernel("/k", "consoles", "3")).consoles());
+        assertEquals(15, from(kernel("/k", "consoles", "15")).consoles());
+        assertMessage("configuration xen.domain.kernel: consoles must be 0..15: got 16", kernel("/k", "consoles", "16"));
+        assertMessage("configuration xen.domain.kernel: consoles must be a whole number: got \"two\"",
+                kernel("/k", "consoles", "two"));
     }
 
     @Test

@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
  * {@code state}).
  */
 public record DeviceNodes(int domid, String type, int devid, Map<String, String> backend, Map<String, String> frontend) {
+    /** The device type of xen-bus consoles. */
+    public static final String CONSOLE = "console";
     private static final Pattern TYPE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_-]{1,64}){0,3}");
 
@@ -28,6 +30,19 @@ public record DeviceNodes(int domid, String type, int devid, Map<String, String>
         for (String key : frontend.keySet()) {
             checkKey(key);
         }
+    }
+
+    /**
+     * Xen-bus console {@code n} (1 and up; 0 is the domain's own, at HVM_PARAM_CONSOLE_PFN) of
+     * domain {@code domid}, with the node libxl writes in its backend directory: {@code protocol}
+     * vt100. Linux's hvc_xen frontend reads none of them: it grants a ring and writes
+     * {@code ring-ref} and {@code port}.
+     */
+    public static DeviceNodes console(int domid, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("xen-bus consoles are numbered from 1: got " + n);
+        }
+        return new DeviceNodes(domid, CONSOLE, n, Map.of("protocol", "vt100"), Map.of());
     }
 
     private static void checkKey(String key) {

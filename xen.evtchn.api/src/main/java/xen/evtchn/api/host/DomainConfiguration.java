@@ -14,7 +14,8 @@ import xen.evtchn.api.bus.DiskSpec;
  * checked, and a bad one is refused with a message naming the factory PID and the property.
  * Values may be typed (Integer, Long, Boolean) or strings, as a configuration file gives them.
  * The properties every booter shares: {@value #DOMID} (required) and {@value #XEN_VERSION}; a
- * booter whose guests have a block frontend also reads {@value #DISK} ({@link #disks()}).
+ * booter whose guests have a block frontend also reads {@value #DISK} ({@link #disks()}), and one
+ * whose guests have xen-bus consoles {@value #CONSOLES} ({@link #consoles()}).
  */
 public final class DomainConfiguration {
     public static final String DOMID = "domid";
@@ -22,6 +23,10 @@ public final class DomainConfiguration {
     public static final String XEN_VERSION = "xen.version";
     /** The domain's disks: {@link DiskSpec} strings, FILE[,ro|rw][,vdev=xvdX]. */
     public static final String DISK = "disk";
+    /** How many xen-bus consoles (device/console/1..N) the domain has beside its own. */
+    public static final String CONSOLES = "consoles";
+    /** The most xen-bus consoles a domain has: Linux's hvc layer has 16 terminals (MAX_NR_HVC_CONSOLES), hvc0 is the domain's own. */
+    public static final int MAX_CONSOLES = 15;
     /** @deprecated {@link DomainProperties#DOMAIN}, where a domain's service properties are named. */
     @Deprecated
     public static final String DOMAIN_PROPERTY = DomainProperties.DOMAIN;
@@ -90,6 +95,11 @@ public final class DomainConfiguration {
         } catch (IllegalArgumentException e) {
             throw refused(e.getMessage());
         }
+    }
+
+    /** The domain's xen-bus consoles, property {@value #CONSOLES}: 0..{@value #MAX_CONSOLES}, default 0. */
+    public int consoles() {
+        return integer(CONSOLES, 0, 0, MAX_CONSOLES);
     }
 
     /** A whole number in min..max, or {@code fallback} if absent. */

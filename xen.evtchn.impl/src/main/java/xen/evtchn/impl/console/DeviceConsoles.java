@@ -3,6 +3,7 @@ package xen.evtchn.impl.console;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import xen.evtchn.api.host.DomainConfiguration;
 import xen.evtchn.api.host.GuestConsole;
 
 /**
@@ -13,8 +14,8 @@ import xen.evtchn.api.host.GuestConsole;
  * domain's console lines prefixed "consoleN: ".
  */
 public final class DeviceConsoles {
-    /** The highest console number; Linux's hvc layer has 16 terminals in all by default (MAX_NR_HVC_CONSOLES). */
-    public static final int MAX = 15;
+    /** The highest console number. */
+    public static final int MAX = DomainConfiguration.MAX_CONSOLES;
 
     private final Consumer<String> lines;
     private final int maxLine;
