@@ -33,10 +33,11 @@ public final class BlkFront {
     private static final int PAGE = 4096;
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
 
-    private final FrontGuest guest;
+    private FrontGuest guest;
     private final int order;
     private final int slots;
-    private final MemorySegment ring;
+    private final long ringGfn;
+    private MemorySegment ring;
     private final int[] ringRefs;
     private final int port;
     private final long[] bufferGfns;
@@ -72,6 +73,7 @@ public final class BlkFront {
                 throw new IllegalStateException("ring pages not contiguous");
             }
         }
+        this.ringGfn = first;
         this.ring = guest.frames(first, pages);
         // SHARED_RING_INIT: producers at 0, events at 1, padding zero (the pages are fresh).
         U32.setRelease(ring, (long) BlkifRing.REQ_EVENT, 1);
@@ -88,6 +90,16 @@ public final class BlkFront {
             freeBuffers.add(b);
         }
         this.port = guest.allocUnbound();
+    }
+
+    /**
+     * The domain was saved and restored as {@code restored}, its memory copied: this frontend
+     * carries on there, as the guest's kernel does (its state is the kernel's, which moved with
+     * the memory), with the same ring, grants and port. The guest is not told.
+     */
+    public void moveTo(FrontGuest restored) {
+        this.guest = restored;
+        this.ring = restored.frames(ringGfn, 1 << order);
     }
 
     /** The nodes blkfront writes in its directory before it goes to Initialised (talk_to_blkback). */

@@ -22,6 +22,9 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import xen.evtchn.api.abi.DomId;
 import xen.evtchn.api.abi.XenbusState;
+import xen.evtchn.api.backend.BackendState;
+import xen.evtchn.api.backend.EvtchnException;
+import xen.evtchn.api.backend.EvtchnHandle;
 import xen.evtchn.api.backend.EvtchnHost;
 import xen.evtchn.api.backend.GrantTables;
 import xen.evtchn.api.bus.DeviceBackend;
@@ -32,9 +35,12 @@ import xen.evtchn.api.bus.XenBusBackend;
 import xen.evtchn.api.bus.XenBusException;
 import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.api.host.DomainListener;
+import xen.evtchn.api.host.DomainStatePart;
+import xen.evtchn.api.host.SaveStreamException;
 import xen.evtchn.api.store.XenStore;
 import xen.evtchn.api.store.XenStoreException;
 import xen.evtchn.api.store.XenStoreTransaction;
+import xen.bus.save.BusRecord;
 
 /**
  * xen-bus: the toolstack's device add and remove ({@link XenBus}) and the backend core that
@@ -52,9 +58,18 @@ import xen.evtchn.api.store.XenStoreTransaction;
  * <p>
  * The bus's state lives in XenStore, so an instance that comes adopts the devices an earlier one
  * left (each domain's backend directories, read when the domain is announced).
+ * <p>
+ * It is the optional {@link DomainStatePart} {@value #PART} of a domain's save: at the save each
+ * connected device is handed over as to another backend (every request taken answered, its port
+ * parked, and the port's binding then goes into the stream with the host's), and the domain's
+ * devices are left as they are until it is destroyed; at the restore the devices are adopted and
+ * the connected ones resumed by the backend of their type (docs/XENBUS.md, "Save and restore").
  */
-@Component(service = {XenBus.class, DomainListener.class}, immediate = true)
-public final class BusComponent implements XenBus, DomainListener {
+@Component(service = {XenBus.class, DomainListener.class, DomainStatePart.class}, immediate = true)
+public final class BusComponent implements XenBus, DomainListener, DomainStatePart {
+    /** The name of the bus's part of a domain's save stream. */
+    public static final String PART = "xen.bus";
+
     private final XenStore store;
     private final EvtchnHost evtchn;
     private final GrantTables grants;
@@ -66,6 +81,14 @@ public final class BusComponent implements XenBus, DomainListener {
     private final Map<String, Device> devices = new ConcurrentHashMap<>();
     /** The domains the host announced. */
     private final Set<Integer> domains = ConcurrentHashMap.newKeySet();
+    /** Domains saved and not yet destroyed: their devices are left as the save left them. */
+    private final Set<Integer> saved = ConcurrentHashMap.newKeySet();
+    /** Restored domains' records, applied by the restore, for their announcement ({@link #adopt}). */
+    private final Map<Integer, Restored> restored = new ConcurrentHashMap<>();
+
+    /** A domain's record as its restore applied it: the domid it was saved as and its devices. */
+    private record Restored(int savedDomid, BusRecord record) {
+    }
 
     @Activate
     public BusComponent(@Reference XenStore store, @Reference EvtchnHost evtchn, @Reference GrantTables grants) {
@@ -153,22 +176,26 @@ public final class BusComponent implements XenBus, DomainListener {
     /** Each device {@code backend} serves goes back to the bus: connected ones handed over and their ports parked. */
     private void handOver(XenBusBackend backend) {
         for (Device d : devices.values()) {
-            if (d.servedBy != backend) {
-                continue;
+            if (d.servedBy == backend) {
+                handOver(d);
             }
-            if (d.connected) {
-                try {
-                    d.served.handOver();
-                } catch (RuntimeException e) {
-                    log.accept(d + ": the backend failed to hand over: " + e);
-                }
-            }
-            d.link.retire(d.connected);
-            d.served = null;
-            d.servedBy = null;
-            d.link = null;
-            d.servedNow = false;
         }
+    }
+
+    /** The device goes back to the bus: handed over and its port parked if connected, else its probe dropped. */
+    private void handOver(Device d) {
+        if (d.connected) {
+            try {
+                d.served.handOver();
+            } catch (RuntimeException e) {
+                log.accept(d + ": the backend failed to hand over: " + e);
+            }
+        }
+        d.link.retire(d.connected);
+        d.served = null;
+        d.servedBy = null;
+        d.link = null;
+        d.servedNow = false;
     }
 
     private static int ranking(Map<String, Object> properties) {
@@ -193,7 +220,9 @@ public final class BusComponent implements XenBus, DomainListener {
     public void domainDestroyed(DomainHandle domain) {
         int domid = domain.domid();
         domains.remove(domid);
+        restored.remove(domid);
         onBus(() -> {
+            saved.remove(domid); // a saved domain's devices are parked: their ports closed here, nothing disconnected twice
             for (Device d : List.copyOf(devices.values())) {
                 if (d.domid == domid) {
                     release(d);
@@ -210,6 +239,18 @@ public final class BusComponent implements XenBus, DomainListener {
      * one whose port is not (its bus went without handing over) is asked to close.
      */
     private void adopt(int domid) {
+        Restored r = restored.remove(domid);
+        if (r != null) {
+            for (BusRecord.Entry e : r.record().devices()) {
+                if (!devices.containsKey(Device.key(domid, e.type(), e.devid()))) {
+                    Device d = new Device(domid, e.type(), e.devid());
+                    d.adopting = true;
+                    d.savedDomid = r.savedDomid();
+                    d.connectedAtSave = e.connected();
+                    register(d); // its watches fire once now, and when the store writes its restored nodes
+                }
+            }
+        }
         for (String type : list("/local/domain/" + DomId.HOST + "/backend")) {
             for (String id : list("/local/domain/" + DomId.HOST + "/backend/" + type + "/" + domid)) {
                 int devid;
@@ -246,6 +287,150 @@ public final class BusComponent implements XenBus, DomainListener {
         }
     }
 
+    // ---- save and restore: the DomainStatePart ----
+
+    @Override
+    public String name() {
+        return PART;
+    }
+
+    /**
+     * Optional: the record only says which devices the restore resumes. Without it (a host
+     * without this bus, or a record this bus cannot read) nothing is lost or doubled, since every
+     * request taken was answered at the save: the devices wait, Connected, and a bus adopts them
+     * from XenStore as it adopts an earlier bus's.
+     */
+    @Override
+    public boolean mandatory() {
+        return false;
+    }
+
+    /**
+     * On the bus's thread: each connected device of the domain is handed over, as to another
+     * backend (its backend answers every request it took and releases the ring; its port is
+     * parked), and the domain's devices are left as they are until it is destroyed. Null if the
+     * domain has no device.
+     */
+    @Override
+    public byte[] save(int domid) {
+        try {
+            return thread.call(() -> {
+                saved.add(domid);
+                List<BusRecord.Entry> entries = new ArrayList<>();
+                for (Device d : List.copyOf(devices.values())) {
+                    if (d.domid != domid) {
+                        continue;
+                    }
+                    if (d.adopting) { // restored, and saved again before its nodes came: as it was saved
+                        entries.add(new BusRecord.Entry(d.type, d.devid, d.connectedAtSave));
+                        continue;
+                    }
+                    if (d.served != null && d.connected) {
+                        handOver(d);
+                    }
+                    entries.add(new BusRecord.Entry(d.type, d.devid, d.connected));
+                }
+                return entries.isEmpty() ? null : new BusRecord(entries).write();
+            });
+        } catch (IllegalStateException e) {
+            return null; // the bus is stopped: it handed every device over when it went
+        }
+    }
+
+    /**
+     * Reads the record; one that cannot be read is left out (logged), the part being optional.
+     * Applying it moves each connected device's restored binding to the handle of its new domid
+     * (before the guest runs) and leaves the devices for the domain's announcement, when the
+     * store has written their nodes.
+     */
+    @Override
+    public Restore prepare(int domid, int savedDomid, byte[] state) {
+        BusRecord record;
+        try {
+            record = BusRecord.read(state);
+        } catch (SaveStreamException e) {
+            String message = e.getMessage();
+            return () -> log.accept("dom" + domid + ": its xen.bus record is left out (" + message
+                    + "); its devices are adopted from XenStore as they are");
+        }
+        return () -> {
+            if (savedDomid != domid) {
+                for (BusRecord.Entry e : record.devices()) {
+                    if (e.connected()) {
+                        moveBindings(Device.handleName(e.type(), savedDomid, e.devid()),
+                                Device.handleName(e.type(), domid, e.devid()), domid);
+                    }
+                }
+            }
+            restored.put(domid, new Restored(savedDomid, record));
+        };
+    }
+
+    /**
+     * A device restored under another domid: the restore bound its port under the handle name of
+     * the domid it was saved as; its bindings to {@code domid} move to a handle of the new name,
+     * parked for the backend that resumes it. The guest has not run yet, so it sees its port
+     * connected as before; the new binding raises the host's end, so the backend looks at the ring.
+     */
+    private void moveBindings(String from, String to, int domid) {
+        if (!evtchn.isParked(from)) {
+            return; // no binding came with the stream (or a backend holds that name here): the device is asked to close
+        }
+        try {
+            EvtchnHandle old = evtchn.open(from);
+            List<BackendState.Binding> mine = new ArrayList<>();
+            for (BackendState.Binding b : old.state().bindings()) {
+                if (b.domid() == domid) {
+                    mine.add(b);
+                    old.unbind(b.port());
+                }
+            }
+            if (old.state().bindings().isEmpty()) {
+                old.close();
+            } else {
+                old.detach(); // the saved domain's own port, still here: parked as its save left it
+            }
+            EvtchnHandle moved = evtchn.open(to);
+            for (BackendState.Binding b : mine) {
+                moved.bindInterdomain(domid, b.remotePort());
+            }
+            moved.detach();
+        } catch (EvtchnException | RuntimeException e) {
+            log.accept("dom" + domid + ": the port of " + from + " cannot move to " + to + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A restored device whose backend directory the store has written: under another domid the
+     * bus's own nodes naming the domain ({@code frontend}, {@code frontend-id}, the frontend's
+     * {@code backend}) name the new one; its state is read back and a device connected at the
+     * save is resumed by the backend of its type. False if the directory is not one this bus wrote.
+     */
+    private boolean adoptRestored(Device d) {
+        if (d.savedDomid != d.domid) {
+            String savedFrontend = Toolstack.frontendPath(d.type, d.savedDomid, d.devid);
+            if (Toolstack.replace(store, d.backendPath + "/frontend", savedFrontend, d.frontendPath)) {
+                writeIfPresent(d, "frontend-id", Integer.toString(d.domid));
+                Toolstack.replace(store, d.frontendPath + "/backend", Toolstack.backendPath(d.type, d.savedDomid, d.devid),
+                        d.backendPath);
+            }
+        }
+        int state = NodeValues.state(Toolstack.read(store, d.backendPath + "/state"));
+        if (!d.frontendPath.equals(Toolstack.read(store, d.backendPath + "/frontend")) || state < XenbusState.INITIALISING) {
+            log.accept(d + ": restored, but its backend directory is not one the bus writes: left alone");
+            forget(d, false);
+            return false;
+        }
+        d.backendState = state;
+        d.connected = state == XenbusState.CONNECTED && d.connectedAtSave;
+        d.seenFrontend = frontendState(d);
+        d.adopting = false; // last: devices() lists it from now on
+        if (state == XenbusState.CONNECTED && !d.connected) {
+            writeState(d, XenbusState.CLOSING); // nothing to resume: the frontend closes, then may start over
+        }
+        return true;
+    }
+
     // ---- the toolstack: XenBus ----
 
     @Override
@@ -256,6 +441,7 @@ public final class BusComponent implements XenBus, DomainListener {
             if (!domains.contains(domid)) {
                 throw new IllegalArgumentException("no domain " + domid);
             }
+            refuseSaved(domid);
             if (devices.containsKey(Device.key(domid, device.type(), device.devid()))) {
                 throw new IllegalArgumentException("dom" + domid + " has a " + device.type() + " " + device.devid() + " already");
             }
@@ -270,9 +456,10 @@ public final class BusComponent implements XenBus, DomainListener {
         String key = Device.key(domid, type, devid);
         CompletableFuture<Boolean> done = thread.call(() -> {
             Device d = devices.get(key);
-            if (d == null) {
+            if (d == null || d.adopting) {
                 throw new IllegalArgumentException("dom" + domid + " has no " + type + " " + devid);
             }
+            refuseSaved(domid);
             if (d.removal != null) {
                 return d.removal; // a removal waits already
             }
@@ -304,6 +491,13 @@ public final class BusComponent implements XenBus, DomainListener {
         }
     }
 
+    /** A saved domain's devices stay as saved: its stream and its guest memory are to agree. */
+    private void refuseSaved(int domid) {
+        if (saved.contains(domid)) {
+            throw new IllegalStateException("dom" + domid + " was saved: its devices stay as they were until it is destroyed");
+        }
+    }
+
     private static boolean result(CompletableFuture<Boolean> done) throws InterruptedException {
         try {
             return done.get();
@@ -316,6 +510,9 @@ public final class BusComponent implements XenBus, DomainListener {
     public List<DeviceStatus> devices() {
         List<DeviceStatus> out = new ArrayList<>();
         for (Device d : devices.values()) {
+            if (d.adopting) {
+                continue; // restored, its nodes not yet there
+            }
             try {
                 out.add(new DeviceStatus(d.domid, d.type, d.devid,
                         NodeValues.state(Toolstack.read(store, d.backendPath + "/state")), frontendState(d),
@@ -353,8 +550,11 @@ public final class BusComponent implements XenBus, DomainListener {
 
     /** The step the frontend's state and the bus's record of the backend's give (docs/XENBUS.md). */
     private void examine(Device d) {
-        if (devices.get(d.key()) != d) {
-            return; // forgotten meanwhile
+        if (devices.get(d.key()) != d || saved.contains(d.domid)) {
+            return; // forgotten meanwhile, or saved: left as the save left it
+        }
+        if (d.adopting && (!Toolstack.exists(store, d.backendPath) || !adoptRestored(d))) {
+            return; // its restored nodes are not there yet, or it is not a device of the bus
         }
         if (!Toolstack.exists(store, d.backendPath)) {
             release(d); // the backend's directory was removed under the bus: the device is unplugged

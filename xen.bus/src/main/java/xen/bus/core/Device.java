@@ -11,7 +11,7 @@ import xen.evtchn.api.store.XenStoreWatch;
  * One device on the bus and where its state machine is: the backend's state as the bus last wrote
  * it (the backend directory is dom0's, so the bus's own record is the truth), the frontend's state
  * as last seen, the backend serving it and whether a connection is up (served, or parked between
- * two backends). Every field but {@link #examineQueued} and {@link #servedNow} is the bus thread's only.
+ * two backends). Every field but {@link #examineQueued}, {@link #servedNow} and {@link #adopting} is the bus thread's only.
  */
 final class Device {
     final int domid;
@@ -40,6 +40,14 @@ final class Device {
     XenStoreWatch backendWatch;
     /** Completed with true once the frontend closed and the directories went, while a removal waits. */
     CompletableFuture<Boolean> removal;
+    /**
+     * Restored with its domain and waiting for its nodes (the store writes them when it hears of
+     * the domain): adopted at the first examination that finds its backend directory.
+     */
+    volatile boolean adopting;
+    /** While {@link #adopting}: the domid it was saved as, and whether it was connected then. */
+    int savedDomid;
+    boolean connectedAtSave;
 
     Device(int domid, String type, int devid) {
         this.domid = domid;
@@ -47,7 +55,12 @@ final class Device {
         this.devid = devid;
         this.backendPath = Toolstack.backendPath(type, domid, devid);
         this.frontendPath = Toolstack.frontendPath(type, domid, devid);
-        this.handleName = "xenbus-" + type + "-" + domid + "-" + devid;
+        this.handleName = handleName(type, domid, devid);
+    }
+
+    /** The name of the event channel handle of device {@code type}/{@code devid} of {@code domid}. */
+    static String handleName(String type, int domid, int devid) {
+        return "xenbus-" + type + "-" + domid + "-" + devid;
     }
 
     /** The key of the bus's table. */

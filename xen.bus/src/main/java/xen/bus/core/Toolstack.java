@@ -114,6 +114,27 @@ final class Toolstack {
         }
     }
 
+    /**
+     * Writes {@code value} to the node if it holds {@code expected} (its permissions kept), in one
+     * transaction; whether it did.
+     */
+    static boolean replace(XenStore store, String path, String expected, String value) {
+        for (int attempt = 1; ; attempt++) {
+            try (XenStoreTransaction t = store.transactionStart()) {
+                if (!expected.equals(read(t, path))) {
+                    return false;
+                }
+                t.write(path, value);
+                t.commit();
+                return true;
+            } catch (XenStoreException e) {
+                if (!e.error().equals("EAGAIN") || attempt == TRIES) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     /** Whether the node exists. */
     static boolean exists(XenStoreNodes nodes, String path) {
         try {

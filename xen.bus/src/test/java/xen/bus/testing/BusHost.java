@@ -35,7 +35,7 @@ import xen.store.backend.StoreBackend;
  *     fe.close();
  * }
  * </pre>
- * API: {@link #domain}, {@link #destroy}, {@link #register} (closing the returned registration
+ * API: {@link #domain}, {@link #restore}, {@link #destroy}, {@link #register} (closing the returned registration
  * unregisters the backend: the bus hands its devices over), {@link #restartBus}, {@link #bus},
  * {@link #store}, {@link #host}, {@link #log} (the components' messages; a test usually expects it
  * empty), {@link #waitFor}. Guest side: {@link GuestDomain} (pages, grants, ports, events, its
@@ -57,12 +57,14 @@ public final class BusHost implements AutoCloseable {
 
     public BusHost() {
         host.addListener(store);
+        host.addPart(store);
         bus = newBus();
     }
 
     private BusComponent newBus() {
         BusComponent b = new BusComponent(store, host, host, line -> log.add("xen.bus: " + line));
         host.addListener(b);
+        host.addPart(b);
         return b;
     }
 
@@ -93,6 +95,23 @@ public final class BusHost implements AutoCloseable {
         DomainHandle d = host.createDomain(domid, b, line -> { });
         waitFor(() -> store.domains().contains(domid), "dom" + domid + "'s XenStore");
         GuestDomain g = new GuestDomain(this, d, b, host.hypercalls());
+        domains.put(domid, g);
+        return g;
+    }
+
+    /**
+     * Restores {@code stream} (a {@link DomainHandle#save()} of {@code saved}, on this host or
+     * another) as guest {@code domid}, on new software vCPUs whose memory is {@code saved}'s
+     * copied, as a VMM moves it; once its XenStore ring is served. Its kernel carries on from
+     * {@code saved}'s ({@link GuestDomain}'s pages and grants).
+     */
+    public synchronized GuestDomain restore(int domid, byte[] stream, GuestDomain saved) {
+        SoftwareBackend b = new SoftwareBackend(domid, 1, RAM, host.hypercalls());
+        vcpus.add(b);
+        b.memory().ram().copyFrom(saved.vcpus().memory().ram());
+        DomainHandle d = host.restoreDomain(domid, stream, b, line -> { });
+        waitFor(() -> store.domains().contains(domid), "dom" + domid + "'s XenStore");
+        GuestDomain g = new GuestDomain(this, d, b, host.hypercalls(), saved);
         domains.put(domid, g);
         return g;
     }
@@ -128,6 +147,7 @@ public final class BusHost implements AutoCloseable {
      */
     public synchronized BusComponent restartBus() {
         host.removeListener(bus);
+        host.removePart(bus);
         bus.deactivate();
         bus = newBus();
         return bus;
@@ -150,6 +170,7 @@ public final class BusHost implements AutoCloseable {
             host.destroyDomain(d.domid());
         }
         host.removeListener(bus);
+        host.removePart(bus);
         bus.deactivate();
         host.removeListener(store);
         store.deactivate();

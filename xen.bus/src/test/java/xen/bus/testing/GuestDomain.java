@@ -49,12 +49,28 @@ public final class GuestDomain {
     private int nextRef = GrantEntry.NR_RESERVED;
 
     GuestDomain(BusHost host, DomainHandle handle, SoftwareBackend vcpus, HypercallHandler hypercalls) {
+        this(host, handle, vcpus, hypercalls, null);
+    }
+
+    /**
+     * The guest's kernel, carrying on in a restored domain whose memory is {@code saved}'s copied:
+     * shared_info and the grant table are where {@code saved} mapped them (they came back with the
+     * stream), and pages and grant references are handed out after the ones {@code saved} gave.
+     */
+    GuestDomain(BusHost host, DomainHandle handle, SoftwareBackend vcpus, HypercallHandler hypercalls, GuestDomain saved) {
         this.host = host;
         this.handle = handle;
         this.vcpus = vcpus;
         GuestMemory memory = vcpus.memory();
-        addToPhysmap(hypercalls, memory, XenMapSpace.SHARED_INFO, 0, SHARED_INFO_GFN);
-        addToPhysmap(hypercalls, memory, XenMapSpace.GRANT_TABLE, 0, GRANT_TABLE_GFN);
+        if (saved == null) {
+            addToPhysmap(hypercalls, memory, XenMapSpace.SHARED_INFO, 0, SHARED_INFO_GFN);
+            addToPhysmap(hypercalls, memory, XenMapSpace.GRANT_TABLE, 0, GRANT_TABLE_GFN);
+        } else {
+            synchronized (saved) {
+                this.nextPage = saved.nextPage;
+                this.nextRef = saved.nextRef;
+            }
+        }
         this.sharedInfo = memory.page(SHARED_INFO_GFN);
         this.grantTable = memory.page(GRANT_TABLE_GFN);
         this.store = new GuestStore(memory.page(handle.hvmParam(HvmParam.STORE_PFN)),

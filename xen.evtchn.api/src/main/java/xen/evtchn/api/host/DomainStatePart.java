@@ -35,8 +35,10 @@ public interface DomainStatePart {
 
     /**
      * The domain's state as bytes, or null if the part keeps none for it. Called by
-     * {@link DomainHandle#save()} once the domain's timers have stopped, its vCPUs paused: from
-     * then on the part must not change what the guest can see of it (guest memory, ports), as the
+     * {@link DomainHandle#save()} once the domain's timers have stopped, its vCPUs paused, and
+     * before the hypervisor's state (ports, grant table) is taken: the part may finish what it
+     * had begun (a device backend answers the requests it took, notifies, unmaps), but once this
+     * returns it must not change what the guest can see of it (guest memory, ports), as the
      * bytes and the guest's memory are to agree at a restore.
      */
     byte[] save(int domid);

@@ -31,6 +31,7 @@ import xen.evtchn.impl.hypercall.HypercallDispatcher;
 import xen.evtchn.impl.hypercall.HypercallFamilies;
 import xen.evtchn.impl.hypercall.ShutdownListener;
 import xen.evtchn.impl.save.DomainImage;
+import xen.evtchn.impl.save.PartImage;
 import xen.evtchn.impl.time.DomainTime;
 import xen.evtchn.impl.time.GuestClock;
 import xen.evtchn.impl.time.TimerState;
@@ -192,7 +193,8 @@ public final class XenHost {
 
     /**
      * Saves guest {@code domid}: its timers stop first (none fires on this host again, and none
-     * is on its way), then its state is taken at the guest's system time of that moment. Pause its
+     * is on its way), then the bundles' parts save theirs (a device backend answers what it took),
+     * then the hypervisor's state is taken, at the guest's system time of the timers' stop. Pause its
      * vCPUs before, so that the guest changes nothing meanwhile; afterwards destroy it, or restore
      * the image to let it carry on. Throws IllegalArgumentException if there is no such guest.
      */
@@ -201,10 +203,19 @@ public final class XenHost {
         if (p == null) {
             throw new IllegalArgumentException("no guest domain " + domid);
         }
+        List<TimerState> timers;
+        long now;
+        synchronized (p) {
+            timers = p.time().timers().stopForSave();
+            now = p.time().clock().now();
+        }
+        // The bundles' parts first, outside the domain's lock (a part may wait for its own thread,
+        // which raises the domain's ports): a device backend finishing the requests it took
+        // notifies the guest, and that event, a FIFO tail it moves and the grants it unmaps belong
+        // in the image taken below, not after it.
+        List<PartImage> partImages = parts.save(domid);
         DomainImage image;
         synchronized (p) { // the callback and its route change together under it
-            List<TimerState> timers = p.time().timers().stopForSave();
-            long now = p.time().clock().now();
             DomainEventsImage events = eventChannels.save(domid);
             long[] params = new long[HvmParam.NR_PARAMS];
             for (int i = 0; i < params.length; i++) {
@@ -213,8 +224,7 @@ public final class XenHost {
             image = new DomainImage(domid, p.events().width(), p.version().major(), p.version().minor(), now, events,
                     params, timers, p.grants().save());
         }
-        // Outside the domain's lock: a part (XenStore) may wait for its own thread, which raises the domain's ports.
-        return image.withParts(parts.save(domid));
+        return image.withParts(partImages);
     }
 
     /**
