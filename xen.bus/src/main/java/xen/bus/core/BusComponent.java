@@ -68,7 +68,7 @@ import xen.bus.save.BusRecord;
 @Component(service = {XenBus.class, DomainListener.class, DomainStatePart.class}, immediate = true)
 public final class BusComponent implements XenBus, DomainListener, DomainStatePart {
     /** The name of the bus's part of a domain's save stream. */
-    public static final String PART = "xen.bus";
+    public static final String PART = BusRecord.PART;
 
     private final XenStore store;
     private final EvtchnHost evtchn;

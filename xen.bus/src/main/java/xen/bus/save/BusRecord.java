@@ -1,11 +1,11 @@
 package xen.bus.save;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
+import xen.evtchn.api.host.PartReader;
+import xen.evtchn.api.host.PartWriter;
 import xen.evtchn.api.host.SaveStreamException;
 
 /**
@@ -20,6 +20,8 @@ import xen.evtchn.api.host.SaveStreamException;
  * @param devices the devices, ascending by type, then id; each once
  */
 public record BusRecord(List<Entry> devices) {
+    /** The name of the bus's part of a domain's save stream. */
+    public static final String PART = "xen.bus";
     /** The only format written and read. */
     static final int FORMAT = 1;
     /** Devices a record may hold: far more than a domain has (libxl's limits are in the tens). */
@@ -39,25 +41,11 @@ public record BusRecord(List<Entry> devices) {
 
     /** The record's bytes. */
     public byte[] write() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(FORMAT);
-        varint(out, devices.size());
+        PartWriter w = new PartWriter().u8(FORMAT).varint(devices.size());
         for (Entry e : devices) {
-            byte[] type = e.type().getBytes(StandardCharsets.US_ASCII);
-            varint(out, type.length);
-            out.writeBytes(type);
-            varint(out, e.devid());
-            out.write(e.connected() ? CONNECTED : 0);
+            w.ascii(e.type()).varint(e.devid()).u8(e.connected() ? CONNECTED : 0);
         }
-        return out.toByteArray();
-    }
-
-    private static void varint(ByteArrayOutputStream out, long v) {
-        while ((v & ~0x7FL) != 0) {
-            out.write((int) (v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        out.write((int) v);
+        return w.toArray();
     }
 
     /**
@@ -68,101 +56,35 @@ public record BusRecord(List<Entry> devices) {
      *                             out of order or twice, too many, anything cut short or left over
      */
     public static BusRecord read(byte[] bytes) {
-        Reader r = new Reader(bytes);
+        PartReader r = new PartReader(bytes, PART);
         int format = r.u8("format");
         if (format != FORMAT) {
-            throw r.refused("format " + format + ", not " + FORMAT);
+            throw r.refused(0, "format " + format + ", not " + FORMAT);
         }
-        long count = r.varint("device count");
-        if (count > MAX_DEVICES) {
-            throw r.refused("device count " + count + ", more than " + MAX_DEVICES);
-        }
+        int count = r.varint32("device count", MAX_DEVICES);
         List<Entry> devices = new ArrayList<>();
         Entry previous = null;
         for (int i = 0; i < count; i++) {
-            int at = r.at;
-            long length = r.varint("device type length");
-            if (length < 1 || length > 32) {
-                throw r.refused("device type length " + length + ", not 1 to 32");
-            }
-            String type = r.ascii((int) length, "device type");
+            int at = r.position();
+            String type = r.ascii("device type", 32);
             if (!TYPE.matcher(type).matches()) {
-                throw new SaveStreamException(message(at, "device type is not lower-case letters, digits, - or _"));
+                throw r.refused(at, "device type is not lower-case letters, digits, - or _");
             }
-            long devid = r.varint("device id");
-            if (devid > Integer.MAX_VALUE) {
-                throw r.refused("device id " + devid + " is beyond " + Integer.MAX_VALUE);
-            }
+            int devid = r.varint32("device id", Integer.MAX_VALUE);
+            int flagsAt = r.position();
             int flags = r.u8("device flags");
             if ((flags & ~CONNECTED) != 0) {
-                throw r.refused("device flags 0x" + Integer.toHexString(flags) + " have reserved bits set");
+                throw r.refused(flagsAt, "device flags 0x" + Integer.toHexString(flags) + " have reserved bits set");
             }
-            Entry e = new Entry(type, (int) devid, flags == CONNECTED);
+            Entry e = new Entry(type, devid, flags == CONNECTED);
             if (previous != null && ORDER.compare(previous, e) >= 0) {
-                throw new SaveStreamException(message(at, type + " " + devid + " comes after " + previous.type() + " "
-                        + previous.devid() + ": devices must be ascending, each once"));
+                throw r.refused(at, type + " " + devid + " comes after " + previous.type() + " " + previous.devid()
+                        + ": devices must be ascending, each once");
             }
             devices.add(e);
             previous = e;
         }
-        if (r.at != bytes.length) {
-            r.start = r.at;
-            throw r.refused((bytes.length - r.at) + " bytes after the last device");
-        }
+        r.end();
         return new BusRecord(devices);
-    }
-
-    private static String message(int at, String what) {
-        return "save stream, xen.bus part, byte " + at + ": " + what;
-    }
-
-    /** A cursor over the untrusted bytes. */
-    private static final class Reader {
-        private final byte[] bytes;
-        int at;
-        /** Where the field being read starts: what a refusal names. */
-        int start;
-
-        Reader(byte[] bytes) {
-            this.bytes = bytes;
-        }
-
-        SaveStreamException refused(String what) {
-            return new SaveStreamException(message(start, what));
-        }
-
-        private void need(int n, String field) {
-            if (bytes.length - at < n) {
-                throw refused(field + " is cut short");
-            }
-        }
-
-        int u8(String field) {
-            start = at;
-            need(1, field);
-            return bytes[at++] & 0xFF;
-        }
-
-        long varint(String field) {
-            int first = at;
-            long v = 0;
-            for (int shift = 0; shift < 63; shift += 7) {
-                int b = u8(field);
-                start = first;
-                v |= (long) (b & 0x7F) << shift;
-                if ((b & 0x80) == 0) {
-                    return v;
-                }
-            }
-            throw refused(field + " is a varint of more than 63 bits");
-        }
-
-        String ascii(int n, String field) {
-            start = at;
-            need(n, field);
-            String s = new String(bytes, at, n, StandardCharsets.ISO_8859_1);
-            at += n;
-            return s;
-        }
     }
 }

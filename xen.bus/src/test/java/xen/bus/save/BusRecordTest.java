@@ -51,15 +51,15 @@ class BusRecordTest {
     @Test
     void theMessagesNameTheByteAndTheField() {
         assertEquals("save stream, xen.bus part, byte 0: format 2, not 1", refusal(new byte[] {2, 0}));
-        assertEquals("save stream, xen.bus part, byte 1: device count 4097, more than 4096", refusal(new byte[] {1, (byte) 0x81, 0x20}));
+        assertEquals("save stream, xen.bus part, byte 1: device count is 4097, more than 4096", refusal(new byte[] {1, (byte) 0x81, 0x20}));
         assertEquals("save stream, xen.bus part, byte 2: device type is not lower-case letters, digits, - or _",
                 refusal(new byte[] {1, 1, 3, 'V', 'b', 'd', 0, 0}));
         assertEquals("save stream, xen.bus part, byte 7: device flags 0x2 have reserved bits set",
                 refusal(new byte[] {1, 1, 3, 'v', 'b', 'd', 1, 2}));
         assertEquals("save stream, xen.bus part, byte 8: vbd 1 comes after vbd 1: devices must be ascending, each once",
                 refusal(new byte[] {1, 2, 3, 'v', 'b', 'd', 1, 0, 3, 'v', 'b', 'd', 1, 0}));
-        assertEquals("save stream, xen.bus part, byte 4: device id 2147483648 is beyond 2147483647",
+        assertEquals("save stream, xen.bus part, byte 4: device id is 2147483648, more than 2147483647",
                 refusal(new byte[] {1, 1, 1, 'v', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 8, 0}));
-        assertEquals("save stream, xen.bus part, byte 2: 1 bytes after the last device", refusal(new byte[] {1, 0, 0}));
+        assertEquals("save stream, xen.bus part, byte 2: 1 bytes after the record's end", refusal(new byte[] {1, 0, 0}));
     }
 }

@@ -70,7 +70,7 @@ import xen.store.wire.StoreRing;
 @Component(service = {DomainListener.class, XenStore.class, DomainStatePart.class}, immediate = true)
 public final class StoreBackend implements DomainListener, XenStore, DomainStatePart {
     /** The name of the store's part of a domain's save stream, and of what it parks in the host. */
-    public static final String PART = "xen.store";
+    public static final String PART = StoreImages.PART;
     /** The name of the handle holding every domain's store port. */
     static final String HANDLE = "xen.store";
     /** How long the thread waits for an event before it looks at its tasks again. */

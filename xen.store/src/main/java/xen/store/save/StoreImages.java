@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import xen.evtchn.api.host.PartReader;
+import xen.evtchn.api.host.PartWriter;
 import xen.evtchn.api.host.SaveStreamException;
 import xen.store.tree.Access;
 import xen.store.tree.Perms;
@@ -23,6 +25,8 @@ import xen.store.wire.XsType;
  * a stream) and moves the state from the domid it was saved as to the one it is restored as.
  */
 public final class StoreImages {
+    /** The name of the store's part of a domain's save stream. */
+    public static final String PART = "xen.store";
     /** The format written and read. */
     static final int FORMAT = 1;
     /** The backend directories dom0 keeps for a domain: /local/domain/0/backend/TYPE/DOMID. */
@@ -48,7 +52,7 @@ public final class StoreImages {
     }
 
     public static byte[] write(StoreImage image) {
-        StateWriter w = new StateWriter();
+        PartWriter w = new PartWriter();
         w.u8(FORMAT);
         w.varint(image.nodes().size());
         for (Store.NodeState n : image.nodes()) {
@@ -90,11 +94,11 @@ public final class StoreImages {
      * @throws xen.evtchn.api.host.SaveStreamException saying what is wrong and where
      */
     public static StoreImage read(byte[] bytes, int savedDomid, int domid, Quotas quotas) {
-        StateReader r = new StateReader(bytes);
+        PartReader r = new PartReader(bytes, PART);
         int at = r.position();
         int format = r.u8("format");
         if (format != FORMAT) {
-            throw r.bad(at, "format " + format + "; this store reads format " + FORMAT);
+            throw r.refused(at, "format " + format + "; this store reads format " + FORMAT);
         }
         boolean guest = savedDomid != Perms.PRIVILEGED;
         List<Store.NodeState> nodes = readNodes(r, savedDomid, guest, quotas);
@@ -108,14 +112,14 @@ public final class StoreImages {
             try {
                 StorePath.canonical(savedDomid, path, true);
             } catch (StoreException e) {
-                throw r.bad(at, "watch path \"" + path + "\" is not one xenstored accepts");
+                throw r.refused(at, "watch path \"" + path + "\" is not one xenstored accepts");
             }
             if (token.indexOf('\0') >= 0 || path.length() + token.length() + 2 > WireMessage.PAYLOAD_MAX) {
-                throw r.bad(at, "watch token with a NUL, or too long for a WATCH request");
+                throw r.refused(at, "watch token with a NUL, or too long for a WATCH request");
             }
             Store.WatchState watch = new Store.WatchState(path, token);
             if (!seen.add(watch)) {
-                throw r.bad(at, "watch \"" + path + "\" \"" + token + "\" is there twice");
+                throw r.refused(at, "watch \"" + path + "\" \"" + token + "\" is there twice");
             }
             watches.add(watch);
         }
@@ -125,19 +129,19 @@ public final class StoreImages {
             at = r.position();
             int id = (int) r.varint("transaction id", 0xFFFF_FFFFL);
             if (id == 0 || (i > 0 && Integer.compareUnsigned(id, transactions.getLast()) <= 0)) {
-                throw r.bad(at, "transaction id " + Integer.toUnsignedString(id) + " is 0, out of order or repeated");
+                throw r.refused(at, "transaction id " + Integer.toUnsignedString(id) + " is 0, out of order or repeated");
             }
             transactions.add(id);
         }
         Connection.State connection = readConnection(r, guest, quotas);
         if (!r.atEnd()) {
-            throw r.bad(r.position(), "bytes after the connection");
+            throw r.refused(r.position(), "bytes after the connection");
         }
         StoreImage image = new StoreImage(nodes, watches, transactions, connection);
         return guest && savedDomid != domid ? moved(image, savedDomid, domid) : image;
     }
 
-    private static List<Store.NodeState> readNodes(StateReader r, int savedDomid, boolean guest, Quotas quotas) {
+    private static List<Store.NodeState> readNodes(PartReader r, int savedDomid, boolean guest, Quotas quotas) {
         int count = r.varint32("node count", Integer.MAX_VALUE);
         List<Store.NodeState> nodes = new ArrayList<>();
         Set<String> paths = new HashSet<>();
@@ -147,37 +151,37 @@ public final class StoreImages {
             int at = r.position();
             String path = text(r.blob("node path", StorePath.ABS_PATH_MAX));
             if (!StorePath.valid(path)) {
-                throw r.bad(at, "node path \"" + path + "\" is not one xenstored accepts");
+                throw r.refused(at, "node path \"" + path + "\" is not one xenstored accepts");
             }
             if (guest && i == 0 && !path.equals(home)) {
-                throw r.bad(at, "the first node is \"" + path + "\", not the domain's home " + home);
+                throw r.refused(at, "the first node is \"" + path + "\", not the domain's home " + home);
             }
             if (guest && !inScope(path, savedDomid)) {
-                throw r.bad(at, "node \"" + path + "\" is neither below " + home + " nor a backend directory of dom"
+                throw r.refused(at, "node \"" + path + "\" is neither below " + home + " nor a backend directory of dom"
                         + savedDomid);
             }
             boolean root = path.equals(StorePath.ROOT) || (guest && (i == 0 || isBackendRoot(path, savedDomid)));
             if (!root && !paths.contains(StorePath.parent(path))) {
-                throw r.bad(at, "node \"" + path + "\" comes before its parent");
+                throw r.refused(at, "node \"" + path + "\" comes before its parent");
             }
             if (!paths.add(path)) {
-                throw r.bad(at, "node \"" + path + "\" is there twice");
+                throw r.refused(at, "node \"" + path + "\" is there twice");
             }
             byte[] value = r.blob("node " + path + "'s value", WireMessage.PAYLOAD_MAX);
             Perms perms = readPerms(r, path);
             if (guest && perms.owner() == savedDomid && ++owned > quotas.nodes()) {
-                throw r.bad(at, "dom" + savedDomid + " owns more nodes than its quota (" + quotas.nodes() + ")");
+                throw r.refused(at, "dom" + savedDomid + " owns more nodes than its quota (" + quotas.nodes() + ")");
             }
             nodes.add(new Store.NodeState(path, value, perms));
         }
         return nodes;
     }
 
-    private static Perms readPerms(StateReader r, String path) {
+    private static Perms readPerms(PartReader r, String path) {
         int at = r.position();
         int count = r.varint32("node " + path + "'s permission count", WireMessage.PAYLOAD_MAX / 3);
         if (count == 0) {
-            throw r.bad(at, "node " + path + " has no permissions (they name its owner)");
+            throw r.refused(at, "node " + path + " has no permissions (they name its owner)");
         }
         List<Perms.Entry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -185,25 +189,25 @@ public final class StoreImages {
             Access access = Access.ofLetter((char) r.u8("permission letter"));
             int domid = r.varint32("permission's domid", Perms.MAX_DOMID);
             if (access == null) {
-                throw r.bad(at, "node " + path + ": a permission letter is n, r, w or b");
+                throw r.refused(at, "node " + path + ": a permission letter is n, r, w or b");
             }
             entries.add(new Perms.Entry(domid, access));
         }
         Perms perms = new Perms(entries);
         if (perms.toWire().length() > WireMessage.PAYLOAD_MAX) {
-            throw r.bad(at, "node " + path + "'s permissions do not fit a SET_PERMS request");
+            throw r.refused(at, "node " + path + "'s permissions do not fit a SET_PERMS request");
         }
         return perms;
     }
 
-    private static Connection.State readConnection(StateReader r, boolean guest, Quotas quotas) {
+    private static Connection.State readConnection(PartReader r, boolean guest, Quotas quotas) {
         int at = r.position();
         int flags = r.u8("connection flags");
         if (flags == 0) {
             return null;
         }
         if (!guest || (flags & ~(CONNECTION | BROKEN)) != 0 || (flags & CONNECTION) == 0) {
-            throw r.bad(at, "connection flags 0x" + Integer.toHexString(flags) + (guest ? " has reserved bits" : " for the host's nodes"));
+            throw r.refused(at, "connection flags 0x" + Integer.toHexString(flags) + (guest ? " has reserved bits" : " for the host's nodes"));
         }
         long dropped = r.varint("dropped events", Long.MAX_VALUE);
         at = r.position();
@@ -211,7 +215,7 @@ public final class StoreImages {
         if (input.length >= WireMessage.HEADER) {
             long length = Integer.toUnsignedLong(littleEndian(input, 12));
             if (length > WireMessage.PAYLOAD_MAX || input.length >= WireMessage.HEADER + length) {
-                throw r.bad(at, "the partial request is a whole one, or announces more than " + WireMessage.PAYLOAD_MAX + " bytes");
+                throw r.refused(at, "the partial request is a whole one, or announces more than " + WireMessage.PAYLOAD_MAX + " bytes");
             }
         }
         int count = r.varint32("waiting message count", quotas.eventQueue() + 1);
@@ -222,21 +226,21 @@ public final class StoreImages {
             at = r.position();
             byte[] message = r.blob("waiting message", WireMessage.HEADER + WireMessage.PAYLOAD_MAX);
             if (WireMessage.decode(message) == null) {
-                throw r.bad(at, "a waiting message is not a whole message");
+                throw r.refused(at, "a waiting message is not a whole message");
             }
             if (Connection.typeOf(message) == XsType.WATCH_EVENT ? ++events > quotas.eventQueue() : ++replies > 1) {
-                throw r.bad(at, "more waiting replies (1) or events (" + quotas.eventQueue() + ") than a connection holds");
+                throw r.refused(at, "more waiting replies (1) or events (" + quotas.eventQueue() + ") than a connection holds");
             }
             output.add(message);
         }
         at = r.position();
         int outPos = r.varint32("bytes of the first message given", WireMessage.HEADER + WireMessage.PAYLOAD_MAX);
         if (output.isEmpty() ? outPos != 0 : outPos >= output.getFirst().length) {
-            throw r.bad(at, "bytes of the first message given (" + outPos + ") are not within it");
+            throw r.refused(at, "bytes of the first message given (" + outPos + ") are not within it");
         }
         boolean broken = (flags & BROKEN) != 0;
         if (broken && (input.length > 0 || !output.isEmpty())) {
-            throw r.bad(at, "a broken connection has bytes in flight");
+            throw r.refused(at, "a broken connection has bytes in flight");
         }
         return new Connection.State(input, output, outPos, broken, dropped);
     }

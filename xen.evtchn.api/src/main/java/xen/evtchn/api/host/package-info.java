@@ -16,7 +16,9 @@
  * bundles' parts of a domain's save stream ({@link xen.evtchn.api.host.DomainStatePart}, a
  * whiteboard), and the host's parking place for them while a bundle is updated
  * ({@link xen.evtchn.api.host.DomainStateParking}).
- * 1.7: a domain's disks in its configuration ({@link xen.evtchn.api.host.DomainConfiguration#disks()}).
+ * 1.7: a domain's disks and xen-bus consoles in its configuration
+ * ({@link xen.evtchn.api.host.DomainConfiguration#disks()}, {@link xen.evtchn.api.host.DomainConfiguration#consoles()});
+ * the encoding of the parts' records ({@link xen.evtchn.api.host.PartWriter}, {@link xen.evtchn.api.host.PartReader}).
  */
 @Export
 @Version("1.7.0")
