@@ -13,8 +13,11 @@ import xen.evtchn.api.abi.blkif.Blkif;
 
 /**
  * A raw disk image, served as {@link #sectors()} 512-byte sectors (a partial last sector is not
- * served), read-only or read-write. Reads and writes are positional, so the one channel needs no
- * lock; {@link #flush()} is {@link FileChannel#force}, the file's fsync.
+ * served), read-only or read-write. A request's data is read or written with one scattering read
+ * or gathering write straight between the file and the guest's mapped pages (Linux's blkback hands
+ * the loop device one bio of the request's pages); Java has those only at the channel's position,
+ * so each sets the position and moves the data under the image's lock. {@link #flush()} is
+ * {@link FileChannel#force}, the file's fsync.
  */
 public final class DiskImage implements AutoCloseable {
     private final Path path;
@@ -117,30 +120,41 @@ public final class DiskImage implements AutoCloseable {
     }
 
     /**
-     * Reads {@code into.remaining()} bytes from byte {@code offset}.
+     * Reads into {@code into[0..count)}, filling each in turn, from byte {@code offset} (one
+     * scattering read, repeated while the kernel moves less).
      *
      * @throws IOException also if the file ends first (it shrank under the disk)
      */
-    public void read(long offset, ByteBuffer into) throws IOException {
-        long at = offset;
-        while (into.hasRemaining()) {
-            int n = channel.read(into, at);
+    public synchronized void read(long offset, ByteBuffer[] into, int count) throws IOException {
+        long left = remaining(into, count);
+        channel.position(offset);
+        while (left > 0) {
+            long n = channel.read(into, 0, count);
             if (n < 0) {
-                throw new IOException("the image ends at byte " + at);
+                throw new IOException("the image ends at byte " + channel.position());
             }
-            at += n;
+            left -= n;
         }
     }
 
-    /** Writes {@code from.remaining()} bytes at byte {@code offset}. */
-    public void write(long offset, ByteBuffer from) throws IOException {
+    /** Writes {@code from[0..count)}, each in turn, at byte {@code offset} (one gathering write, repeated while the kernel moves less). */
+    public synchronized void write(long offset, ByteBuffer[] from, int count) throws IOException {
         if (readOnly) {
             throw new IOException("read-only");
         }
-        long at = offset;
-        while (from.hasRemaining()) {
-            at += channel.write(from, at);
+        long left = remaining(from, count);
+        channel.position(offset);
+        while (left > 0) {
+            left -= channel.write(from, 0, count);
         }
+    }
+
+    private static long remaining(ByteBuffer[] buffers, int count) {
+        long bytes = 0;
+        for (int i = 0; i < count; i++) {
+            bytes += buffers[i].remaining();
+        }
+        return bytes;
     }
 
     /** Forces what was written to stable storage (fsync; metadata too, in case the file grew back). */
