@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import kvm.provider.os.SharedArenas;
 import xen.evtchn.api.GuestMemory;
 
 /**
@@ -59,7 +60,7 @@ public final class SoftwareGuestMemory implements GuestMemory, AutoCloseable {
         if (e == null) {
             return false;
         }
-        e.arena().close();
+        SharedArenas.close(e.arena()); // waits for a backend's I/O on the page, if one is under way
         return true;
     }
 
@@ -76,8 +77,6 @@ public final class SoftwareGuestMemory implements GuestMemory, AutoCloseable {
         for (Long gfn : extras.keySet()) {
             unmapExtraPage(gfn);
         }
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        SharedArenas.close(arena); // waits for a backend's I/O on guest RAM, if one is under way
     }
 }

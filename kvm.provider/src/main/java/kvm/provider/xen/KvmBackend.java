@@ -27,6 +27,7 @@ import kvm.provider.kvm.KvmSystem;
 import kvm.provider.kvm.KvmVcpu;
 import kvm.provider.kvm.KvmVm;
 import kvm.provider.os.Libc;
+import kvm.provider.os.SharedArenas;
 import xen.evtchn.api.GuestMemory;
 import xen.evtchn.api.HypercallHandler;
 import xen.evtchn.api.SpecialFrames;
@@ -528,6 +529,6 @@ public final class KvmBackend implements VcpuBackend, AutoCloseable {
         vm.close();
         memory.closed();
         kvm.close();
-        ramArena.close();
+        SharedArenas.close(ramArena); // waits for a backend's I/O on guest RAM, if one is under way
     }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import kvm.provider.kvm.KvmVm;
 import kvm.provider.os.Libc;
+import kvm.provider.os.SharedArenas;
 import xen.evtchn.api.GuestMemory;
 
 /**
@@ -91,7 +92,7 @@ final class KvmGuestMemory implements GuestMemory {
             vm.setUserMemoryRegion(e.slot(), gfn * PAGE_SIZE, MemorySegment.NULL);
         }
         usedSlots.clear(e.slot());
-        e.arena().close();
+        SharedArenas.close(e.arena()); // waits for a backend's I/O on the page, if one is under way
         return true;
     }
 

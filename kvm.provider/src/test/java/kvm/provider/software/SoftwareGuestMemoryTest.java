@@ -106,4 +106,41 @@ class SoftwareGuestMemoryTest {
         assertFalse(mem.ram().scope().isAlive());
         assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_BYTE, 0));
     }
+    /**
+     * A backend's file I/O straight on guest memory (xen.block's reads and writes) holds it for the
+     * length of the system call: freeing the memory (domain destroyed, an extra page unmapped by
+     * the guest) waits for the I/O instead of failing, then frees it. A pipe that nobody reads
+     * holds the write until the test drains it.
+     */
+    @Test
+    void closingWaitsForAnIoOnGuestMemoryThenFreesIt() throws Exception {
+        SoftwareGuestMemory mem = new SoftwareGuestMemory(SIZE);
+        MemorySegment extra = mem.mapExtraPage(SIZE / GuestMemory.PAGE_SIZE + 1);
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                pipe.sink().write(new java.nio.ByteBuffer[] {mem.ram().asByteBuffer(), extra.asByteBuffer()});
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        Thread.sleep(200); // the pipe (64 KiB) is full: the write, blocked, holds both arenas
+        assertTrue(writer.isAlive(), "the write waits for a reader");
+        Thread unmapper = Thread.ofPlatform().start(() -> mem.unmapExtraPage(SIZE / GuestMemory.PAGE_SIZE + 1));
+        Thread closer = Thread.ofPlatform().start(mem::close);
+        Thread.sleep(100);
+        assertTrue(unmapper.isAlive() && closer.isAlive(), "both wait for the I/O rather than fail");
+        java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(64 << 10);
+        long read = 0;
+        while (read < SIZE + GuestMemory.PAGE_SIZE) {
+            read += pipe.source().read(sink.clear());
+        }
+        writer.join();
+        unmapper.join();
+        closer.join();
+        assertNull(failed.get());
+        assertThrows(IllegalStateException.class, () -> mem.ram().get(ValueLayout.JAVA_BYTE, 0), "RAM freed");
+        assertThrows(IllegalStateException.class, () -> extra.get(ValueLayout.JAVA_BYTE, 0), "the extra page freed");
+    }
 }

@@ -1,12 +1,13 @@
 package xen.block.backend;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import xen.block.disk.DiskImage;
 import xen.evtchn.api.abi.blkif.Blkif;
 import xen.evtchn.api.abi.blkif.BlkifRequest;
 import xen.evtchn.api.backend.GrantException;
+import xen.evtchn.api.backend.GrantMapping;
 import xen.evtchn.api.backend.GrantTables;
 
 /**
@@ -14,7 +15,10 @@ import xen.evtchn.api.backend.GrantTables;
  * vbd_translate): the answer is a status, never an exception, whatever the frontend wrote. A read
  * or write needs 1..11 segments, each with first_sect &lt;= last_sect &lt;= 7, and its sectors inside
  * the disk; a write needs a writable disk; a grant the grant tables refuse fails the request
- * (a write then writes nothing: every segment is copied in before the file is touched). Flush and
+ * (a write then writes nothing: every segment is mapped before the file is touched). The data moves
+ * as blkback moves it, without a bounce buffer: each segment's grant is mapped (read-only for a
+ * disk write, writable for a disk read), and one gathering write or scattering read goes straight
+ * between the file and the guest's pages; the mappings end before the request is answered. Flush and
  * write barrier may carry data (a write, then fsync); with none they are an fsync. Discard,
  * indirect and unknown operations are not offered and are answered EOPNOTSUPP.
  * <p>
@@ -35,9 +39,10 @@ final class RequestIo {
     private final DiskImage disk;
     private final boolean barrier;
     private final boolean flush;
-    /** One request's data, all segments end to end: 11 pages at most. */
-    private final ByteBuffer data = ByteBuffer.allocateDirect(Blkif.MAX_SEGMENTS_PER_REQUEST * 4096);
-    private final MemorySegment dataSegment = MemorySegment.ofBuffer(data);
+    /** The request's segments mapped, in order; reused, and cleared when the request is done. */
+    private final GrantMapping[] mapped = new GrantMapping[Blkif.MAX_SEGMENTS_PER_REQUEST];
+    /** Each mapped segment's sectors, as the file I/O's buffers. */
+    private final ByteBuffer[] buffers = new ByteBuffer[Blkif.MAX_SEGMENTS_PER_REQUEST];
     private String refusal;
 
     /**
@@ -111,37 +116,32 @@ final class RequestIo {
         if (start < 0 || start > disk.sectors() - sectors) {
             return refuse(OUT_OF_RANGE); // sector_number is a u64: negative here is beyond any disk
         }
-        int bytes = (int) (sectors << Blkif.SECTOR_SHIFT);
-        data.clear().limit(bytes);
+        int mappedCount = 0;
         try {
+            for (int i = 0; i < n; i++) {
+                // A disk write reads the guest's pages, a disk read writes them (blkback's GNTMAP_readonly for writes).
+                mapped[i] = grants.map(domid, r.gref(i), !write);
+                mappedCount = i + 1;
+                int first = r.firstSect(i);
+                buffers[i] = mapped[i].page().asSlice((long) first << Blkif.SECTOR_SHIFT,
+                        (long) (r.lastSect(i) - first + 1) << Blkif.SECTOR_SHIFT).asByteBuffer();
+            }
             if (write) {
-                copySegments(r, true);
-                disk.write(start << Blkif.SECTOR_SHIFT, data);
+                disk.write(start << Blkif.SECTOR_SHIFT, buffers, n);
             } else {
-                disk.read(start << Blkif.SECTOR_SHIFT, data);
-                copySegments(r, false);
+                disk.read(start << Blkif.SECTOR_SHIFT, buffers, n);
             }
             return Blkif.RSP_OKAY;
         } catch (GrantException e) {
-            return refuse(BAD_GRANT);
+            return refuse(BAD_GRANT); // a write has not touched the file: every segment is mapped first
         } catch (IOException e) {
             return refuse(IO_ERROR);
-        }
-    }
-
-    /** Each segment's bytes between its granted page and its place in {@link #data}. */
-    private void copySegments(BlkifRequest r, boolean fromGuest) throws GrantException {
-        long at = 0;
-        for (int i = 0; i < r.nrSegments(); i++) {
-            int offset = r.firstSect(i) << Blkif.SECTOR_SHIFT;
-            long length = (long) (r.lastSect(i) - r.firstSect(i) + 1) << Blkif.SECTOR_SHIFT;
-            MemorySegment part = dataSegment.asSlice(at, length);
-            if (fromGuest) {
-                grants.copyFrom(domid, r.gref(i), offset, part);
-            } else {
-                grants.copyTo(domid, r.gref(i), offset, part);
+        } finally {
+            for (int i = mappedCount - 1; i >= 0; i--) {
+                mapped[i].close();
             }
-            at += length;
+            Arrays.fill(mapped, 0, mappedCount, null);
+            Arrays.fill(buffers, 0, mappedCount, null);
         }
     }
 

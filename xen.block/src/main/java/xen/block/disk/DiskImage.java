@@ -13,8 +13,12 @@ import xen.evtchn.api.abi.blkif.Blkif;
 
 /**
  * A raw disk image, served as {@link #sectors()} 512-byte sectors (a partial last sector is not
- * served), read-only or read-write. Reads and writes are positional, so the one channel needs no
- * lock; {@link #flush()} is {@link FileChannel#force}, the file's fsync.
+ * served), read-only or read-write. A request's data is read or written with one scattering read
+ * or gathering write straight between the file and the guest's mapped pages (Linux's blkback hands
+ * the loop device one bio of the request's pages); Java has those only at the channel's position,
+ * so each sets the position (unless it is there already) and moves the data under the image's
+ * lock; a request of one segment uses a positional read or write instead. {@link #flush()} is
+ * {@link FileChannel#force}, the file's fsync.
  */
 public final class DiskImage implements AutoCloseable {
     private final Path path;
@@ -22,6 +26,8 @@ public final class DiskImage implements AutoCloseable {
     private final boolean readOnly;
     private final long sectors;
     private final int physicalSectorSize;
+    /** Where the channel's position is, if known (-1 if not): only the scattering and gathering I/Os move it. */
+    private long position = -1;
 
     private DiskImage(Path path, FileChannel channel, boolean readOnly, long sectors, int physicalSectorSize) {
         this.path = path;
@@ -117,11 +123,63 @@ public final class DiskImage implements AutoCloseable {
     }
 
     /**
-     * Reads {@code into.remaining()} bytes from byte {@code offset}.
+     * Reads into {@code into[0..count)}, filling each in turn, from byte {@code offset}: one
+     * positional read for one buffer, else one scattering read (repeated while the kernel moves
+     * less).
      *
      * @throws IOException also if the file ends first (it shrank under the disk)
      */
-    public void read(long offset, ByteBuffer into) throws IOException {
+    public synchronized void read(long offset, ByteBuffer[] into, int count) throws IOException {
+        if (count == 1) {
+            read(offset, into[0]);
+            return;
+        }
+        long total = remaining(into, count);
+        seek(offset);
+        for (long left = total; left > 0; ) {
+            long n = channel.read(into, 0, count);
+            if (n < 0) {
+                throw new IOException("the image ends at byte " + (offset + total - left));
+            }
+            left -= n;
+        }
+        position = offset + total;
+    }
+
+    /**
+     * Writes {@code from[0..count)}, each in turn, at byte {@code offset}: one positional write for
+     * one buffer, else one gathering write (repeated while the kernel moves less).
+     */
+    public synchronized void write(long offset, ByteBuffer[] from, int count) throws IOException {
+        if (readOnly) {
+            throw new IOException("read-only");
+        }
+        if (count == 1) {
+            write(offset, from[0]);
+            return;
+        }
+        long total = remaining(from, count);
+        seek(offset);
+        for (long left = total; left > 0; ) {
+            left -= channel.write(from, 0, count);
+        }
+        position = offset + total;
+    }
+
+    /**
+     * Moves the channel's position to {@code offset}, unless it is there already (the last
+     * scattering or gathering I/O ended there: sequential I/O saves an lseek). Until the I/O that
+     * follows completes, the position counts as unknown.
+     */
+    private void seek(long offset) throws IOException {
+        long at = position;
+        position = -1;
+        if (at != offset) {
+            channel.position(offset);
+        }
+    }
+
+    private void read(long offset, ByteBuffer into) throws IOException {
         long at = offset;
         while (into.hasRemaining()) {
             int n = channel.read(into, at);
@@ -132,15 +190,19 @@ public final class DiskImage implements AutoCloseable {
         }
     }
 
-    /** Writes {@code from.remaining()} bytes at byte {@code offset}. */
-    public void write(long offset, ByteBuffer from) throws IOException {
-        if (readOnly) {
-            throw new IOException("read-only");
-        }
+    private void write(long offset, ByteBuffer from) throws IOException {
         long at = offset;
         while (from.hasRemaining()) {
             at += channel.write(from, at);
         }
+    }
+
+    private static long remaining(ByteBuffer[] buffers, int count) {
+        long bytes = 0;
+        for (int i = 0; i < count; i++) {
+            bytes += buffers[i].remaining();
+        }
+        return bytes;
     }
 
     /** Forces what was written to stable storage (fsync; metadata too, in case the file grew back). */

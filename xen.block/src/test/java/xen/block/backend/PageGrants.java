@@ -13,13 +13,16 @@ import xen.evtchn.api.backend.GrantTables;
 /**
  * Grant tables over heap pages, for the request checks alone: a reference granted to domain 0 is
  * a page here (read-only if so granted); any other is refused, as the host's grant tables refuse a
- * forged one. Counts the copies, so a test can tell that a refused request touched no page.
+ * forged one, and a revoked one is refused from then on. Counts the maps and copies, so a test can
+ * tell that a refused request touched no page, and the mappings still open, so it can tell that a
+ * request left none behind.
  */
 final class PageGrants implements GrantTables {
     private final int domid;
     private final Map<Integer, byte[]> pages = new HashMap<>();
     private final Set<Integer> readOnly = new HashSet<>();
-    int copies;
+    int uses;
+    int open;
 
     PageGrants(int domid) {
         this.domid = domid;
@@ -48,13 +51,53 @@ final class PageGrants implements GrantTables {
         if (offset < 0 || offset + length > 4096) {
             throw new GrantException(GrantStatus.BAD_COPY_ARG, "beyond the page");
         }
-        copies++;
+        uses++;
         return page;
+    }
+
+    /** Ends grant {@code ref}: maps and copies of it are refused from now on. */
+    void revoke(int ref) {
+        pages.remove(ref);
     }
 
     @Override
     public GrantMapping map(int domid, int ref, boolean writable) throws GrantException {
-        throw new GrantException(GrantStatus.GENERAL_ERROR, "not mapped here");
+        MemorySegment page = MemorySegment.ofArray(page(domid, ref, writable, 0, 4096));
+        open++;
+        return new GrantMapping() {
+            private boolean closed;
+
+            @Override
+            public int domid() {
+                return domid;
+            }
+
+            @Override
+            public int ref() {
+                return ref;
+            }
+
+            @Override
+            public boolean writable() {
+                return writable;
+            }
+
+            @Override
+            public MemorySegment page() {
+                if (closed) {
+                    throw new IllegalStateException("unmapped");
+                }
+                return writable ? page : page.asReadOnly();
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    open--;
+                }
+            }
+        };
     }
 
     @Override

@@ -32,6 +32,7 @@ class RequestIoTest {
 
     @AfterEach
     void close() {
+        assertEquals(0, grants.open, "every mapping ended with its request");
         if (disk != null) {
             disk.close();
         }
@@ -100,7 +101,7 @@ class RequestIoTest {
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_READ, 0, new Segment(8, 0, 8))), "last_sect 8 leaves the page");
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_READ, 0, new Segment(8, 255, 255))));
         assertEquals(RequestIo.BAD_SEGMENT, io.refusal());
-        assertEquals(0, grants.copies, "no page copied");
+        assertEquals(0, grants.uses, "no page copied");
         assertArrayEquals(before, image());
     }
 
@@ -109,14 +110,14 @@ class RequestIoTest {
         RequestIo io = io(false);
         grants.grant(8, false);
         assertEquals(Blkif.RSP_OKAY, io.serve(rw(Blkif.OP_READ, 56, new Segment(8, 0, 7))), "the last 8 sectors");
-        int copies = grants.copies;
+        int copies = grants.uses;
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_READ, 57, new Segment(8, 0, 7))), "one sector beyond");
         assertEquals(RequestIo.OUT_OF_RANGE, io.refusal());
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_WRITE, 64, new Segment(8, 0, 0))));
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_WRITE, -1, new Segment(8, 0, 0))), "sector 2^64 - 1");
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_READ, Long.MAX_VALUE - 2, new Segment(8, 0, 7))), "wraps if added");
         assertEquals(RequestIo.OUT_OF_RANGE, io.refusal());
-        assertEquals(copies, grants.copies);
+        assertEquals(copies, grants.uses);
     }
 
     @Test
@@ -134,6 +135,84 @@ class RequestIoTest {
         assertEquals(Blkif.RSP_OKAY, io.serve(rw(Blkif.OP_WRITE, 0, new Segment(9, 0, 7))), "a write from one is fine");
     }
 
+    /** Eleven segments, each with its own first_sect..last_sect: 1 to 3 sectors, at offsets 0 to 5 of the page. */
+    private static Segment[] elevenSegments(int firstRef) {
+        Segment[] segs = new Segment[Blkif.MAX_SEGMENTS_PER_REQUEST];
+        for (int i = 0; i < segs.length; i++) {
+            int first = (i * 3) % 6;
+            segs[i] = new Segment(firstRef + i, first, first + i % 3);
+        }
+        return segs;
+    }
+
+    @Test
+    void aScatteringReadFillsOnlyEachSegmentsSectorsInOrder() throws Exception {
+        RequestIo io = io(false);
+        Segment[] segs = elevenSegments(20);
+        byte[][] pages = new byte[segs.length][];
+        for (int i = 0; i < segs.length; i++) {
+            pages[i] = grants.grant(20 + i, false);
+            Arrays.fill(pages[i], (byte) 0xEE);
+        }
+        assertEquals(Blkif.RSP_OKAY, io.serve(rw(Blkif.OP_READ, 3, segs)));
+        int sector = 3;
+        for (int i = 0; i < segs.length; i++) {
+            for (int s = 0; s < 8; s++) {
+                boolean inside = s >= segs[i].firstSect() && s <= segs[i].lastSect();
+                byte expected = inside ? (byte) sector++ : (byte) 0xEE;
+                assertEquals(expected, pages[i][s * 512], "segment " + i + ", page sector " + s + ", first byte");
+                assertEquals(expected, pages[i][s * 512 + 511], "segment " + i + ", page sector " + s + ", last byte");
+            }
+        }
+        assertEquals(3 + 21, sector, "21 sectors in all");
+    }
+
+    @Test
+    void aGatheringWriteTakesEachSegmentsSectorsInOrder() throws Exception {
+        RequestIo io = io(false);
+        Segment[] segs = elevenSegments(20);
+        for (int i = 0; i < segs.length; i++) {
+            byte[] page = grants.grant(20 + i, true); // a read-only grant is enough for a disk write
+            for (int s = 0; s < 8; s++) {
+                Arrays.fill(page, s * 512, s * 512 + 512, (byte) (100 + i * 8 + s));
+            }
+        }
+        byte[] expected = image();
+        int sector = 30;
+        for (int i = 0; i < segs.length; i++) {
+            for (int s = segs[i].firstSect(); s <= segs[i].lastSect(); s++, sector++) {
+                Arrays.fill(expected, sector * 512, sector * 512 + 512, (byte) (100 + i * 8 + s));
+            }
+        }
+        assertEquals(Blkif.RSP_OKAY, io.serve(rw(Blkif.OP_WRITE, 30, segs)));
+        assertArrayEquals(expected, image());
+    }
+
+    @Test
+    void aRevokedFifthGrantFailsTheWholeRequestAndAWriteWritesNothing() throws Exception {
+        RequestIo io = io(false);
+        Segment[] segs = elevenSegments(20);
+        byte[][] pages = new byte[segs.length][];
+        for (int i = 0; i < segs.length; i++) {
+            pages[i] = grants.grant(20 + i, false);
+            Arrays.fill(pages[i], (byte) 0x5A);
+        }
+        assertEquals(Blkif.RSP_OKAY, io.serve(rw(Blkif.OP_READ, 0, segs)), "all eleven granted");
+        grants.revoke(24);
+        for (byte[] page : pages) {
+            Arrays.fill(page, (byte) 0x5A);
+        }
+        byte[] before = image();
+        assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_WRITE, 0, segs)));
+        assertEquals(RequestIo.BAD_GRANT, io.refusal());
+        assertArrayEquals(before, image(), "not even the four segments before the revoked one");
+        assertEquals(0, grants.open, "the four mapped ones were unmapped");
+        assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_READ, 0, segs)));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0x5A, pages[i][segs[i].firstSect() * 512], "a read refused reads into no page");
+        }
+    }
+
     @Test
     void aReadOnlyDiskAnswersWritesWithAnErrorAndOffersNoFlush() throws Exception {
         RequestIo io = io(true);
@@ -141,7 +220,7 @@ class RequestIoTest {
         byte[] before = image();
         assertEquals(Blkif.RSP_ERROR, io.serve(rw(Blkif.OP_WRITE, 0, new Segment(8, 0, 7))));
         assertEquals(RequestIo.READ_ONLY, io.refusal());
-        assertEquals(0, grants.copies);
+        assertEquals(0, grants.uses);
         assertEquals(Blkif.RSP_EOPNOTSUPP, io.serve(rw(Blkif.OP_FLUSH_DISKCACHE, 0)));
         assertEquals(Blkif.RSP_EOPNOTSUPP, io.serve(rw(Blkif.OP_WRITE_BARRIER, 0, new Segment(8, 0, 7))));
         assertArrayEquals(before, image());

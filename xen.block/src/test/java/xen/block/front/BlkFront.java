@@ -146,6 +146,14 @@ public final class BlkFront {
         return Collections.unmodifiableMap(statuses);
     }
 
+    /**
+     * Forgets the statuses recorded so far (a long run's would pile up); an answer to one of their
+     * ids counts as never sent from then on.
+     */
+    public void forgetStatuses() {
+        statuses.clear();
+    }
+
     /** Responses that answered no waiting request (a duplicate, an unknown id), and broken indices. */
     public List<String> anomalies() {
         return Collections.unmodifiableList(anomalies);

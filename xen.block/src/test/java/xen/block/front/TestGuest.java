@@ -100,6 +100,11 @@ public final class TestGuest implements FrontGuest, AutoCloseable {
         return ref;
     }
 
+    /** Grant {@code ref}'s flags as the guest sees them (GTF_reading/GTF_writing while the host uses it). */
+    public int grantFlags(int ref) {
+        return GrantEntry.flags((int) U32.getAcquire(ram, TABLE_GFN * 4096 + (long) ref * GrantEntry.SIZE + GrantEntry.FLAGS));
+    }
+
     /** Ends grant {@code ref} (its flags cleared), as gnttab_end_foreign_access. */
     public void revoke(int ref) {
         U32.setRelease(ram, TABLE_GFN * 4096 + (long) ref * GrantEntry.SIZE + GrantEntry.FLAGS, GrantEntry.word(0, 0));
