@@ -11,10 +11,12 @@ import kvm.provider.software.SoftwareBackend;
 import kvm.provider.timer.PortableTimerProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import xen.evtchn.api.host.DomainHandle;
 import xen.evtchn.impl.host.HostComponent;
+import xen.store.backend.ControlGuest;
 import xen.store.backend.StoreBackend;
 
-/** The xen:store-* commands on the XenStore service of a store serving a real host. */
+/** The xen:store-* and xen:shutdown commands on the XenStore service of a store serving a real host. */
 class StoreCommandsTest {
     private final PortableTimerProvider timers = new PortableTimerProvider();
     private final HostComponent host = new HostComponent(timers);
@@ -92,5 +94,52 @@ class StoreCommandsTest {
         assertEquals("xen:store-write: invalid path or value: write /a//b (EINVAL)", fails("store-write", "/a//b", "v"));
         assertEquals("xen:store-rm: invalid path or value: rm / (EINVAL)", fails("store-rm", "/"));
         assertEquals("xen:store-read: invalid path or value: read bad path (EINVAL)", fails("store-read", "bad path"));
+    }
+
+    private DomainHandle booted(int domid, SoftwareBackend vcpus) throws InterruptedException {
+        host.addListener(store);
+        DomainHandle d = host.createDomain(domid, vcpus, line -> { });
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!store.domains().contains(domid) && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        return d;
+    }
+
+    @Test
+    void shutdownAsksTheGuestAndSaysWhetherItAcknowledged() throws Exception {
+        try (SoftwareBackend vcpus = new SoftwareBackend(7, 1, 64 << 10, host.hypercalls())) {
+            DomainHandle d = booted(7, vcpus);
+            String late = xen._main("shutdown", "-t", "0.2", "dom7");
+            assertEquals("dom7 did not acknowledge poweroff within 200 ms: no PV control (its drivers do not watch"
+                    + " control/shutdown, or not yet); the request was withdrawn", late);
+            assertEquals("", xen._main("store-read", "/local/domain/7/control/shutdown"));
+            try (ControlGuest guest = ControlGuest.start(host, d)) {
+                String ack = xen._main("shutdown", "7", "reboot");
+                assertTrue(ack.matches("dom7 acknowledged reboot \\(after \\d+ ms\\)"), ack);
+                long deadline = System.nanoTime() + 20_000_000_000L; // it records after its commit's reply
+                while (guest.taken().isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(2);
+                }
+                assertEquals(List.of("reboot"), guest.taken());
+            }
+            host.destroyDomain(7);
+        }
+    }
+
+    @Test
+    void shutdownRefusesBadArgumentsAndUnknownDomains() {
+        String usage = "usage: xen:shutdown [-t SECONDS] DOMID [poweroff|reboot]";
+        assertEquals(usage, fails("shutdown"));
+        assertEquals(usage, fails("shutdown", "-t"));
+        assertEquals(usage, fails("shutdown", "-t", "2"));
+        assertEquals(usage, fails("shutdown", "7", "reboot", "now"));
+        assertEquals("no domain 42 in XenStore: /local/domain/42 does not exist (see xen:domains)", fails("shutdown", "42"));
+        assertEquals("domid must be a number 1..32751: got \"0\"", fails("shutdown", "0"));
+        assertEquals("domid must be a number 1..32751: got \"abc\"", fails("shutdown", "abc", "poweroff"));
+        assertEquals("the request must be one of poweroff, reboot: got \"halt\"", fails("shutdown", "42", "halt"));
+        assertEquals("-t takes seconds above 0 and at most 60: got \"0\"", fails("shutdown", "-t", "0", "42"));
+        assertEquals("-t takes seconds above 0 and at most 60: got \"NaN\"", fails("shutdown", "-t", "NaN", "42"));
+        assertEquals("-t takes seconds above 0 and at most 60: got \"61\"", fails("shutdown", "-t", "61", "42"));
     }
 }
