@@ -316,6 +316,18 @@ public class HostIT {
             assertEquals("hello", run(gogo, "xen:store-read /local/domain/11/data/shell"));
             run(gogo, "xen:store-rm /local/domain/11/data/shell");
             assertTrue(failure(gogo, "xen:store-read /local/domain/11/data/shell").contains("no such node"));
+            // xen:shutdown: dom11 does not watch control/shutdown, so no acknowledgement and the request withdrawn;
+            // then its guest side takes one (reading and emptying the node, as manage.c does on its watch)
+            assertTrue(run(gogo, "xen:shutdown -t 0.2 11").startsWith("dom11 did not acknowledge poweroff within 200 ms"));
+            assertEquals("", run(gogo, "xen:store-read /local/domain/11/control/shutdown"));
+            StoreClient dom11 = new StoreClient(probe);
+            java.util.concurrent.CompletableFuture<String> reboot = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> run(gogo, "xen:shutdown -t 20 dom11 reboot"));
+            Host.await("the reboot request in dom11's control/shutdown", () -> dom11.read("control/shutdown").equals("reboot"));
+            assertEquals("OK\0", dom11.write("control/shutdown", ""));
+            String acknowledged = reboot.get(Host.WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTrue(acknowledged, acknowledged.startsWith("dom11 acknowledged reboot"));
+            assertTrue(failure(gogo, "xen:shutdown 99").contains("no domain 99 in XenStore"));
             // xen.bus: the toolstack adds a device of a type no backend serves; xen:devices shows it
             host().service(xen.evtchn.api.bus.XenBus.class).add(new xen.evtchn.api.bus.DeviceNodes(11, "vif", 0,
                     java.util.Map.of(), java.util.Map.of("mac", "00:16:3e:00:00:01")));
