@@ -86,12 +86,15 @@ public final class Initramfs {
      * raw write to the device must fail (blkfront marks the disk read-only when the backend's
      * {@code info} node has VDISK_READONLY): prints "write refused (dd's message)", or FAILED if
      * the write went through
+     * <li>{@code stream}: fills a 32 MiB file in RAM from /dev/urandom, prints "streaming BYTES", writes
+     * it raw to the start of the device with fsync, and prints "streamed SHA256" of it (the host
+     * swaps the backend meanwhile and compares the image's bytes)
      * </ul>
      */
     public static String diskTest() {
         return """
                 #!/bin/busybox sh
-                # linux.guest's disk test: disktest write|read|readonly [DEVICE]
+                # linux.guest's disk test: disktest write|read|readonly|stream [DEVICE]
                 mode=$1
                 dev=${2:-/dev/xvda}
                 name=${dev##*/}
@@ -139,8 +142,15 @@ public final class Initramfs {
                         fi
                         say "write refused ($(head -n 1 /tmp/dd.log))"
                         ;;
+                    stream)
+                        dd if=/dev/urandom of=/tmp/stream bs=64k count=512 2> /dev/null || fail "making /tmp/stream"
+                        sum=$(sha256sum < /tmp/stream)
+                        say "streaming $(wc -c < /tmp/stream)"
+                        dd if=/tmp/stream of="$dev" bs=64k conv=fsync 2> /tmp/dd.log || { cat /tmp/dd.log; fail "writing $dev"; }
+                        say "streamed ${sum%%%% *}"
+                        ;;
                     *)
-                        fail "unknown mode '$mode' (write, read or readonly)"
+                        fail "unknown mode '$mode' (write, read, readonly or stream)"
                         ;;
                 esac
                 """.formatted(DISK_TEST);

@@ -17,14 +17,32 @@ import xen.evtchn.impl.host.HostComponent;
 final class DiskDevices implements AutoCloseable {
     private final HostComponent host;
     private final BusComponent bus;
-    private final BlockBackend block;
-    private final Map<String, Object> blockProperties = Map.of(Constants.SERVICE_RANKING, 0, Constants.SERVICE_ID, 1L);
+    private final Consumer<String> log;
+    private BlockBackend block;
+    private Map<String, Object> blockProperties = properties(1);
 
     DiskDevices(HostComponent host, XenStore store, Consumer<String> log) {
         this.host = host;
         bus = new BusComponent(store, host, host, line -> log.accept("xen.bus: " + line));
         host.addListener(bus);
+        this.log = log;
         block = new BlockBackend(Map.of(), line -> log.accept("xen.block: " + line));
+        bus.addBackend(block, blockProperties);
+    }
+
+    private static Map<String, Object> properties(long serviceId) {
+        return Map.of(Constants.SERVICE_RANKING, 0, Constants.SERVICE_ID, serviceId);
+    }
+
+    /**
+     * What an update of bundle xen.block does to the bus: the backend service goes (the bus hands
+     * its devices over: every request taken answered, the port parked), a new one comes and
+     * takes them over.
+     */
+    synchronized void swapBackend() {
+        bus.removeBackend(block, blockProperties);
+        block = new BlockBackend(Map.of(), line -> log.accept("xen.block: " + line));
+        blockProperties = properties((Long) blockProperties.get(Constants.SERVICE_ID) + 1);
         bus.addBackend(block, blockProperties);
     }
 
@@ -35,7 +53,7 @@ final class DiskDevices implements AutoCloseable {
 
     /** Unregisters the backend, stops the bus (after the domains are gone). */
     @Override
-    public void close() {
+    public synchronized void close() {
         bus.removeBackend(block, blockProperties);
         host.removeListener(bus);
         bus.deactivate();

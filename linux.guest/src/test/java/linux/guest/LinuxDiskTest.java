@@ -93,6 +93,39 @@ class LinuxDiskTest {
         assertArrayEquals(bytes, Files.readAllBytes(image), "nothing was written to the read-only image");
     }
 
+    @Test
+    void aBackendUpdatedDuringALongWriteLosesNothing(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(64L << 20);
+        }
+        int swaps = 0;
+        String streamed;
+        try (LinuxSession s = boot("stream", DiskSpec.parse(image.toString()))) {
+            long bytes = Long.parseLong(s.expect(Pattern.quote(Initramfs.DISK_TEST) + "streaming (\\d+)", LinuxSession.BOOT)
+                    .group(1));
+            assertEquals(32L << 20, bytes);
+            // Update the backend again and again while the guest's dd runs, as a bundle update would.
+            Pattern done = Pattern.compile(Pattern.quote(Initramfs.DISK_TEST) + "(streamed " + SUM + "|FAILED.*)");
+            long deadline = System.nanoTime() + LinuxSession.COMMAND.toNanos();
+            Matcher m;
+            while (!(m = done.matcher(s.printed())).find()) {
+                assertTrue(System.nanoTime() - deadline < 0, () -> "the guest's write did not end\n" + s);
+                s.devices().swapBackend();
+                swaps++;
+                Thread.sleep(20);
+            }
+            assertTrue(m.group(1).startsWith("streamed"), s::toString);
+            streamed = m.group(2);
+            assertPoweredOff(s);
+            assertTrue(swaps >= 2, "the backend was swapped " + swaps + " times during the write: too fast to tell");
+            assertEquals(List.of(), s.log.stream().filter(line -> line.startsWith("xen.block: ") || line.startsWith("xen.bus: "))
+                    .toList(), "the bus and the backends had nothing to report");
+        }
+        assertEquals(streamed, sha256(read(image, 0, 32 << 20)),
+                "the image holds exactly what the guest wrote across " + swaps + " backend updates");
+    }
+
     private LinuxSession boot(String mode, DiskSpec disk) throws IOException {
         return new LinuxSession(linux, 1, Initramfs.DISK_TEST_PARAMETER + "=" + mode, List.of(disk));
     }

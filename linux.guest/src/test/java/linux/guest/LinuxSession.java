@@ -178,6 +178,11 @@ final class LinuxSession implements AutoCloseable {
         }
     }
 
+    /** The bus and vbd backend of a session with disks (null without). */
+    DiskDevices devices() {
+        return devices;
+    }
+
     /** Everything the guest printed so far. */
     String printed() {
         return output.text();
