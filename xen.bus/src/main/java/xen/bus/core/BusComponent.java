@@ -192,10 +192,7 @@ public final class BusComponent implements XenBus, DomainListener, DomainStatePa
             }
         }
         d.link.retire(d.connected);
-        d.served = null;
-        d.servedBy = null;
-        d.link = null;
-        d.servedNow = false;
+        d.unserve();
     }
 
     private static int ranking(Map<String, Object> properties) {
@@ -672,10 +669,7 @@ public final class BusComponent implements XenBus, DomainListener, DomainStatePa
         writeIfPresent(d, "error", message == null ? "failed" : message);
         link.retire(false);
         releaseParked(d);
-        d.served = null;
-        d.servedBy = null;
-        d.link = null;
-        d.servedNow = false;
+        d.unserve();
         d.connected = false;
         writeState(d, state);
     }
@@ -699,10 +693,7 @@ public final class BusComponent implements XenBus, DomainListener, DomainStatePa
             d.link.retire(false);
         }
         releaseParked(d);
-        d.served = null;
-        d.servedBy = null;
-        d.link = null;
-        d.servedNow = false;
+        d.unserve();
         d.connected = false;
     }
 

@@ -58,6 +58,14 @@ final class Device {
         this.handleName = handleName(type, domid, devid);
     }
 
+    /** No backend serves the device any more (its link retired by the caller); {@link #connected} stays as it is. */
+    void unserve() {
+        served = null;
+        servedBy = null;
+        link = null;
+        servedNow = false;
+    }
+
     /** The name of the event channel handle of device {@code type}/{@code devid} of {@code domid}. */
     static String handleName(String type, int domid, int devid) {
         return "xenbus-" + type + "-" + domid + "-" + devid;
